@@ -1,0 +1,74 @@
+package io.stratafs.store;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/** An in-memory fake for unit tests, held to the same contract test as the real stores. */
+public final class MemoryStore implements ObjectStore {
+    private final ConcurrentSkipListMap<String, byte[]> objects = new ConcurrentSkipListMap<>();
+
+    @Override
+    public String describe() {
+        return "memory:";
+    }
+
+    @Override
+    public void check() {
+        // always usable
+    }
+
+    @Override
+    public void put(String key, byte[] data) {
+        objects.put(key, data.clone());
+    }
+
+    @Override
+    public byte[] get(String key) throws StoreException {
+        byte[] data = objects.get(key);
+        if (data == null) {
+            throw new ObjectNotFoundException("object " + key + " not found in " + describe());
+        }
+        return data.clone();
+    }
+
+    @Override
+    public byte[] getRange(String key, long offset, int length) throws StoreException {
+        byte[] data = get(key);
+        int from = (int) Math.min(offset, data.length);
+        return Arrays.copyOfRange(data, from, (int) Math.min(data.length, (long) from + length));
+    }
+
+    @Override
+    public boolean exists(String key) {
+        return objects.containsKey(key);
+    }
+
+    @Override
+    public List<String> list(String prefix) {
+        List<String> keys = new ArrayList<>();
+        for (String k : objects.tailMap(prefix, true).keySet()) {
+            if (!k.startsWith(prefix)) {
+                break;
+            }
+            keys.add(k);
+        }
+        return keys;
+    }
+
+    @Override
+    public void delete(String key) {
+        objects.remove(key);
+    }
+
+    /** Test hook: replaces an object's bytes in place, as a failing disk or a buggy server would. */
+    public void corrupt(String key, byte[] bytes) {
+        objects.put(key, bytes.clone());
+    }
+
+    @Override
+    public void close() {
+        objects.clear();
+    }
+}

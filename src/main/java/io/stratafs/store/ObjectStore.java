@@ -1,0 +1,41 @@
+package io.stratafs.store;
+
+import java.util.List;
+
+/**
+ * One storage target: a flat namespace of immutable objects addressed by key.
+ *
+ * <p>Keys are relative ("blocks/ab/ab12...", "journal/main/0000000000000001"); an implementation
+ * maps them under its own root (a directory, or a bucket and prefix). Every method is thread-safe.
+ * Failures are typed: {@link ObjectNotFoundException} for a missing key,
+ * {@link StoreUnavailableException} for a transient fault worth retrying later, and
+ * {@link StoreException} for anything permanent (bad credentials, missing bucket).
+ */
+public interface ObjectStore extends AutoCloseable {
+
+    /** A human-readable location without any secret, e.g. {@code file:///srv/vol} or {@code s3://b/p}. */
+    String describe();
+
+    /** Fails with a sentence a user can act on when the target is unusable (missing, no access). */
+    void check() throws StoreException;
+
+    /** Stores the object; replaces an existing one atomically (readers see old or new, never a mix). */
+    void put(String key, byte[] data) throws StoreException;
+
+    /** Returns the whole object. */
+    byte[] get(String key) throws StoreException;
+
+    /** Returns {@code length} bytes from {@code offset} (fewer at the end of the object). */
+    byte[] getRange(String key, long offset, int length) throws StoreException;
+
+    boolean exists(String key) throws StoreException;
+
+    /** All keys that start with {@code prefix}, in ascending order. */
+    List<String> list(String prefix) throws StoreException;
+
+    /** Deletes the object; deleting a missing key is not an error. */
+    void delete(String key) throws StoreException;
+
+    @Override
+    void close();
+}

@@ -1,0 +1,8 @@
+package io.stratafs.store;
+
+class MemoryStoreTest extends ObjectStoreContract {
+    @Override
+    protected ObjectStore newStore() {
+        return new MemoryStore();
+    }
+}

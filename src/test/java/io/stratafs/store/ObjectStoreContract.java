@@ -1,0 +1,91 @@
+package io.stratafs.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The contract every {@link ObjectStore} must keep; each implementation's test extends this. */
+public abstract class ObjectStoreContract {
+    protected ObjectStore store;
+
+    protected abstract ObjectStore newStore() throws Exception;
+
+    @BeforeEach
+    void open() throws Exception {
+        store = newStore();
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void putThenGetReturnsTheSameBytes() throws Exception {
+        store.put("blocks/ab/abc", bytes("hello"));
+        assertArrayEquals(bytes("hello"), store.get("blocks/ab/abc"));
+        assertTrue(store.exists("blocks/ab/abc"));
+    }
+
+    @Test
+    void putReplacesAnExistingObject() throws Exception {
+        store.put("volume", bytes("one"));
+        store.put("volume", bytes("two"));
+        assertArrayEquals(bytes("two"), store.get("volume"));
+    }
+
+    @Test
+    void missingKeyIsTypedNotFound() {
+        assertThrows(ObjectNotFoundException.class, () -> store.get("nope/x"));
+        assertThrows(ObjectNotFoundException.class, () -> store.getRange("nope/x", 0, 4));
+    }
+
+    @Test
+    void rangeReadsReturnTheSliceAndStopAtTheEnd() throws Exception {
+        store.put("r", bytes("0123456789"));
+        assertArrayEquals(bytes("345"), store.getRange("r", 3, 3));
+        assertArrayEquals(bytes("89"), store.getRange("r", 8, 10));
+    }
+
+    @Test
+    void listReturnsKeysWithThePrefixInOrder() throws Exception {
+        store.put("journal/a/0002", bytes("2"));
+        store.put("journal/a/0001", bytes("1"));
+        store.put("journal/b/0001", bytes("3"));
+        store.put("blocks/00/0000", bytes("4"));
+        assertEquals(List.of("journal/a/0001", "journal/a/0002"), store.list("journal/a/"));
+        assertEquals(3, store.list("journal/").size());
+        assertEquals(List.of(), store.list("checkpoint/"));
+    }
+
+    @Test
+    void deleteRemovesAndToleratesMissing() throws Exception {
+        store.put("d", bytes("x"));
+        store.delete("d");
+        store.delete("d");
+        assertFalse(store.exists("d"));
+    }
+
+    @Test
+    void emptyObjectsRoundTrip() throws Exception {
+        store.put("empty", new byte[0]);
+        assertEquals(0, store.get("empty").length);
+    }
+
+    @Test
+    void checkPassesOnAUsableTarget() throws Exception {
+        store.check();
+    }
+}
