@@ -1,0 +1,354 @@
+package io.stratafs.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.stratafs.meta.BlockRef;
+import io.stratafs.meta.Bytes;
+import io.stratafs.meta.Kv;
+import io.stratafs.meta.KvWriteTxn;
+import io.stratafs.meta.Table;
+import io.stratafs.store.ObjectKeys;
+import io.stratafs.store.ObjectStore;
+import io.stratafs.store.StoreException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The block tiers below the VFS: a Caffeine RAM tier over the LMDB tier over the storage targets.
+ *
+ * <p>Blocks are addressed by SHA-256 and checked against it whenever they come from LMDB or a
+ * target. Dirty blocks (not yet on every target) are pinned; clean blocks are evicted LRU when the
+ * cache is over its size. Writers wait while dirty bytes are at the dirty limit (back-pressure).
+ *
+ * <p>Lock order: the LMDB writer lock (inside {@link Kv#write}) may be held when this object's
+ * monitor is taken, never the other way round: no method calls {@code kv.write} while holding
+ * {@code this}.
+ */
+public final class BlockCache {
+    private static final Logger LOG = LoggerFactory.getLogger(BlockCache.class);
+    private static final byte CLEAN = 0;
+    private static final byte DIRTY = 1;
+
+    private final Kv kv;
+    private final List<ObjectStore> targets;
+    private final long capacityBytes;
+    private final long dirtyLimitBytes;
+    private final Cache<String, byte[]> ram;
+    private final LinkedHashMap<String, Integer> cleanLru = new LinkedHashMap<>(1024, 0.75f, true);
+    private final Map<String, Integer> dirty = new HashMap<>();
+    private long cleanBytes;
+    private long dirtyBytes;
+
+    public BlockCache(Kv kv, List<ObjectStore> targets, long capacityBytes, long ramBytes) {
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("cache size must be positive, got " + capacityBytes);
+        }
+        this.kv = kv;
+        this.targets = List.copyOf(targets);
+        this.capacityBytes = capacityBytes;
+        this.dirtyLimitBytes = Math.max(1, capacityBytes * 9 / 10);
+        this.ram = Caffeine.newBuilder()
+                .maximumWeight(Math.max(1, ramBytes))
+                .weigher((String k, byte[] v) -> v.length + 64)
+                .build();
+        loadAccounting();
+    }
+
+    private void loadAccounting() {
+        kv.read(txn -> {
+            txn.scan(Table.CACHE_INFO, new byte[0], (k, v) -> {
+                String hex = Bytes.hex(Bytes.toArray(k));
+                int len = v.getInt(v.position());
+                if (v.get(v.position() + 4) == DIRTY) {
+                    dirty.put(hex, len);
+                    dirtyBytes += len;
+                } else {
+                    cleanLru.put(hex, len);
+                    cleanBytes += len;
+                }
+                return true;
+            });
+            return null;
+        });
+    }
+
+    public long capacityBytes() {
+        return capacityBytes;
+    }
+
+    public long dirtyLimitBytes() {
+        return dirtyLimitBytes;
+    }
+
+    public synchronized long dirtyBytes() {
+        return dirtyBytes;
+    }
+
+    public synchronized long cachedBytes() {
+        return dirtyBytes + cleanBytes;
+    }
+
+    public synchronized int dirtyBlocks() {
+        return dirty.size();
+    }
+
+    /**
+     * Waits until {@code length} more dirty bytes fit under the dirty limit. Fails at once when they
+     * never can (the block alone is larger than the limit).
+     */
+    public synchronized void awaitDirtyRoom(int length) throws DirtyLimitException, InterruptedException {
+        if (length > dirtyLimitBytes) {
+            throw new DirtyLimitException("a " + length + "-byte block can never fit into a cache of "
+                    + capacityBytes + " bytes (raise --cache-size)");
+        }
+        while (dirtyBytes + length > dirtyLimitBytes) {
+            wait(1000);
+        }
+    }
+
+    /**
+     * Stores a new block inside the caller's write transaction and pins it until every target has
+     * it. Returns whether it was new; pass the result to {@link #committed} after the commit.
+     */
+    public boolean stageDirty(KvWriteTxn txn, BlockRef ref, byte[] data) {
+        if (txn.contains(Table.CACHE_INFO, ref.hash())) {
+            return false;
+        }
+        txn.put(Table.CACHE_DATA, ref.hash(), ref.length() == data.length ? data : Arrays.copyOf(data, ref.length()));
+        byte[] info = new byte[5];
+        Bytes.putInt(info, 0, ref.length());
+        info[4] = DIRTY;
+        txn.put(Table.CACHE_INFO, ref.hash(), info);
+        for (int t = 0; t < targets.size(); t++) {
+            txn.put(Table.PENDING, pendingKey(t, ref.hash()), new byte[0]);
+        }
+        return true;
+    }
+
+    /** Accounts for a block staged by {@link #stageDirty} once its transaction committed. */
+    public void committed(BlockRef ref, byte[] data, boolean added) {
+        String hex = ref.hex();
+        if (ref.length() == data.length) {
+            ram.put(hex, data);
+        }
+        if (added) {
+            synchronized (this) {
+                if (dirty.put(hex, ref.length()) == null) {
+                    dirtyBytes += ref.length();
+                }
+            }
+        }
+    }
+
+    static byte[] pendingKey(int target, byte[] hash) {
+        byte[] k = new byte[33];
+        k[0] = (byte) target;
+        System.arraycopy(hash, 0, k, 1, 32);
+        return k;
+    }
+
+    /** Up to {@code max} hashes still to be uploaded to target {@code t}. */
+    public List<byte[]> pending(int t, int max) {
+        List<byte[]> out = new ArrayList<>();
+        kv.read(txn -> {
+            txn.scan(Table.PENDING, new byte[] {(byte) t}, (k, v) -> {
+                byte[] key = Bytes.toArray(k);
+                out.add(Arrays.copyOfRange(key, 1, 33));
+                return out.size() < max;
+            });
+            return null;
+        });
+        return out;
+    }
+
+    public long pendingCount(int t) {
+        long[] n = {0};
+        kv.read(txn -> {
+            txn.scan(Table.PENDING, new byte[] {(byte) t}, (k, v) -> {
+                n[0]++;
+                return true;
+            });
+            return null;
+        });
+        return n[0];
+    }
+
+    /** The bytes of a block held locally (dirty blocks always are), checked against the hash. */
+    public byte[] readLocal(byte[] hash) throws BlockUnavailableException {
+        byte[] data = kv.read(txn -> txn.get(Table.CACHE_DATA, hash));
+        if (data == null) {
+            throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is missing from the local cache");
+        }
+        if (!Arrays.equals(Sha256.of(data), hash)) {
+            throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is corrupt in the local cache");
+        }
+        return data;
+    }
+
+    /** Records that target {@code t} now holds these blocks; blocks on every target become clean. */
+    public void uploaded(int t, List<byte[]> hashes) {
+        List<byte[]> nowClean = kv.write(txn -> {
+            List<byte[]> clean = new ArrayList<>();
+            for (byte[] h : hashes) {
+                txn.delete(Table.PENDING, pendingKey(t, h));
+                boolean stillPending = false;
+                for (int o = 0; o < targets.size() && !stillPending; o++) {
+                    stillPending = o != t && txn.contains(Table.PENDING, pendingKey(o, h));
+                }
+                byte[] info = txn.get(Table.CACHE_INFO, h);
+                if (!stillPending && info != null && info[4] == DIRTY) {
+                    info[4] = CLEAN;
+                    txn.put(Table.CACHE_INFO, h, info);
+                    clean.add(h);
+                }
+            }
+            return clean;
+        });
+        synchronized (this) {
+            for (byte[] h : nowClean) {
+                String hex = Bytes.hex(h);
+                Integer len = dirty.remove(hex);
+                if (len != null) {
+                    dirtyBytes -= len;
+                    cleanLru.put(hex, len);
+                    cleanBytes += len;
+                }
+            }
+            notifyAll();
+        }
+        evictOverflow();
+    }
+
+    /** Reads a block through the tiers; EIO-worthy failures come as {@link BlockUnavailableException}. */
+    public byte[] get(BlockRef ref) throws BlockUnavailableException {
+        String hex = ref.hex();
+        try {
+            byte[] data = ram.get(hex, k -> load(ref));
+            if (overCapacity()) {
+                evictOverflow();
+            }
+            return data;
+        } catch (UncheckedIOException e) {
+            throw (BlockUnavailableException) e.getCause();
+        }
+    }
+
+    private byte[] load(BlockRef ref) {
+        String hex = ref.hex();
+        byte[] local = kv.read(txn -> txn.get(Table.CACHE_DATA, ref.hash()));
+        if (local != null) {
+            if (Arrays.equals(Sha256.of(local), ref.hash())) {
+                synchronized (this) {
+                    cleanLru.get(hex);
+                }
+                return local;
+            }
+            LOG.error("block {} is corrupt in the local cache; fetching it from the storage targets", hex);
+        }
+        byte[] data = fetch(ref);
+        kv.writeVoid(txn -> {
+            if (!txn.contains(Table.CACHE_INFO, ref.hash())) {
+                txn.put(Table.CACHE_DATA, ref.hash(), data);
+                byte[] info = new byte[5];
+                Bytes.putInt(info, 0, data.length);
+                txn.put(Table.CACHE_INFO, ref.hash(), info);
+            } else if (local != null) {
+                txn.put(Table.CACHE_DATA, ref.hash(), data);
+            }
+        });
+        synchronized (this) {
+            if (!dirty.containsKey(hex) && cleanLru.put(hex, data.length) == null) {
+                cleanBytes += data.length;
+            }
+        }
+        return data;
+    }
+
+    private byte[] fetch(BlockRef ref) {
+        String key = ObjectKeys.block(ref.hex());
+        List<String> problems = new ArrayList<>();
+        List<ObjectStore> corrupt = new ArrayList<>();
+        for (ObjectStore target : targets) {
+            try {
+                byte[] data = target.get(key);
+                if (Arrays.equals(Sha256.of(data), ref.hash())) {
+                    repair(corrupt, key, data);
+                    return data;
+                }
+                LOG.error("object {} in {} is corrupt (its SHA-256 does not match its name)", key, target.describe());
+                problems.add(target.describe() + ": corrupt");
+                corrupt.add(target);
+            } catch (StoreException e) {
+                problems.add(target.describe() + ": " + e.getMessage());
+            }
+        }
+        throw new UncheckedIOException(new BlockUnavailableException(
+                "cannot read block " + key + " from any target (" + String.join("; ", problems) + ")"));
+    }
+
+    private static void repair(List<ObjectStore> corrupt, String key, byte[] good) {
+        for (ObjectStore bad : corrupt) {
+            try {
+                bad.put(key, good);
+                LOG.warn("repaired corrupt object {} in {} from a good copy", key, bad.describe());
+            } catch (StoreException e) {
+                LOG.warn("could not repair corrupt object {} in {}: {}", key, bad.describe(), e.getMessage());
+            }
+        }
+    }
+
+    private synchronized boolean overCapacity() {
+        return cleanBytes + dirtyBytes > capacityBytes;
+    }
+
+    /** Drops least-recently-used clean blocks until the cache is within its size. */
+    public void evictOverflow() {
+        List<String> victims = new ArrayList<>();
+        synchronized (this) {
+            long over = cleanBytes + dirtyBytes - capacityBytes;
+            Iterator<Map.Entry<String, Integer>> it = cleanLru.entrySet().iterator();
+            while (over > 0 && it.hasNext()) {
+                Map.Entry<String, Integer> e = it.next();
+                victims.add(e.getKey());
+                over -= e.getValue();
+            }
+        }
+        if (victims.isEmpty()) {
+            return;
+        }
+        List<String> evicted = kv.write(txn -> {
+            List<String> done = new ArrayList<>();
+            for (String hex : victims) {
+                byte[] h = Bytes.unhex(hex);
+                byte[] info = txn.get(Table.CACHE_INFO, h);
+                if (info != null && info[4] == CLEAN) {
+                    txn.delete(Table.CACHE_DATA, h);
+                    txn.delete(Table.CACHE_INFO, h);
+                    done.add(hex);
+                }
+            }
+            return done;
+        });
+        synchronized (this) {
+            for (String hex : evicted) {
+                Integer len = cleanLru.remove(hex);
+                if (len != null) {
+                    cleanBytes -= len;
+                }
+                ram.invalidate(hex);
+            }
+        }
+    }
+
+    public List<ObjectStore> targets() {
+        return targets;
+    }
+}

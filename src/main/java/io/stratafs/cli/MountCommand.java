@@ -1,0 +1,189 @@
+package io.stratafs.cli;
+
+import io.stratafs.config.Sizes;
+import io.stratafs.config.VolumeRecord;
+import io.stratafs.store.ObjectStore;
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code stratafs mount}: serves a volume at a mountpoint, in the background unless --foreground. */
+@Command(name = "mount", description = "Mount the volume in STORAGE at MOUNTPOINT.")
+final class MountCommand implements Callable<Integer> {
+    private static final long START_TIMEOUT_MS = 120_000;
+
+    @Parameters(index = "0", paramLabel = "STORAGE")
+    String storage;
+
+    @Parameters(index = "1", paramLabel = "MOUNTPOINT")
+    Path mountpoint;
+
+    @Option(names = "--cache-dir", description = "Local cache directory (LMDB); default /var/cache/stratafs/<volume> for root, else ~/.cache/stratafs/<volume>.")
+    Path cacheDir;
+
+    @Option(names = "--cache-size", defaultValue = "10G", description = "Bound of the local block cache (default ${DEFAULT-VALUE}).")
+    String cacheSize;
+
+    @Option(names = "--ram-cache", defaultValue = "256M", description = "Bound of the RAM block tier (default ${DEFAULT-VALUE}).")
+    String ramCache;
+
+    @Option(names = "--site", description = "Site name (default: the volume's).")
+    String site;
+
+    @Option(names = "--upload-concurrency", defaultValue = "8", description = "Parallel uploads per target (default ${DEFAULT-VALUE}).")
+    int uploadConcurrency;
+
+    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE mount options, comma-separated (e.g. allow_other).")
+    List<String> fuseOptions = new ArrayList<>();
+
+    @Option(names = "--foreground", description = "Stay in the foreground (for systemd and debugging).")
+    boolean foreground;
+
+    @Override
+    public Integer call() throws Exception {
+        long cacheBytes = Sizes.parse(cacheSize);
+        long ramBytes = Sizes.parse(ramCache);
+        if (uploadConcurrency < 1 || uploadConcurrency > 256) {
+            throw new IllegalArgumentException("--upload-concurrency must be 1 to 256, got " + uploadConcurrency);
+        }
+        Path mp = mountpoint.toAbsolutePath().normalize();
+        List<ObjectStore> targets = StorageOptions.open(storage);
+        boolean handedOver = false;
+        try {
+            for (ObjectStore t : targets) {
+                t.check();
+            }
+            VolumeRecord record = Volume.read(targets, storage);
+            Path cache = (cacheDir != null ? cacheDir : defaultCacheDir(record)).toAbsolutePath().normalize();
+            clearStaleMount(mp);
+            if (!Files.isDirectory(mp)) {
+                throw new IllegalArgumentException("mountpoint " + mp + " is not a directory (create it first)");
+            }
+            if (Mounts.isFuseMounted(mp)) {
+                throw new IllegalStateException(mp + " is already mounted");
+            }
+            if (!foreground) {
+                return spawnDaemon(record, cache, mp);
+            }
+            String siteName = site != null ? site : record.site();
+            MountedVolume volume = new MountedVolume(record, targets, mp, cache, cacheBytes, ramBytes, siteName, uploadConcurrency);
+            handedOver = true;
+            Thread hook = new Thread(() -> {
+                if (Mounts.isFuseMounted(mp)) {
+                    Mounts.fusermountU(mp, true);
+                }
+            }, "stratafs-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (volume) {
+                volume.serve(fuseArgs(record));
+            }
+            return 0;
+        } finally {
+            if (!handedOver) {
+                targets.forEach(ObjectStore::close);
+            }
+        }
+    }
+
+    private static Path defaultCacheDir(VolumeRecord record) {
+        String leaf = record.name() + "-" + record.uuid().substring(0, 8);
+        if ("root".equals(System.getProperty("user.name"))) {
+            return Paths.get("/var/cache/stratafs", leaf);
+        }
+        return Paths.get(System.getProperty("user.home"), ".cache", "stratafs", leaf);
+    }
+
+    private static void clearStaleMount(Path mp) {
+        if (Mounts.isStale(mp)) {
+            String err = Mounts.fusermountU(mp, true);
+            if (err != null) {
+                throw new IllegalStateException("a stale mount at " + mp + " could not be cleared: " + err);
+            }
+            System.err.println("stratafs: cleared a stale mount at " + mp + " left by a StrataFS process that died");
+        }
+    }
+
+    private List<String> fuseArgs(VolumeRecord record) {
+        String opts = "big_writes,max_write=131072,max_read=131072,max_readahead=1048576,use_ino,default_permissions,"
+                + "hard_remove,attr_timeout=1,entry_timeout=1,fsname=stratafs:" + record.name() + ",subtype=stratafs";
+        for (String o : fuseOptions) {
+            opts += "," + o;
+        }
+        return List.of("-o", opts);
+    }
+
+    /** Starts this command again with --foreground in a new session and waits until the mount answers. */
+    private int spawnDaemon(VolumeRecord record, Path cache, Path mp) throws IOException, InterruptedException {
+        Files.createDirectories(cache);
+        Path log = cache.resolve("stratafs.log");
+        List<String> cmd = new ArrayList<>();
+        if (new File("/usr/bin/setsid").canExecute()) {
+            cmd.add("/usr/bin/setsid");
+        }
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.add("mount");
+        cmd.add(storage);
+        cmd.add(mp.toString());
+        cmd.add("--cache-dir=" + cache);
+        cmd.add("--cache-size=" + cacheSize);
+        cmd.add("--ram-cache=" + ramCache);
+        cmd.add("--upload-concurrency=" + uploadConcurrency);
+        if (site != null) {
+            cmd.add("--site=" + site);
+        }
+        for (String o : fuseOptions) {
+            cmd.add("-o");
+            cmd.add(o);
+        }
+        cmd.add("--foreground");
+        long logStart = Files.exists(log) ? Files.size(log) : 0;
+        Process child = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectErrorStream(true)
+                .start();
+        Path socket = ControlChannel.socketFor(mp);
+        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            if (!child.isAlive()) {
+                throw new IllegalStateException(failureFromLog(log, logStart, child.exitValue()));
+            }
+            String reply = ControlChannel.request(socket, "ping");
+            if (reply != null && reply.startsWith("ok")) {
+                System.out.println("mounted volume \"" + record.name() + "\" at " + mp + " (cache " + cache + ", log " + log + ")");
+                return 0;
+            }
+            Thread.sleep(50);
+        }
+        child.destroy();
+        throw new IllegalStateException("the mount did not answer within " + START_TIMEOUT_MS / 1000 + " s; see " + log);
+    }
+
+    private static String failureFromLog(Path log, long from, int exit) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        String text = new String(all, (int) Math.min(from, all.length), (int) (all.length - Math.min(from, all.length)), StandardCharsets.UTF_8);
+        String last = null;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("stratafs: ")) {
+                last = line.substring("stratafs: ".length());
+            } else if (last == null && (line.contains("ERROR") || line.contains("fuse:"))) {
+                last = line;
+            }
+        }
+        return last != null ? last : "the mount process exited with status " + exit + "; see " + log;
+    }
+}

@@ -1,0 +1,220 @@
+package io.stratafs.cli;
+
+import io.stratafs.cache.BlockCache;
+import io.stratafs.config.VolumeRecord;
+import io.stratafs.fuse.StrataFuse;
+import io.stratafs.meta.Kv;
+import io.stratafs.meta.LmdbKv;
+import io.stratafs.meta.Table;
+import io.stratafs.store.LocalDirStore;
+import io.stratafs.store.ObjectStore;
+import io.stratafs.store.StoreException;
+import io.stratafs.vfs.Caller;
+import io.stratafs.vfs.Clock;
+import io.stratafs.vfs.FsStats;
+import io.stratafs.vfs.Vfs;
+import io.stratafs.writeback.Recovery;
+import io.stratafs.writeback.WriteBack;
+import java.io.IOException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A volume being served at a mountpoint: wires LMDB, the block cache, the VFS, write-back, FUSE and
+ * the control socket together, and takes them down in the reverse order with a final flush.
+ */
+final class MountedVolume implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MountedVolume.class);
+    private static final byte[] VOLUME_UUID = "volume.uuid".getBytes(StandardCharsets.UTF_8);
+
+    private final VolumeRecord record;
+    private final List<ObjectStore> targets;
+    private final Path mountpoint;
+    private final Path cacheDir;
+    private final String site;
+    private final Kv kv;
+    private final BlockCache cache;
+    private final Vfs vfs;
+    private final WriteBack writeBack;
+    private StrataFuse fuse;
+    private ServerSocketChannel control;
+
+    MountedVolume(VolumeRecord record, List<ObjectStore> targets, Path mountpoint, Path cacheDir, long cacheSize,
+                  long ramCache, String site, int uploadConcurrency) throws StoreException {
+        this.record = record;
+        this.targets = targets;
+        this.mountpoint = mountpoint;
+        this.cacheDir = cacheDir;
+        this.site = site;
+        this.kv = new LmdbKv(cacheDir, cacheSize + cacheSize / 4 + (2L << 30));
+        try {
+            adoptCacheDir();
+            this.cache = new BlockCache(kv, targets, cacheSize, ramCache);
+            this.vfs = new Vfs(kv, cache, record.blockSize(), Clock.SYSTEM, this::fsStats);
+            this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency);
+        } catch (StoreException | RuntimeException e) {
+            kv.close();
+            throw e;
+        }
+        vfs.initRoot(new Caller((int) new com.sun.security.auth.module.UnixSystem().getUid(),
+                (int) new com.sun.security.auth.module.UnixSystem().getGid()));
+        int orphans = vfs.removeOrphans();
+        if (orphans > 0) {
+            LOG.info("removed {} file(s) that were deleted while open when the last mount ended", orphans);
+        }
+    }
+
+    /** Ties the cache dir to this volume; an empty one is filled from the newest copy in the targets. */
+    private void adoptCacheDir() throws StoreException {
+        byte[] uuid = kv.read(txn -> txn.get(Table.LOCAL, VOLUME_UUID));
+        if (uuid != null) {
+            String owner = new String(uuid, StandardCharsets.UTF_8);
+            if (!owner.equals(record.uuid())) {
+                throw new StoreException("cache directory " + cacheDir + " belongs to another volume (" + owner
+                        + "); use another --cache-dir");
+            }
+            return;
+        }
+        Recovery.restore(kv, targets.get(0), site);
+        kv.writeVoid(txn -> txn.put(Table.LOCAL, VOLUME_UUID, record.uuid().getBytes(StandardCharsets.UTF_8)));
+        long last = kv.lastJournalSeq();
+        kv.writeVoid(txn -> {
+            for (int i = 0; i < targets.size(); i++) {
+                txn.put(Table.LOCAL, ("uploaded." + i).getBytes(StandardCharsets.UTF_8), io.stratafs.meta.Bytes.longKey(last));
+                txn.put(Table.LOCAL, ("checkpoint." + i).getBytes(StandardCharsets.UTF_8), io.stratafs.meta.Bytes.longKey(last));
+            }
+        });
+    }
+
+    private FsStats fsStats() {
+        long total = 1L << 50;
+        long free = total;
+        if (targets.get(0) instanceof LocalDirStore local) {
+            try {
+                FileStore fs = Files.getFileStore(local.root());
+                total = fs.getTotalSpace();
+                free = fs.getUsableSpace();
+            } catch (IOException e) {
+                LOG.debug("statfs of {} failed: {}", local.root(), e.toString());
+            }
+        }
+        return new FsStats(total, free, 0);
+    }
+
+    /** Mounts and serves until unmounted; returns after the final flush. */
+    void serve(List<String> fuseOptions) throws IOException {
+        writeBack.start();
+        fuse = new StrataFuse(vfs);
+        control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
+        Files.writeString(cacheDir.resolve("stratafs.pid"), ProcessHandle.current().pid() + "\n");
+        LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
+                describeTargets());
+        fuse.mount(mountpoint, true, false, fuseOptions.toArray(new String[0]));
+        LOG.info("unmounted {}; flushing", mountpoint);
+    }
+
+    private String describeTargets() {
+        List<String> d = new ArrayList<>();
+        for (ObjectStore t : targets) {
+            d.add(t.describe());
+        }
+        return String.join(",", d);
+    }
+
+    private String handle(String request) {
+        switch (request) {
+            case "ping":
+                return Mounts.isFuseMounted(mountpoint) ? "ok " + ProcessHandle.current().pid() : "starting";
+            case "status":
+                return Json.write(status());
+            case "flush":
+                try {
+                    vfs.syncAll();
+                } catch (Exception e) {
+                    return "error " + e.getMessage();
+                }
+                return writeBack.flushAll(Long.MAX_VALUE / 4) ? "ok" : "error the storage targets did not take all data";
+            default:
+                return "error unknown request " + request;
+        }
+    }
+
+    Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("volume", record.name());
+        s.put("uuid", record.uuid());
+        s.put("site", site);
+        s.put("mountpoint", mountpoint.toString());
+        s.put("cacheDir", cacheDir.toString());
+        s.put("pid", ProcessHandle.current().pid());
+        s.put("blockSize", record.blockSize());
+        s.put("cacheCapacityBytes", cache.capacityBytes());
+        s.put("cacheBytes", cache.cachedBytes());
+        s.put("dirtyBytes", cache.dirtyBytes());
+        s.put("dirtyBlocks", cache.dirtyBlocks());
+        s.put("lmdbFileBytes", kv.usedBytes());
+        long pendingBlocks = 0;
+        long pendingJournal = 0;
+        long uploadedBlocks = 0;
+        List<Object> ts = new ArrayList<>();
+        for (WriteBack.TargetStatus t : writeBack.status(cache)) {
+            pendingBlocks = Math.max(pendingBlocks, t.pendingBlocks());
+            pendingJournal = Math.max(pendingJournal, t.pendingJournalEntries());
+            uploadedBlocks += t.uploadedBlocks();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("target", t.target());
+            m.put("healthy", t.healthy());
+            m.put("lastError", t.lastError());
+            m.put("pendingBlocks", t.pendingBlocks());
+            m.put("pendingJournalEntries", t.pendingJournalEntries());
+            m.put("uploadedBlocks", t.uploadedBlocks());
+            m.put("uploadedBytes", t.uploadedBytes());
+            ts.add(m);
+        }
+        s.put("pendingBlocks", pendingBlocks);
+        s.put("pendingJournalEntries", pendingJournal);
+        s.put("uploadedBlocks", uploadedBlocks);
+        s.put("targets", ts);
+        return s;
+    }
+
+    @Override
+    public void close() {
+        try {
+            vfs.syncAll();
+        } catch (Exception e) {
+            LOG.error("final commit failed: {}", e.getMessage());
+        }
+        if (!writeBack.flushAll(30_000)) {
+            LOG.warn("not every block reached the storage targets before exit; the rest uploads on the next mount");
+        }
+        writeBack.close();
+        if (control != null) {
+            try {
+                control.close();
+                Files.deleteIfExists(ControlChannel.socketFor(mountpoint));
+            } catch (IOException e) {
+                LOG.debug("closing the control socket: {}", e.toString());
+            }
+        }
+        kv.close();
+        try {
+            Files.deleteIfExists(cacheDir.resolve("stratafs.pid"));
+        } catch (IOException e) {
+            LOG.debug("removing pid file: {}", e.toString());
+        }
+        for (ObjectStore t : targets) {
+            t.close();
+        }
+        LOG.info("volume {} closed cleanly", record.name());
+    }
+}

@@ -1,0 +1,64 @@
+package io.stratafs.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+
+/** What the kernel says about FUSE mounts (/proc/mounts), and the fusermount calls that change it. */
+final class Mounts {
+    private Mounts() {
+    }
+
+    /** Whether a FUSE filesystem is mounted at this path. */
+    static boolean isFuseMounted(Path mountpoint) {
+        String want = mountpoint.toAbsolutePath().normalize().toString();
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/mounts"), StandardCharsets.UTF_8)) {
+                String[] f = line.split(" ");
+                if (f.length > 2 && f[2].startsWith("fuse") && unescape(f[1]).equals(want)) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
+    }
+
+    private static String unescape(String s) {
+        return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    }
+
+    /** A FUSE mount whose process died answers every call with ENOTCONN. */
+    static boolean isStale(Path mountpoint) {
+        if (!isFuseMounted(mountpoint)) {
+            return false;
+        }
+        try {
+            Files.readAttributes(mountpoint, "unix:ino");
+            return false;
+        } catch (IOException | UnsupportedOperationException e) {
+            return String.valueOf(e.getMessage()).contains("not connected") || e instanceof java.nio.file.FileSystemException;
+        }
+    }
+
+    /** Runs fusermount -u (lazily when asked); returns its error text, or null on success. */
+    static String fusermountU(Path mountpoint, boolean lazy) {
+        String tool = Files.isExecutable(Paths.get("/usr/bin/fusermount")) || Files.isExecutable(Paths.get("/bin/fusermount"))
+                ? "fusermount" : "fusermount3";
+        List<String> cmd = lazy ? List.of(tool, "-u", "-z", mountpoint.toString()) : List.of(tool, "-u", mountpoint.toString());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 ? null : (out.isEmpty() ? tool + " failed" : out);
+        } catch (IOException e) {
+            return "cannot run " + tool + ": " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+}

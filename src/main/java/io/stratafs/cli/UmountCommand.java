@@ -1,0 +1,57 @@
+package io.stratafs.cli;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code stratafs umount}: flushes every dirty block and the journal to the targets, then unmounts. */
+@Command(name = "umount", description = "Flush all data to the storage targets, then unmount MOUNTPOINT.")
+final class UmountCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT")
+    Path mountpoint;
+
+    @Option(names = "--no-flush", description = "Unmount without waiting for uploads (they resume on the next mount).")
+    boolean noFlush;
+
+    @Override
+    public Integer call() throws Exception {
+        Path mp = mountpoint.toAbsolutePath().normalize();
+        Path socket = ControlChannel.socketFor(mp);
+        String ping = ControlChannel.request(socket, "ping");
+        if (ping == null || !ping.startsWith("ok")) {
+            if (Mounts.isFuseMounted(mp)) {
+                String err = Mounts.fusermountU(mp, true);
+                if (err != null) {
+                    throw new IllegalStateException("cannot clear the stale mount at " + mp + ": " + err);
+                }
+                System.err.println("stratafs: cleared a stale mount at " + mp + " (no StrataFS process was serving it)");
+                return 0;
+            }
+            throw new IllegalStateException("nothing is mounted at " + mp);
+        }
+        long pid = Long.parseLong(ping.substring(3).trim());
+        if (!noFlush) {
+            String reply = ControlChannel.request(socket, "flush");
+            if (reply == null || !reply.startsWith("ok")) {
+                throw new IllegalStateException("flush failed, still mounted: " + (reply == null ? "the mount stopped answering" : reply.substring(5).trim()));
+            }
+        }
+        String err = Mounts.fusermountU(mp, false);
+        if (err != null) {
+            throw new IllegalStateException("cannot unmount " + mp + ": " + err);
+        }
+        Optional<ProcessHandle> daemon = ProcessHandle.of(pid);
+        if (daemon.isPresent()) {
+            try {
+                daemon.get().onExit().get(300, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("unmounted, but the StrataFS process " + pid + " is still finishing its uploads");
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,398 @@
+package io.stratafs.fuse;
+
+import io.stratafs.meta.DirEntry;
+import io.stratafs.meta.Inode;
+import io.stratafs.vfs.Caller;
+import io.stratafs.vfs.Errno;
+import io.stratafs.vfs.FsStats;
+import io.stratafs.vfs.Vfs;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import jnr.ffi.Pointer;
+import jnr.ffi.Struct;
+import jnr.ffi.types.dev_t;
+import jnr.ffi.types.mode_t;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.ErrorCodes;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+/**
+ * The jnr-fuse adapter: translates each callback into one {@link Vfs} call and the outcome into a
+ * return code. Every callback passes through {@link #barrier}, which catches everything, logs
+ * unexpected failures once with the operation and path, and returns the mapped errno, so no
+ * exception ever reaches native code or takes the mount down.
+ */
+public final class StrataFuse extends FuseStubFS {
+    private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
+    private static final int STAT_BLOCK = 4096;
+    private static final ThreadLocal<byte[]> IO_BUF = ThreadLocal.withInitial(() -> new byte[128 << 10]);
+
+    private final Vfs vfs;
+
+    public StrataFuse(Vfs vfs) {
+        this.vfs = vfs;
+        allowNullPaths();
+    }
+
+    /**
+     * Sets flag_nullpath_ok and flag_utime_omit_ok in fuse_operations (bits 0 and 2 of the flags
+     * word): with hard_remove, calls on an open but unlinked file then arrive with a null path and
+     * are served by file handle instead of failing with ENOENT.
+     */
+    private void allowNullPaths() {
+        try {
+            Object flag = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
+            java.lang.reflect.Method offsetOf = Class.forName("jnr.ffi.Struct$AbstractMember").getDeclaredMethod("offset");
+            offsetOf.setAccessible(true);
+            long offset = (Long) offsetOf.invoke(flag);
+            Pointer ops = Struct.getMemory(fuseOperations);
+            ops.putByte(offset, (byte) (ops.getByte(offset) | 0b101));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("this jnr-fuse build has no fuse_operations flags to set", e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Op {
+        int run() throws Exception;
+    }
+
+    private static int barrier(String op, String path, Op body) {
+        try {
+            return body.run();
+        } catch (Throwable t) {
+            Errno e = ErrnoMapper.map(t);
+            if (!ErrnoMapper.routine(e)) {
+                LOG.error("{} {} failed with {}: {}", op, path, e, t.toString(), t instanceof io.stratafs.vfs.FsException ? null : t);
+            }
+            return -e.value();
+        }
+    }
+
+    private Caller caller() {
+        var ctx = getContext();
+        return new Caller((int) ctx.uid.get(), (int) ctx.gid.get());
+    }
+
+    private void fill(FileStat stat, Inode inode) {
+        stat.st_mode.set(inode.mode());
+        stat.st_ino.set(inode.ino());
+        stat.st_nlink.set(inode.nlink());
+        stat.st_uid.set(inode.uid());
+        stat.st_gid.set(inode.gid());
+        stat.st_size.set(inode.size());
+        stat.st_blksize.set(128 << 10);
+        stat.st_blocks.set((inode.size() + 511) / 512);
+        stat.st_rdev.set(inode.rdev());
+        setTime(stat.st_atim, inode.atimeNs());
+        setTime(stat.st_mtim, inode.mtimeNs());
+        setTime(stat.st_ctim, inode.ctimeNs());
+    }
+
+    private static void setTime(Timespec ts, long ns) {
+        ts.tv_sec.set(Math.floorDiv(ns, 1_000_000_000L));
+        ts.tv_nsec.set(Math.floorMod(ns, 1_000_000_000L));
+    }
+
+    @Override
+    public int getattr(String path, FileStat stat) {
+        return barrier("getattr", path, () -> {
+            fill(stat, vfs.getattr(path));
+            return 0;
+        });
+    }
+
+    @Override
+    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+        return barrier("fgetattr", path, () -> {
+            fill(stat, vfs.getattr(vfs.inoOf(fi.fh.get())));
+            return 0;
+        });
+    }
+
+    @Override
+    public int readlink(String path, Pointer buf, @size_t long size) {
+        return barrier("readlink", path, () -> {
+            byte[] target = vfs.readlink(path);
+            int n = (int) Math.min(target.length, size - 1);
+            buf.put(0, target, 0, n);
+            buf.putByte(n, (byte) 0);
+            return 0;
+        });
+    }
+
+    @Override
+    public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
+        return barrier("mknod", path, () -> {
+            vfs.mknod(path, (int) mode, rdev, caller());
+            return 0;
+        });
+    }
+
+    @Override
+    public int mkdir(String path, @mode_t long mode) {
+        return barrier("mkdir", path, () -> {
+            vfs.mkdir(path, (int) mode, caller());
+            return 0;
+        });
+    }
+
+    @Override
+    public int unlink(String path) {
+        return barrier("unlink", path, () -> {
+            vfs.unlink(path);
+            return 0;
+        });
+    }
+
+    @Override
+    public int rmdir(String path) {
+        return barrier("rmdir", path, () -> {
+            vfs.rmdir(path);
+            return 0;
+        });
+    }
+
+    @Override
+    public int symlink(String oldpath, String newpath) {
+        return barrier("symlink", newpath, () -> {
+            vfs.symlink(oldpath, newpath, caller());
+            return 0;
+        });
+    }
+
+    @Override
+    public int rename(String oldpath, String newpath) {
+        return barrier("rename", oldpath, () -> {
+            vfs.rename(oldpath, newpath);
+            return 0;
+        });
+    }
+
+    @Override
+    public int link(String oldpath, String newpath) {
+        return barrier("link", newpath, () -> {
+            vfs.link(oldpath, newpath);
+            return 0;
+        });
+    }
+
+    @Override
+    public int chmod(String path, @mode_t long mode) {
+        return barrier("chmod", path, () -> {
+            vfs.chmod(path, (int) mode);
+            return 0;
+        });
+    }
+
+    @Override
+    public int chown(String path, long uid, long gid) {
+        return barrier("chown", path, () -> {
+            vfs.chown(path, uid, gid);
+            return 0;
+        });
+    }
+
+    @Override
+    public int truncate(String path, @off_t long size) {
+        return barrier("truncate", path, () -> {
+            vfs.truncate(path, size);
+            return 0;
+        });
+    }
+
+    @Override
+    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+        return barrier("ftruncate", path, () -> {
+            vfs.ftruncate(fi.fh.get(), size);
+            return 0;
+        });
+    }
+
+    @Override
+    public int utimens(String path, Timespec[] timespec) {
+        return barrier("utimens", path, () -> {
+            vfs.utimens(path, timespec[0].tv_sec.get(), timespec[0].tv_nsec.longValue(),
+                    timespec[1].tv_sec.get(), timespec[1].tv_nsec.longValue());
+            return 0;
+        });
+    }
+
+    @Override
+    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+        return barrier("create", path, () -> {
+            fi.fh.set(vfs.create(path, (int) mode, fi.flags.get(), caller()));
+            return 0;
+        });
+    }
+
+    @Override
+    public int open(String path, FuseFileInfo fi) {
+        return barrier("open", path, () -> {
+            fi.fh.set(vfs.open(path, fi.flags.get()));
+            return 0;
+        });
+    }
+
+    @Override
+    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return barrier("read", path, () -> {
+            byte[] tmp = buffer((int) size);
+            int n = vfs.read(fi.fh.get(), offset, tmp, (int) size);
+            buf.put(0, tmp, 0, n);
+            return n;
+        });
+    }
+
+    @Override
+    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return barrier("write", path, () -> {
+            byte[] tmp = buffer((int) size);
+            buf.get(0, tmp, 0, (int) size);
+            return vfs.write(fi.fh.get(), offset, tmp, (int) size);
+        });
+    }
+
+    private static byte[] buffer(int size) {
+        byte[] b = IO_BUF.get();
+        if (b.length < size) {
+            b = new byte[size];
+            IO_BUF.set(b);
+        }
+        return b;
+    }
+
+    @Override
+    public int statfs(String path, Statvfs st) {
+        return barrier("statfs", path, () -> {
+            FsStats s = vfs.statfs();
+            st.f_bsize.set(STAT_BLOCK);
+            st.f_frsize.set(STAT_BLOCK);
+            st.f_blocks.set(s.totalBytes() / STAT_BLOCK);
+            st.f_bfree.set(s.freeBytes() / STAT_BLOCK);
+            st.f_bavail.set(s.freeBytes() / STAT_BLOCK);
+            st.f_files.set(s.files() + (1L << 32));
+            st.f_ffree.set(1L << 32);
+            st.f_favail.set(1L << 32);
+            st.f_namemax.set(Vfs.NAME_MAX);
+            return 0;
+        });
+    }
+
+    @Override
+    public int flush(String path, FuseFileInfo fi) {
+        return barrier("flush", path, () -> {
+            vfs.flush(fi.fh.get());
+            return 0;
+        });
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        return barrier("release", path, () -> {
+            vfs.release(fi.fh.get());
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+        return barrier("fsync", path, () -> {
+            vfs.fsync(fi.fh.get());
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsyncdir(String path, FuseFileInfo fi) {
+        return barrier("fsyncdir", path, () -> {
+            vfs.syncAll();
+            return 0;
+        });
+    }
+
+    @Override
+    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
+        return barrier("setxattr", path, () -> {
+            byte[] v = new byte[(int) size];
+            value.get(0, v, 0, v.length);
+            vfs.setxattr(path, name, v, flags);
+            return 0;
+        });
+    }
+
+    @Override
+    public int getxattr(String path, String name, Pointer value, @size_t long size) {
+        return barrier("getxattr", path, () -> {
+            byte[] v = vfs.getxattr(path, name);
+            if (size == 0) {
+                return v.length;
+            }
+            if (size < v.length) {
+                return -ErrorCodes.ERANGE();
+            }
+            value.put(0, v, 0, v.length);
+            return v.length;
+        });
+    }
+
+    @Override
+    public int listxattr(String path, Pointer list, @size_t long size) {
+        return barrier("listxattr", path, () -> {
+            List<String> names = vfs.listxattr(path);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            for (String n : names) {
+                out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
+                out.write(0);
+            }
+            byte[] all = out.toByteArray();
+            if (size == 0) {
+                return all.length;
+            }
+            if (size < all.length) {
+                return -ErrorCodes.ERANGE();
+            }
+            list.put(0, all, 0, all.length);
+            return all.length;
+        });
+    }
+
+    @Override
+    public int removexattr(String path, String name) {
+        return barrier("removexattr", path, () -> {
+            vfs.removexattr(path, name);
+            return 0;
+        });
+    }
+
+    @Override
+    public int readdir(String path, Pointer buf, FuseFillDir filter, @off_t long offset, FuseFileInfo fi) {
+        return barrier("readdir", path, () -> {
+            List<DirEntry> entries = vfs.readdir(path);
+            filter.apply(buf, ".", null, 0);
+            filter.apply(buf, "..", null, 0);
+            for (DirEntry e : entries) {
+                if (filter.apply(buf, e.name(), null, 0) != 0) {
+                    return -ErrorCodes.ENOMEM();
+                }
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int access(String path, int mask) {
+        return barrier("access", path, () -> {
+            vfs.resolve(path);
+            return 0;
+        });
+    }
+}

@@ -1,0 +1,212 @@
+package io.stratafs.meta;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.lmdbjava.Cursor;
+import org.lmdbjava.Dbi;
+import org.lmdbjava.DbiFlags;
+import org.lmdbjava.Env;
+import org.lmdbjava.EnvFlags;
+import org.lmdbjava.GetOp;
+import org.lmdbjava.LmdbException;
+import org.lmdbjava.SeekOp;
+import org.lmdbjava.Txn;
+
+/**
+ * {@link Kv} on one LMDB environment (the only class that knows lmdbjava).
+ *
+ * <p>Opened with MDB_NOMETASYNC: each commit flushes its data pages, the meta page follows with the
+ * next commit or {@link #sync()}; LMDB stays consistent after a power loss and may lose at most the
+ * last transaction. MDB_NOTLS lets read transactions move between FUSE threads.
+ */
+public final class LmdbKv implements Kv {
+    private static final byte[] JOURNAL_NEXT = "journal.next".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    private static final ThreadLocal<ByteBuffer> KEY_BUF =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(511));
+    private static final ThreadLocal<ByteBuffer> KEY_BUF2 =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(511));
+
+    private final Env<ByteBuffer> env;
+    private final Map<Table, Dbi<ByteBuffer>> dbis = new EnumMap<>(Table.class);
+    private final Path dataFile;
+    private long journalNext;
+
+    public LmdbKv(Path dir, long mapSizeBytes) {
+        try {
+            Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new MetaException("cannot create cache directory " + dir + ": " + e.getMessage(), e);
+        }
+        this.dataFile = dir.resolve("data.mdb");
+        try {
+            env = Env.create()
+                    .setMapSize(mapSizeBytes)
+                    .setMaxDbs(Table.values().length + 1)
+                    .setMaxReaders(512)
+                    .open(dir.toFile(), EnvFlags.MDB_NOMETASYNC, EnvFlags.MDB_NOTLS, EnvFlags.MDB_NORDAHEAD);
+        } catch (LmdbException e) {
+            throw new MetaException("cannot open the LMDB cache in " + dir + ": " + e.getMessage(), e);
+        }
+        for (Table t : Table.values()) {
+            dbis.put(t, env.openDbi(t.name().toLowerCase(java.util.Locale.ROOT), DbiFlags.MDB_CREATE));
+        }
+        byte[] next = read(txn -> txn.get(Table.LOCAL, JOURNAL_NEXT));
+        journalNext = next == null ? 1 : Bytes.getLong(next, 0);
+    }
+
+    @Override
+    public synchronized long lastJournalSeq() {
+        return journalNext - 1;
+    }
+
+    @Override
+    public synchronized void restore(List<Mutation> mutations, long lastSeq) {
+        try (Txn<ByteBuffer> txn = env.txnWrite()) {
+            WriteView view = new WriteView(txn);
+            for (Mutation m : mutations) {
+                if (m.isDelete()) {
+                    dbis.get(m.table()).delete(txn, key(KEY_BUF, m.key()));
+                } else {
+                    view.putRaw(m.table(), m.key(), m.value());
+                }
+            }
+            long next = Math.max(journalNext, lastSeq + 1);
+            view.putRaw(Table.LOCAL, JOURNAL_NEXT, Bytes.longKey(next));
+            txn.commit();
+            journalNext = next;
+        }
+    }
+
+    @Override
+    public <T> T read(Function<KvTxn, T> body) {
+        try (Txn<ByteBuffer> txn = env.txnRead()) {
+            return body.apply(new ReadView(txn));
+        }
+    }
+
+    @Override
+    public synchronized <T> T write(Function<KvWriteTxn, T> body) {
+        try (Txn<ByteBuffer> txn = env.txnWrite()) {
+            WriteView view = new WriteView(txn);
+            T result = body.apply(view);
+            long next = journalNext;
+            if (!view.mutations.isEmpty()) {
+                byte[] record = JournalCodec.encode(System.currentTimeMillis(), view.mutations);
+                view.putRaw(Table.JOURNAL, Bytes.longKey(next), record);
+                next++;
+                view.putRaw(Table.LOCAL, JOURNAL_NEXT, Bytes.longKey(next));
+            }
+            txn.commit();
+            journalNext = next;
+            return result;
+        } catch (Env.MapFullException e) {
+            throw new CacheFullException("the LMDB cache file is full (raise --cache-size or free space)", e);
+        } catch (LmdbException e) {
+            throw new MetaException("LMDB write failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void sync() {
+        env.sync(true);
+    }
+
+    @Override
+    public long usedBytes() {
+        var info = env.info();
+        var stat = env.stat();
+        return (info.lastPageNumber + 1) * (long) stat.pageSize;
+    }
+
+    @Override
+    public void close() {
+        env.sync(true);
+        env.close();
+    }
+
+    private static ByteBuffer key(ThreadLocal<ByteBuffer> holder, byte[] key) {
+        if (key.length > 511) {
+            throw new IllegalArgumentException("LMDB key longer than 511 bytes");
+        }
+        ByteBuffer b = holder.get();
+        b.clear();
+        b.put(key).flip();
+        return b;
+    }
+
+    private static byte[] copy(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
+    private class ReadView implements KvTxn {
+        final Txn<ByteBuffer> txn;
+
+        ReadView(Txn<ByteBuffer> txn) {
+            this.txn = txn;
+        }
+
+        @Override
+        public byte[] get(Table table, byte[] k) {
+            ByteBuffer v = dbis.get(table).get(txn, key(KEY_BUF, k));
+            return v == null ? null : copy(v);
+        }
+
+        @Override
+        public boolean contains(Table table, byte[] k) {
+            return dbis.get(table).get(txn, key(KEY_BUF, k)) != null;
+        }
+
+        @Override
+        public void scan(Table table, byte[] prefix, byte[] start, EntryVisitor visitor) {
+            try (Cursor<ByteBuffer> c = dbis.get(table).openCursor(txn)) {
+                boolean ok = start.length == 0 ? c.seek(SeekOp.MDB_FIRST) : c.get(key(KEY_BUF2, start), GetOp.MDB_SET_RANGE);
+                while (ok) {
+                    ByteBuffer k = c.key();
+                    if (!Bytes.startsWith(k, prefix) || !visitor.visit(k.duplicate(), c.val().duplicate())) {
+                        return;
+                    }
+                    ok = c.next();
+                }
+            }
+        }
+    }
+
+    private final class WriteView extends ReadView implements KvWriteTxn {
+        final List<Mutation> mutations = new ArrayList<>();
+
+        WriteView(Txn<ByteBuffer> txn) {
+            super(txn);
+        }
+
+        void putRaw(Table table, byte[] k, byte[] value) {
+            Dbi<ByteBuffer> dbi = dbis.get(table);
+            ByteBuffer slot = dbi.reserve(txn, key(KEY_BUF, k), value.length);
+            slot.put(value);
+        }
+
+        @Override
+        public void put(Table table, byte[] k, byte[] value) {
+            putRaw(table, k, value);
+            if (table.journaled()) {
+                mutations.add(new Mutation(table, k.clone(), value.clone()));
+            }
+        }
+
+        @Override
+        public boolean delete(Table table, byte[] k) {
+            boolean found = dbis.get(table).delete(txn, key(KEY_BUF, k));
+            if (found && table.journaled()) {
+                mutations.add(new Mutation(table, k.clone(), null));
+            }
+            return found;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.stratafs.meta;
+
+/**
+ * The named tables of the one LMDB environment. Tables marked journaled hold the namespace: every
+ * change to them is also appended to {@link #JOURNAL} in the same transaction, so the journal is a
+ * complete redo log of the namespace (see docs/FORMAT.md).
+ */
+public enum Table {
+    /** inode number (8 bytes, big-endian) → {@link Inode} record. */
+    INODE(1, true),
+    /** parent inode (8) + name bytes → child inode (8) + file type (1). */
+    DENTRY(2, true),
+    /** inode (8) + block index (8) → SHA-256 (32) + length (4). Holes have no entry. */
+    BLOCKMAP(3, true),
+    /** inode (8) + xattr name bytes → value. */
+    XATTR(4, true),
+    /** inode (8) → symlink target bytes. */
+    SYMLINK(5, true),
+    /** counter name → 8-byte value (next inode number, ...). */
+    COUNTER(6, true),
+    /** journal sequence number (8) → encoded list of mutations. */
+    JOURNAL(7, false),
+    /** SHA-256 (32) → block bytes. */
+    CACHE_DATA(8, false),
+    /** SHA-256 (32) → length (4) + flags (1). */
+    CACHE_INFO(9, false),
+    /** target index (1) + SHA-256 (32) → empty: the block still has to reach that target. */
+    PENDING(10, false),
+    /** local state name → value (uploaded journal sequence, volume record, ...). */
+    LOCAL(11, false);
+
+    private final int id;
+    private final boolean journaled;
+
+    Table(int id, boolean journaled) {
+        this.id = id;
+        this.journaled = journaled;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public boolean journaled() {
+        return journaled;
+    }
+
+    public static Table byId(int id) {
+        for (Table t : values()) {
+            if (t.id == id) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown table id " + id);
+    }
+}

@@ -1,0 +1,87 @@
+package io.stratafs.writeback;
+
+import io.stratafs.meta.Bytes;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Journal segments and checkpoints as objects (docs/FORMAT.md). A segment is the magic
+ * {@code SJS1} followed by records, each: sequence (8), length (4), journal record. A checkpoint is
+ * the magic {@code SCP1}, the sequence it reflects (8), and one journal record holding a put for
+ * every namespace entry.
+ */
+public final class SegmentCodec {
+    static final byte[] SEGMENT_MAGIC = "SJS1".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] CHECKPOINT_MAGIC = "SCP1".getBytes(StandardCharsets.US_ASCII);
+
+    /** One journal record with its sequence number. */
+    public record Entry(long seq, byte[] record) {
+    }
+
+    private SegmentCodec() {
+    }
+
+    public static byte[] encodeSegment(List<Entry> entries) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(SEGMENT_MAGIC);
+        byte[] head = new byte[12];
+        for (Entry e : entries) {
+            Bytes.putLong(head, 0, e.seq());
+            Bytes.putInt(head, 8, e.record().length);
+            out.writeBytes(head);
+            out.writeBytes(e.record());
+        }
+        return out.toByteArray();
+    }
+
+    public static List<Entry> decodeSegment(byte[] bytes, String name) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        checkMagic(b, SEGMENT_MAGIC, name);
+        List<Entry> out = new ArrayList<>();
+        while (b.hasRemaining()) {
+            if (b.remaining() < 12) {
+                throw new IllegalArgumentException("journal segment " + name + " is truncated");
+            }
+            long seq = b.getLong();
+            int len = b.getInt();
+            if (len < 0 || len > b.remaining()) {
+                throw new IllegalArgumentException("journal segment " + name + " is truncated");
+            }
+            byte[] rec = new byte[len];
+            b.get(rec);
+            out.add(new Entry(seq, rec));
+        }
+        return out;
+    }
+
+    public static byte[] encodeCheckpoint(long seq, byte[] record) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(record.length + 12);
+        out.writeBytes(CHECKPOINT_MAGIC);
+        out.writeBytes(Bytes.longKey(seq));
+        out.writeBytes(record);
+        return out.toByteArray();
+    }
+
+    public static Entry decodeCheckpoint(byte[] bytes, String name) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        checkMagic(b, CHECKPOINT_MAGIC, name);
+        long seq = b.getLong();
+        byte[] rec = new byte[b.remaining()];
+        b.get(rec);
+        return new Entry(seq, rec);
+    }
+
+    private static void checkMagic(ByteBuffer b, byte[] magic, String name) {
+        if (b.remaining() < magic.length + (magic == CHECKPOINT_MAGIC ? 8 : 0)) {
+            throw new IllegalArgumentException(name + " is too short to be a StrataFS object");
+        }
+        for (byte m : magic) {
+            if (b.get() != m) {
+                throw new IllegalArgumentException(name + " is not a StrataFS " + (magic == SEGMENT_MAGIC ? "journal segment" : "checkpoint"));
+            }
+        }
+    }
+}

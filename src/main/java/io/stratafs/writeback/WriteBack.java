@@ -1,0 +1,201 @@
+package io.stratafs.writeback;
+
+import io.stratafs.cache.BlockCache;
+import io.stratafs.meta.Bytes;
+import io.stratafs.meta.Kv;
+import io.stratafs.meta.Table;
+import io.stratafs.store.ObjectStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The background flusher: one thread per target runs {@link TargetUploader} passes; after each pass
+ * the local journal is trimmed to what every target holds. The queue is LMDB itself (PENDING and
+ * JOURNAL tables), so it survives restarts and uploads resume by themselves.
+ */
+public final class WriteBack implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WriteBack.class);
+    private static final long IDLE_WAIT_MS = 200;
+
+    private final Kv kv;
+    private final List<TargetUploader> uploaders = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final ExecutorService pool;
+    private final Object signal = new Object();
+    private volatile boolean running = true;
+    private volatile boolean checkpointRequested;
+    private long wakeups;
+
+    public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency) {
+        this.kv = kv;
+        this.pool = Executors.newFixedThreadPool(Math.max(1, uploadConcurrency * cache.targets().size()), r -> {
+            Thread t = new Thread(r, "stratafs-upload");
+            t.setDaemon(true);
+            return t;
+        });
+        List<ObjectStore> targets = cache.targets();
+        for (int i = 0; i < targets.size(); i++) {
+            uploaders.add(new TargetUploader(i, targets.get(i), kv, cache, site, pool));
+        }
+    }
+
+    public void start() {
+        for (TargetUploader u : uploaders) {
+            Thread t = new Thread(() -> loop(u), "stratafs-writeback-" + u.index);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    private void loop(TargetUploader u) {
+        int failures = 0;
+        long seen = -1;
+        while (running) {
+            boolean worked;
+            try {
+                worked = u.pass(checkpointRequested);
+                if (failures > 0) {
+                    LOG.info("target {} is reachable again; uploads resumed", u.target.describe());
+                }
+                failures = 0;
+                trimJournal();
+            } catch (Exception e) {
+                u.recordFailure(e);
+                if (failures++ == 0) {
+                    LOG.warn("uploads to {} failed, retrying with backoff: {}", u.target.describe(), e.getMessage());
+                }
+                waitForSignal(TargetUploader.backoffMillis(failures), -1);
+                continue;
+            }
+            if (!worked) {
+                synchronized (signal) {
+                    seen = waitForSignal(IDLE_WAIT_MS, seen);
+                }
+            }
+        }
+    }
+
+    /** Waits until woken or the timeout passes; returns the wake-up count seen. */
+    private long waitForSignal(long millis, long seen) {
+        synchronized (signal) {
+            if (seen == wakeups || seen < 0) {
+                try {
+                    signal.wait(millis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return wakeups;
+        }
+    }
+
+    /** Asks the uploaders to look for work now (after a commit, before a flush). */
+    public void wake() {
+        synchronized (signal) {
+            wakeups++;
+            signal.notifyAll();
+        }
+    }
+
+    private void trimJournal() {
+        long min = Long.MAX_VALUE;
+        for (TargetUploader u : uploaders) {
+            min = Math.min(min, u.uploadedSeq());
+        }
+        long upTo = min;
+        kv.writeVoid(txn -> {
+            List<byte[]> doomed = new ArrayList<>();
+            txn.scan(Table.JOURNAL, new byte[0], (k, v) -> {
+                if (k.getLong(k.position()) > upTo || doomed.size() >= 10_000) {
+                    return false;
+                }
+                doomed.add(Bytes.toArray(k));
+                return true;
+            });
+            for (byte[] k : doomed) {
+                txn.delete(Table.JOURNAL, k);
+            }
+        });
+    }
+
+    /**
+     * Uploads everything committed so far to every target and writes a checkpoint; waits at most
+     * {@code timeoutMs}. Returns whether every target caught up.
+     */
+    public boolean flushAll(long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        checkpointRequested = true;
+        try {
+            while (System.currentTimeMillis() < deadline) {
+                boolean all = true;
+                for (TargetUploader u : uploaders) {
+                    all &= u.caughtUp() && u.lastError() == null;
+                }
+                if (all) {
+                    for (TargetUploader u : uploaders) {
+                        try {
+                            u.pass(true);
+                        } catch (Exception e) {
+                            u.recordFailure(e);
+                            all = false;
+                        }
+                    }
+                    if (all) {
+                        return true;
+                    }
+                }
+                wake();
+                synchronized (signal) {
+                    signal.wait(100);
+                }
+            }
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            checkpointRequested = false;
+        }
+    }
+
+    /** One line per target for status: health, backlog, totals. */
+    public List<TargetStatus> status(BlockCache cache) {
+        List<TargetStatus> out = new ArrayList<>();
+        long last = kv.lastJournalSeq();
+        for (TargetUploader u : uploaders) {
+            out.add(new TargetStatus(u.target.describe(), u.lastError() == null, u.lastError(),
+                    cache.pendingCount(u.index), Math.max(0, last - u.uploadedSeq()), u.uploadedBlocks(), u.uploadedBytes()));
+        }
+        return out;
+    }
+
+    /** What status reports for one target. */
+    public record TargetStatus(String target, boolean healthy, String lastError, long pendingBlocks,
+                               long pendingJournalEntries, long uploadedBlocks, long uploadedBytes) {
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        for (Thread t : threads) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
