@@ -45,6 +45,12 @@ final class MountedVolume implements AutoCloseable {
     private final BlockCache cache;
     private final Vfs vfs;
     private final WriteBack writeBack;
+    private final java.util.concurrent.ScheduledExecutorService housekeeping =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "stratafs-housekeeping");
+                t.setDaemon(true);
+                return t;
+            });
     private StrataFuse fuse;
     private ServerSocketChannel control;
 
@@ -113,6 +119,7 @@ final class MountedVolume implements AutoCloseable {
     /** Mounts and serves until unmounted; returns after the final flush. */
     void serve(List<String> fuseOptions) throws IOException {
         writeBack.start();
+        housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
         fuse = new StrataFuse(vfs);
         control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
         Files.writeString(cacheDir.resolve("stratafs.pid"), ProcessHandle.current().pid() + "\n");
@@ -120,6 +127,14 @@ final class MountedVolume implements AutoCloseable {
                 describeTargets());
         fuse.mount(mountpoint, true, false, fuseOptions.toArray(new String[0]));
         LOG.info("unmounted {}; flushing", mountpoint);
+    }
+
+    private void flushAtimes() {
+        try {
+            vfs.flushAtimes();
+        } catch (RuntimeException e) {
+            LOG.warn("writing access times failed: {}", e.getMessage());
+        }
     }
 
     private String describeTargets() {
@@ -189,6 +204,7 @@ final class MountedVolume implements AutoCloseable {
 
     @Override
     public void close() {
+        housekeeping.shutdown();
         try {
             vfs.syncAll();
         } catch (Exception e) {
@@ -198,6 +214,7 @@ final class MountedVolume implements AutoCloseable {
             LOG.warn("not every block reached the storage targets before exit; the rest uploads on the next mount");
         }
         writeBack.close();
+        vfs.close();
         if (control != null) {
             try {
                 control.close();

@@ -49,7 +49,7 @@ public final class LmdbKv implements Kv {
                     .setMapSize(mapSizeBytes)
                     .setMaxDbs(Table.values().length + 1)
                     .setMaxReaders(512)
-                    .open(dir.toFile(), EnvFlags.MDB_NOMETASYNC, EnvFlags.MDB_NOTLS, EnvFlags.MDB_NORDAHEAD);
+                    .open(dir.toFile(), EnvFlags.MDB_NOMETASYNC, EnvFlags.MDB_NOTLS);
         } catch (LmdbException e) {
             throw new MetaException("cannot open the LMDB cache in " + dir + ": " + e.getMessage(), e);
         }

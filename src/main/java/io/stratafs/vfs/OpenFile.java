@@ -1,10 +1,12 @@
 package io.stratafs.vfs;
 
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * The in-memory state of a regular file that has at least one open handle: blocks written but not
- * yet committed to LMDB, and the size and times those writes imply. Guarded by its own monitor.
+ * The in-memory state of a regular file that has at least one open handle: blocks being written,
+ * full blocks on their way into LMDB, and the size and times those writes imply. Guarded by its own
+ * monitor.
  */
 final class OpenFile {
     /** A block being written: {@code data[0..length)} is its content. */
@@ -20,19 +22,24 @@ final class OpenFile {
 
     final long ino;
     final TreeMap<Long, DirtyBlock> dirty = new TreeMap<>();
+    /** Full blocks handed to the background committer, readable here until they are in LMDB. */
+    final TreeMap<Long, byte[]> committing = new TreeMap<>();
+    /** The last background commit of this file; commits of one file run one after another. */
+    CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    /** A background commit failure, reported by the next write, flush or fsync. */
+    FsException asyncError;
     int handles;
     long dirtyBytes;
     /** Size including uncommitted writes; -1 until known. */
     long size = -1;
     /** Uncommitted modification time, 0 when none. */
     long pendingMtimeNs;
-    boolean accessed;
 
     OpenFile(long ino) {
         this.ino = ino;
     }
 
     boolean hasPendingChanges() {
-        return !dirty.isEmpty() || pendingMtimeNs != 0;
+        return !dirty.isEmpty() || !committing.isEmpty() || pendingMtimeNs != 0;
     }
 }

@@ -1,10 +1,6 @@
 package io.stratafs.vfs;
 
 import io.stratafs.cache.BlockCache;
-import io.stratafs.cache.BlockUnavailableException;
-import io.stratafs.cache.DirtyLimitException;
-import io.stratafs.cache.Sha256;
-import io.stratafs.meta.BlockRef;
 import io.stratafs.meta.DirEntry;
 import io.stratafs.meta.Inode;
 import io.stratafs.meta.Kv;
@@ -12,12 +8,7 @@ import io.stratafs.meta.KvTxn;
 import io.stratafs.meta.KvWriteTxn;
 import io.stratafs.meta.Namespace;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -25,29 +16,23 @@ import java.util.function.Supplier;
  * link counts, times and file contents.
  *
  * <p>Every namespace change is one LMDB write transaction, so it is atomic and journaled as a
- * whole. File writes collect in per-inode {@link OpenFile} buffers and are committed as whole
- * blocks (content-addressed) together with the new size on block completion, flush, fsync and
- * release. Lock order: an {@link OpenFile} monitor, then the LMDB writer lock, then the cache's
- * monitor.
+ * whole. File contents go through {@link OpenFiles}. Lock order: an {@link OpenFile} monitor, then
+ * the LMDB writer lock, then the cache's monitor.
  */
-public final class Vfs {
+public final class Vfs implements AutoCloseable {
     public static final int NAME_MAX = 255;
     public static final int XATTR_CREATE = 1;
     public static final int XATTR_REPLACE = 2;
     public static final int XATTR_SIZE_MAX = 65536;
     static final long UTIME_NOW = (1L << 30) - 1;
     static final long UTIME_OMIT = (1L << 30) - 2;
-    /** A file's uncommitted bytes above this are committed early, bounding memory per writer. */
-    private static final long MAX_DIRTY_PER_FILE = 64L << 20;
 
     private final Kv kv;
     private final BlockCache cache;
     private final int blockSize;
     private final Clock clock;
     private final Supplier<FsStats> stats;
-    private final Map<Long, OpenFile> open = new ConcurrentHashMap<>();
-    private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
-    private final AtomicLong nextHandle = new AtomicLong(1);
+    private final OpenFiles files;
 
     public Vfs(Kv kv, BlockCache cache, int blockSize, Clock clock, Supplier<FsStats> stats) {
         this.kv = kv;
@@ -55,6 +40,7 @@ public final class Vfs {
         this.blockSize = blockSize;
         this.clock = clock;
         this.stats = stats;
+        this.files = new OpenFiles(kv, cache, blockSize, clock);
     }
 
     /** Creates the root directory of a new volume, owned by the caller; does nothing when present. */
@@ -143,62 +129,16 @@ public final class Vfs {
         return parts;
     }
 
-    // ---- transactions with checked errors --------------------------------------------------
-
-    @FunctionalInterface
-    private interface ReadBody<T> {
-        T apply(KvTxn txn) throws FsException;
+    private <T> T read(Txns.ReadBody<T> body) throws FsException {
+        return Txns.read(kv, body);
     }
 
-    @FunctionalInterface
-    private interface WriteBody<T> {
-        T apply(KvWriteTxn txn) throws FsException;
-    }
-
-    /** Carries an FsException out of a Kv callback, which cannot throw checked exceptions. */
-    private static final class Escape extends RuntimeException {
-        final FsException error;
-
-        Escape(FsException error) {
-            super(null, null, false, false);
-            this.error = error;
-        }
-    }
-
-    private <T> T read(ReadBody<T> body) throws FsException {
-        try {
-            return kv.read(txn -> {
-                try {
-                    return body.apply(txn);
-                } catch (FsException e) {
-                    throw new Escape(e);
-                }
-            });
-        } catch (Escape e) {
-            throw e.error;
-        }
-    }
-
-    private <T> T write(WriteBody<T> body) throws FsException {
-        try {
-            return kv.write(txn -> {
-                try {
-                    return body.apply(txn);
-                } catch (FsException e) {
-                    throw new Escape(e);
-                }
-            });
-        } catch (Escape e) {
-            throw e.error;
-        }
+    private <T> T write(Txns.WriteBody<T> body) throws FsException {
+        return Txns.write(kv, body);
     }
 
     private static Inode inodeOrFail(KvTxn txn, long ino) throws FsException {
-        Inode inode = Namespace.inode(txn, ino);
-        if (inode == null) {
-            throw new FsException(Errno.ENOENT, "inode " + ino + " is gone");
-        }
-        return inode;
+        return Txns.inodeOrFail(txn, ino);
     }
 
     // ---- attributes ------------------------------------------------------------------------
@@ -213,22 +153,8 @@ public final class Vfs {
         return overlay(read(txn -> inodeOrFail(txn, ino)));
     }
 
-    /** Adds what open handles wrote but did not commit yet. */
     private Inode overlay(Inode inode) {
-        OpenFile of = open.get(inode.ino());
-        if (of == null) {
-            return inode;
-        }
-        synchronized (of) {
-            if (!of.hasPendingChanges()) {
-                return inode;
-            }
-            long size = of.size >= 0 ? of.size : inode.size();
-            long mtime = of.pendingMtimeNs != 0 ? of.pendingMtimeNs : inode.mtimeNs();
-            long ctime = Math.max(inode.ctimeNs(), mtime);
-            return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(), size,
-                    inode.atimeNs(), mtime, ctime, inode.rdev());
-        }
+        return files.overlay(inode);
     }
 
     public void chmod(String path, int mode) throws FsException {
@@ -261,10 +187,10 @@ public final class Vfs {
         });
     }
 
-    /** Sets times; each is nanoseconds since the epoch, or {@link #UTIME_NOW}/{@link #UTIME_OMIT} in nanos field form. */
+    /** Sets times from (seconds, nanoseconds) pairs; a nanoseconds field may be UTIME_NOW or UTIME_OMIT. */
     public void utimens(String path, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec) throws FsException {
         long ino = resolve(path);
-        commit(ino);
+        files.commit(ino);
         long now = clock.nowNs();
         write(txn -> {
             Inode inode = inodeOrFail(txn, ino);
@@ -422,7 +348,7 @@ public final class Vfs {
     /** One name fewer: the inode goes when no name and no open handle is left. */
     private void dropLink(KvWriteTxn txn, Inode inode, long now) {
         int nlink = Math.max(0, inode.nlink() - 1);
-        if (nlink == 0 && !open.containsKey(inode.ino())) {
+        if (nlink == 0 && !files.isOpen(inode.ino())) {
             Namespace.deleteInode(txn, inode.ino());
         } else {
             Namespace.putInode(txn, inode.withNlink(nlink, now));
@@ -600,359 +526,57 @@ public final class Vfs {
             }
             return addChild(txn, parent, name, Inode.S_IFREG | (mode & 07777), 0, caller, null, now).ino();
         });
-        return openIno(ino, flags);
+        return files.open(ino, flags);
     }
 
     public long open(String path, int flags) throws FsException {
-        return openIno(resolve(path), flags);
-    }
-
-    private long openIno(long ino, int flags) throws FsException {
-        OpenFile of = open.compute(ino, (k, existing) -> {
-            OpenFile f = existing == null ? new OpenFile(k) : existing;
-            synchronized (f) {
-                f.handles++;
-            }
-            return f;
-        });
-        long fh = nextHandle.getAndIncrement();
-        handles.put(fh, new Handle(ino, flags, of));
-        try {
-            Inode inode = getattr(ino);
-            if ((flags & Handle.O_TRUNC) != 0 && inode.isRegular() && (flags & Handle.O_ACCMODE) != 0 && inode.size() > 0) {
-                truncateIno(ino, 0);
-            }
-        } catch (FsException e) {
-            release(fh);
-            throw e;
-        }
-        return fh;
-    }
-
-    private Handle handle(long fh) throws FsException {
-        Handle h = handles.get(fh);
-        if (h == null) {
-            throw new FsException(Errno.EBADF, "bad file handle " + fh);
-        }
-        return h;
+        return files.open(resolve(path), flags);
     }
 
     public long inoOf(long fh) throws FsException {
-        return handle(fh).ino();
+        return files.inoOf(fh);
     }
 
     public int read(long fh, long offset, byte[] dst, int length) throws FsException {
-        Handle h = handle(fh);
-        OpenFile of = h.file();
-        long size;
-        List<long[]> clean = new ArrayList<>();
-        int total;
-        synchronized (of) {
-            size = knownSize(of);
-            if (offset >= size) {
-                return 0;
-            }
-            total = (int) Math.min(length, size - offset);
-            long pos = offset;
-            int done = 0;
-            while (done < total) {
-                long index = pos / blockSize;
-                int inBlock = (int) (pos % blockSize);
-                int n = Math.min(total - done, blockSize - inBlock);
-                OpenFile.DirtyBlock db = of.dirty.get(index);
-                if (db != null) {
-                    copyOut(db.data, db.length, inBlock, dst, done, n);
-                } else {
-                    clean.add(new long[] {index, inBlock, done, n});
-                }
-                pos += n;
-                done += n;
-            }
-            of.accessed = true;
-        }
-        for (long[] piece : clean) {
-            readCommitted(h.ino(), piece[0], (int) piece[1], dst, (int) piece[2], (int) piece[3]);
-        }
-        return total;
-    }
-
-    private static void copyOut(byte[] src, int srcLen, int from, byte[] dst, int dstOff, int n) {
-        int avail = Math.max(0, Math.min(n, srcLen - from));
-        if (avail > 0) {
-            System.arraycopy(src, from, dst, dstOff, avail);
-        }
-        Arrays.fill(dst, dstOff + avail, dstOff + n, (byte) 0);
-    }
-
-    private void readCommitted(long ino, long index, int inBlock, byte[] dst, int dstOff, int n) throws FsException {
-        BlockRef ref = kv.read(txn -> Namespace.block(txn, ino, index));
-        if (ref == null) {
-            Arrays.fill(dst, dstOff, dstOff + n, (byte) 0);
-            return;
-        }
-        try {
-            byte[] data = cache.get(ref);
-            copyOut(data, data.length, inBlock, dst, dstOff, n);
-        } catch (BlockUnavailableException e) {
-            throw new FsException(Errno.EIO, e.getMessage(), e);
-        }
-    }
-
-    private long knownSize(OpenFile of) throws FsException {
-        if (of.size < 0) {
-            of.size = read(txn -> inodeOrFail(txn, of.ino)).size();
-        }
-        return of.size;
+        return files.read(fh, offset, dst, length);
     }
 
     public int write(long fh, long offset, byte[] src, int length) throws FsException {
-        Handle h = handle(fh);
-        OpenFile of = h.file();
-        synchronized (of) {
-            long pos = h.append() ? knownSize(of) : offset;
-            long end = pos + length;
-            int done = 0;
-            while (done < length) {
-                long index = pos / blockSize;
-                int inBlock = (int) (pos % blockSize);
-                int n = Math.min(length - done, blockSize - inBlock);
-                OpenFile.DirtyBlock db = dirtyBlock(of, index, inBlock + n);
-                System.arraycopy(src, done, db.data, inBlock, n);
-                if (inBlock + n > db.length) {
-                    of.dirtyBytes += inBlock + n - db.length;
-                    db.length = inBlock + n;
-                }
-                pos += n;
-                done += n;
-            }
-            of.size = Math.max(knownSize(of), end);
-            of.pendingMtimeNs = clock.nowNs();
-            if (end % blockSize == 0 || of.dirtyBytes > MAX_DIRTY_PER_FILE) {
-                commitFull(of, of.dirtyBytes > MAX_DIRTY_PER_FILE);
-            }
-        }
-        return length;
-    }
-
-    /** The dirty buffer of a block, loaded from the committed block when it has one, grown to {@code need}. */
-    private OpenFile.DirtyBlock dirtyBlock(OpenFile of, long index, int need) throws FsException {
-        OpenFile.DirtyBlock db = of.dirty.get(index);
-        if (db == null) {
-            BlockRef ref = kv.read(txn -> Namespace.block(txn, of.ino, index));
-            byte[] base = new byte[0];
-            if (ref != null) {
-                try {
-                    base = cache.get(ref);
-                } catch (BlockUnavailableException e) {
-                    throw new FsException(Errno.EIO, e.getMessage(), e);
-                }
-            }
-            int committedLen = (int) Math.max(0, Math.min(base.length, knownSize(of) - index * blockSize));
-            db = new OpenFile.DirtyBlock(Arrays.copyOf(base, Math.max(committedLen, Math.min(blockSize, need))), committedLen);
-            of.dirty.put(index, db);
-            of.dirtyBytes += committedLen;
-        }
-        if (db.data.length < need) {
-            int cap = db.data.length == 0 ? need : db.data.length;
-            while (cap < need) {
-                cap = Math.min(blockSize, cap * 2);
-            }
-            db.data = Arrays.copyOf(db.data, Math.max(cap, need));
-        }
-        return db;
-    }
-
-    /** Commits the dirty blocks that are full (or all of them), with the size they imply. */
-    private void commitFull(OpenFile of, boolean all) throws FsException {
-        List<Long> ready = new ArrayList<>();
-        for (Map.Entry<Long, OpenFile.DirtyBlock> e : of.dirty.entrySet()) {
-            if (all || e.getValue().length == blockSize) {
-                ready.add(e.getKey());
-            }
-        }
-        commitBlocks(of, ready);
-    }
-
-    /** Commits every uncommitted change of an inode to LMDB (on flush, fsync, release and before metadata changes). */
-    public void commit(long ino) throws FsException {
-        OpenFile of = open.get(ino);
-        if (of == null) {
-            return;
-        }
-        synchronized (of) {
-            if (of.hasPendingChanges()) {
-                commitBlocks(of, new ArrayList<>(of.dirty.keySet()));
-            }
-        }
-    }
-
-    private void commitBlocks(OpenFile of, List<Long> indexes) throws FsException {
-        List<BlockRef> refs = new ArrayList<>(indexes.size());
-        List<byte[]> datas = new ArrayList<>(indexes.size());
-        try {
-            for (long index : indexes) {
-                OpenFile.DirtyBlock db = of.dirty.get(index);
-                byte[] data = db.data.length == db.length ? db.data : Arrays.copyOf(db.data, db.length);
-                refs.add(new BlockRef(Sha256.of(data), data.length));
-                datas.add(data);
-                cache.awaitDirtyRoom(data.length);
-            }
-        } catch (DirtyLimitException e) {
-            throw new FsException(Errno.ENOSPC, e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FsException(Errno.EIO, "interrupted while waiting for uploads");
-        }
-        long size = of.size;
-        long mtime = of.pendingMtimeNs;
-        boolean[] added = new boolean[indexes.size()];
-        write(txn -> {
-            for (int i = 0; i < indexes.size(); i++) {
-                added[i] = cache.stageDirty(txn, refs.get(i), datas.get(i));
-                Namespace.putBlock(txn, of.ino, indexes.get(i), refs.get(i));
-            }
-            Inode inode = inodeOrFail(txn, of.ino);
-            long newSize = size >= 0 ? size : inode.size();
-            if (newSize != inode.size() || mtime != 0) {
-                long m = mtime != 0 ? mtime : inode.mtimeNs();
-                Namespace.putInode(txn, new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(),
-                        newSize, inode.atimeNs(), m, Math.max(m, inode.ctimeNs()), inode.rdev()));
-            }
-            return null;
-        });
-        for (int i = 0; i < indexes.size(); i++) {
-            cache.committed(refs.get(i), datas.get(i), added[i]);
-            OpenFile.DirtyBlock db = of.dirty.remove(indexes.get(i));
-            of.dirtyBytes -= db.length;
-        }
-        if (of.dirty.isEmpty()) {
-            of.pendingMtimeNs = 0;
-        }
+        return files.write(fh, offset, src, length);
     }
 
     public void flush(long fh) throws FsException {
-        commit(handle(fh).ino());
+        files.flush(fh);
     }
 
     public void fsync(long fh) throws FsException {
-        commit(handle(fh).ino());
-        kv.sync();
+        files.fsync(fh);
     }
 
-    /** Makes everything committed so far durable (fsync of a directory, umount). */
+    /** Makes everything written so far durable (fsync of a directory, umount). */
     public void syncAll() throws FsException {
-        for (long ino : new ArrayList<>(open.keySet())) {
-            commit(ino);
-        }
-        kv.sync();
+        files.syncAll();
+    }
+
+    /** Writes access times batched in memory. */
+    public void flushAtimes() {
+        files.flushAtimes();
     }
 
     public void release(long fh) throws FsException {
-        Handle h = handles.remove(fh);
-        if (h == null) {
-            return;
-        }
-        OpenFile of = h.file();
-        try {
-            commit(h.ino());
-            touchAtime(of);
-        } finally {
-            boolean last;
-            synchronized (of) {
-                last = --of.handles == 0;
-            }
-            if (last) {
-                open.remove(h.ino(), of);
-                write(txn -> {
-                    Inode inode = Namespace.inode(txn, h.ino());
-                    if (inode != null && inode.nlink() == 0 && !open.containsKey(h.ino())) {
-                        Namespace.deleteInode(txn, h.ino());
-                    }
-                    return null;
-                });
-            }
-        }
+        files.release(fh);
     }
-
-    /** relatime: atime moves on read only when it is older than mtime or than a day. */
-    private void touchAtime(OpenFile of) throws FsException {
-        boolean accessed;
-        synchronized (of) {
-            accessed = of.accessed;
-            of.accessed = false;
-        }
-        if (!accessed) {
-            return;
-        }
-        long now = clock.nowNs();
-        write(txn -> {
-            Inode inode = Namespace.inode(txn, of.ino);
-            if (inode != null && (inode.atimeNs() <= inode.mtimeNs() || now - inode.atimeNs() > 86_400_000_000_000L)) {
-                Namespace.putInode(txn, inode.withTimes(now, inode.mtimeNs(), inode.ctimeNs()));
-            }
-            return null;
-        });
-    }
-
-    // ---- truncate --------------------------------------------------------------------------
 
     public void truncate(String path, long size) throws FsException {
-        truncateIno(resolve(path), size);
+        files.truncate(resolve(path), size);
     }
 
     public void ftruncate(long fh, long size) throws FsException {
-        truncateIno(handle(fh).ino(), size);
+        files.ftruncate(fh, size);
     }
 
-    private void truncateIno(long ino, long size) throws FsException {
-        if (size < 0) {
-            throw new FsException(Errno.EINVAL, "negative size");
-        }
-        OpenFile of = open.get(ino);
-        if (of != null) {
-            synchronized (of) {
-                commit(ino);
-                truncateCommitted(ino, size);
-                of.size = size;
-            }
-        } else {
-            truncateCommitted(ino, size);
-        }
-    }
-
-    private void truncateCommitted(long ino, long size) throws FsException {
-        long now = clock.nowNs();
-        long lastIndex = size / blockSize;
-        int keep = (int) (size % blockSize);
-        BlockRef tail = keep == 0 ? null : kv.read(txn -> Namespace.block(txn, ino, lastIndex));
-        byte[] tailData = null;
-        BlockRef tailRef = null;
-        if (tail != null && tail.length() > keep) {
-            try {
-                tailData = Arrays.copyOf(cache.get(tail), keep);
-            } catch (BlockUnavailableException e) {
-                throw new FsException(Errno.EIO, e.getMessage(), e);
-            }
-            tailRef = new BlockRef(Sha256.of(tailData), keep);
-        }
-        byte[] data = tailData;
-        BlockRef ref = tailRef;
-        boolean added = write(txn -> {
-            Inode inode = inodeOrFail(txn, ino);
-            if (inode.isDir()) {
-                throw new FsException(Errno.EISDIR, "is a directory");
-            }
-            Namespace.dropBlocks(txn, ino, keep == 0 ? lastIndex : lastIndex + 1);
-            boolean staged = false;
-            if (ref != null) {
-                staged = cache.stageDirty(txn, ref, data);
-                Namespace.putBlock(txn, ino, lastIndex, ref);
-            }
-            Namespace.putInode(txn, inode.withSize(size, now));
-            return staged;
-        });
-        if (ref != null) {
-            cache.committed(ref, data, added);
-        }
+    @Override
+    public void close() {
+        files.close();
     }
 }

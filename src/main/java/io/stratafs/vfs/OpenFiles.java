@@ -1,0 +1,497 @@
+package io.stratafs.vfs;
+
+import io.stratafs.cache.BlockCache;
+import io.stratafs.cache.BlockUnavailableException;
+import io.stratafs.cache.DirtyLimitException;
+import io.stratafs.cache.Sha256;
+import io.stratafs.meta.BlockRef;
+import io.stratafs.meta.Inode;
+import io.stratafs.meta.Kv;
+import io.stratafs.meta.Namespace;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * File contents through open handles: reads, writes into per-inode {@link OpenFile} buffers, and
+ * commits of those buffers to LMDB as content-addressed blocks.
+ *
+ * <p>A block that a write completes is hashed and committed by a background thread while the
+ * writer goes on (at most {@link #MAX_IN_FLIGHT} per file, commits of one file in order); flush,
+ * fsync, release and truncate wait for them and commit the rest. Access times are kept in memory
+ * and written in batches (lazytime). Lock order: an {@link OpenFile} monitor, then the LMDB writer
+ * lock, then the cache's monitor.
+ */
+final class OpenFiles implements AutoCloseable {
+    private static final int MAX_IN_FLIGHT = 4;
+    /** A file's unfull uncommitted bytes above this are committed early, bounding memory per writer. */
+    private static final long MAX_DIRTY_PER_FILE = 64L << 20;
+
+    private final Kv kv;
+    private final BlockCache cache;
+    private final int blockSize;
+    private final Clock clock;
+    private final Map<Long, OpenFile> open = new ConcurrentHashMap<>();
+    private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
+    private final Map<Long, Long> pendingAtime = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+    private final ExecutorService committer = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "stratafs-commit");
+        t.setDaemon(true);
+        return t;
+    });
+
+    OpenFiles(Kv kv, BlockCache cache, int blockSize, Clock clock) {
+        this.kv = kv;
+        this.cache = cache;
+        this.blockSize = blockSize;
+        this.clock = clock;
+    }
+
+    boolean isOpen(long ino) {
+        return open.containsKey(ino);
+    }
+
+    /** Adds what open handles wrote but did not commit yet, and batched access times. */
+    Inode overlay(Inode inode) {
+        Long atime = pendingAtime.get(inode.ino());
+        if (atime != null && atime > inode.atimeNs()) {
+            inode = inode.withTimes(atime, inode.mtimeNs(), inode.ctimeNs());
+        }
+        OpenFile of = open.get(inode.ino());
+        if (of == null) {
+            return inode;
+        }
+        synchronized (of) {
+            if (!of.hasPendingChanges()) {
+                return inode;
+            }
+            long size = of.size >= 0 ? of.size : inode.size();
+            long mtime = of.pendingMtimeNs != 0 ? of.pendingMtimeNs : inode.mtimeNs();
+            long ctime = Math.max(inode.ctimeNs(), mtime);
+            return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(), size,
+                    inode.atimeNs(), mtime, ctime, inode.rdev());
+        }
+    }
+
+    long open(long ino, int flags) throws FsException {
+        OpenFile of = open.compute(ino, (k, existing) -> {
+            OpenFile f = existing == null ? new OpenFile(k) : existing;
+            synchronized (f) {
+                f.handles++;
+            }
+            return f;
+        });
+        long fh = nextHandle.getAndIncrement();
+        handles.put(fh, new Handle(ino, flags, of));
+        try {
+            Inode inode = Txns.read(kv, txn -> Txns.inodeOrFail(txn, ino));
+            if ((flags & Handle.O_TRUNC) != 0 && inode.isRegular() && (flags & Handle.O_ACCMODE) != 0 && inode.size() > 0) {
+                truncate(ino, 0);
+            }
+        } catch (FsException e) {
+            release(fh);
+            throw e;
+        }
+        return fh;
+    }
+
+    private Handle handle(long fh) throws FsException {
+        Handle h = handles.get(fh);
+        if (h == null) {
+            throw new FsException(Errno.EBADF, "bad file handle " + fh);
+        }
+        return h;
+    }
+
+    long inoOf(long fh) throws FsException {
+        return handle(fh).ino();
+    }
+
+    // ---- read ------------------------------------------------------------------------------
+
+    int read(long fh, long offset, byte[] dst, int length) throws FsException {
+        Handle h = handle(fh);
+        OpenFile of = h.file();
+        List<long[]> clean = new ArrayList<>();
+        int total;
+        synchronized (of) {
+            long size = knownSize(of);
+            if (offset >= size) {
+                return 0;
+            }
+            total = (int) Math.min(length, size - offset);
+            long pos = offset;
+            int done = 0;
+            while (done < total) {
+                long index = pos / blockSize;
+                int inBlock = (int) (pos % blockSize);
+                int n = Math.min(total - done, blockSize - inBlock);
+                OpenFile.DirtyBlock db = of.dirty.get(index);
+                byte[] full = db == null ? of.committing.get(index) : null;
+                if (db != null) {
+                    copyOut(db.data, db.length, inBlock, dst, done, n);
+                } else if (full != null) {
+                    copyOut(full, full.length, inBlock, dst, done, n);
+                } else {
+                    clean.add(new long[] {index, inBlock, done, n});
+                }
+                pos += n;
+                done += n;
+            }
+        }
+        for (long[] piece : clean) {
+            readCommitted(h.ino(), piece[0], (int) piece[1], dst, (int) piece[2], (int) piece[3]);
+        }
+        pendingAtime.merge(h.ino(), clock.nowNs(), Math::max);
+        return total;
+    }
+
+    private static void copyOut(byte[] src, int srcLen, int from, byte[] dst, int dstOff, int n) {
+        int avail = Math.max(0, Math.min(n, srcLen - from));
+        if (avail > 0) {
+            System.arraycopy(src, from, dst, dstOff, avail);
+        }
+        Arrays.fill(dst, dstOff + avail, dstOff + n, (byte) 0);
+    }
+
+    private void readCommitted(long ino, long index, int inBlock, byte[] dst, int dstOff, int n) throws FsException {
+        byte[] data = committedBlock(ino, index);
+        copyOut(data, data.length, inBlock, dst, dstOff, n);
+    }
+
+    /** The committed content of a block; empty for a hole. */
+    private byte[] committedBlock(long ino, long index) throws FsException {
+        BlockRef ref = kv.read(txn -> Namespace.block(txn, ino, index));
+        if (ref == null) {
+            return new byte[0];
+        }
+        try {
+            return cache.get(ref);
+        } catch (BlockUnavailableException e) {
+            throw new FsException(Errno.EIO, e.getMessage(), e);
+        }
+    }
+
+    private long knownSize(OpenFile of) throws FsException {
+        if (of.size < 0) {
+            of.size = Txns.read(kv, txn -> Txns.inodeOrFail(txn, of.ino)).size();
+        }
+        return of.size;
+    }
+
+    // ---- write -----------------------------------------------------------------------------
+
+    int write(long fh, long offset, byte[] src, int length) throws FsException {
+        Handle h = handle(fh);
+        OpenFile of = h.file();
+        synchronized (of) {
+            reportAsyncError(of);
+            long pos = h.append() ? knownSize(of) : offset;
+            long end = pos + length;
+            int done = 0;
+            while (done < length) {
+                long index = pos / blockSize;
+                int inBlock = (int) (pos % blockSize);
+                int n = Math.min(length - done, blockSize - inBlock);
+                OpenFile.DirtyBlock db = dirtyBlock(of, index, inBlock + n);
+                System.arraycopy(src, done, db.data, inBlock, n);
+                if (inBlock + n > db.length) {
+                    of.dirtyBytes += inBlock + n - db.length;
+                    db.length = inBlock + n;
+                }
+                pos += n;
+                done += n;
+            }
+            of.size = Math.max(knownSize(of), end);
+            of.pendingMtimeNs = clock.nowNs();
+            if (end % blockSize == 0) {
+                commitFullInBackground(of);
+            }
+            if (of.dirtyBytes > MAX_DIRTY_PER_FILE) {
+                commitAll(of);
+            }
+        }
+        return length;
+    }
+
+    private static void reportAsyncError(OpenFile of) throws FsException {
+        if (of.asyncError != null) {
+            FsException e = of.asyncError;
+            of.asyncError = null;
+            throw e;
+        }
+    }
+
+    /** The dirty buffer of a block, loaded from the committed block when it has one, grown to {@code need}. */
+    private OpenFile.DirtyBlock dirtyBlock(OpenFile of, long index, int need) throws FsException {
+        OpenFile.DirtyBlock db = of.dirty.get(index);
+        if (db == null) {
+            byte[] base = of.committing.get(index);
+            if (base == null) {
+                base = committedBlock(of.ino, index);
+            }
+            int committedLen = (int) Math.max(0, Math.min(base.length, knownSize(of) - index * blockSize));
+            db = new OpenFile.DirtyBlock(Arrays.copyOf(base, Math.max(committedLen, Math.min(blockSize, need))), committedLen);
+            of.dirty.put(index, db);
+            of.dirtyBytes += committedLen;
+        }
+        if (db.data.length < need) {
+            int cap = Math.max(db.data.length, 4096);
+            while (cap < need) {
+                cap = Math.min(blockSize, cap * 2);
+            }
+            db.data = Arrays.copyOf(db.data, Math.max(cap, need));
+        }
+        return db;
+    }
+
+    /** Hands every full dirty block to the background committer; waits while too many are in flight. */
+    private void commitFullInBackground(OpenFile of) throws FsException {
+        List<Long> full = new ArrayList<>();
+        for (Map.Entry<Long, OpenFile.DirtyBlock> e : of.dirty.entrySet()) {
+            if (e.getValue().length == blockSize) {
+                full.add(e.getKey());
+            }
+        }
+        for (long index : full) {
+            while (of.committing.size() >= MAX_IN_FLIGHT) {
+                awaitCommits(of);
+            }
+            OpenFile.DirtyBlock db = of.dirty.remove(index);
+            of.dirtyBytes -= db.length;
+            byte[] data = db.data;
+            of.committing.put(index, data);
+            long size = of.size;
+            long mtime = of.pendingMtimeNs;
+            of.tail = of.tail.thenRunAsync(() -> commitInBackground(of, index, data, size, mtime), committer);
+        }
+    }
+
+    private void commitInBackground(OpenFile of, long index, byte[] data, long size, long mtime) {
+        FsException failure = null;
+        try {
+            commitBlocks(of.ino, List.of(index), List.of(data), size, mtime);
+        } catch (FsException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            failure = new FsException(Errno.EIO, "committing a block failed: " + e.getMessage(), e);
+        }
+        synchronized (of) {
+            of.committing.remove(index, data);
+            if (failure != null && of.asyncError == null) {
+                of.asyncError = failure;
+            }
+            of.notifyAll();
+        }
+    }
+
+    /** Waits (releasing the file's monitor) until a background commit of this file finishes. */
+    private static void awaitCommits(OpenFile of) throws FsException {
+        try {
+            of.wait(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(Errno.EIO, "interrupted while waiting for a block commit");
+        }
+    }
+
+    /** Waits for background commits, then commits every remaining change of the file. Holds the monitor. */
+    private void commitAll(OpenFile of) throws FsException {
+        while (!of.committing.isEmpty()) {
+            awaitCommits(of);
+        }
+        reportAsyncError(of);
+        if (!of.hasPendingChanges()) {
+            return;
+        }
+        List<Long> indexes = new ArrayList<>(of.dirty.keySet());
+        List<byte[]> datas = new ArrayList<>(indexes.size());
+        for (long index : indexes) {
+            OpenFile.DirtyBlock db = of.dirty.get(index);
+            datas.add(db.data.length == db.length ? db.data : Arrays.copyOf(db.data, db.length));
+        }
+        commitBlocks(of.ino, indexes, datas, of.size, of.pendingMtimeNs);
+        of.dirty.clear();
+        of.dirtyBytes = 0;
+        of.pendingMtimeNs = 0;
+    }
+
+    /** One transaction: the blocks (staged dirty in the cache), their block-map entries, size and mtime. */
+    private void commitBlocks(long ino, List<Long> indexes, List<byte[]> datas, long size, long mtime) throws FsException {
+        List<BlockRef> refs = new ArrayList<>(datas.size());
+        try {
+            for (byte[] data : datas) {
+                refs.add(new BlockRef(Sha256.of(data), data.length));
+                cache.awaitDirtyRoom(data.length);
+            }
+        } catch (DirtyLimitException e) {
+            throw new FsException(Errno.ENOSPC, e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(Errno.EIO, "interrupted while waiting for uploads");
+        }
+        boolean[] added = new boolean[indexes.size()];
+        Txns.write(kv, txn -> {
+            for (int i = 0; i < indexes.size(); i++) {
+                added[i] = cache.stageDirty(txn, refs.get(i), datas.get(i));
+                Namespace.putBlock(txn, ino, indexes.get(i), refs.get(i));
+            }
+            Inode inode = Txns.inodeOrFail(txn, ino);
+            long newSize = size >= 0 ? size : inode.size();
+            if (newSize != inode.size() || mtime != 0) {
+                long m = mtime != 0 ? mtime : inode.mtimeNs();
+                Namespace.putInode(txn, new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(),
+                        newSize, inode.atimeNs(), m, Math.max(m, inode.ctimeNs()), inode.rdev()));
+            }
+            return null;
+        });
+        for (int i = 0; i < indexes.size(); i++) {
+            cache.committed(refs.get(i), datas.get(i), added[i]);
+        }
+    }
+
+    /** Commits every uncommitted change of an inode to LMDB (on flush, fsync, release and before metadata changes). */
+    void commit(long ino) throws FsException {
+        OpenFile of = open.get(ino);
+        if (of == null) {
+            return;
+        }
+        synchronized (of) {
+            commitAll(of);
+        }
+    }
+
+    void flush(long fh) throws FsException {
+        commit(handle(fh).ino());
+    }
+
+    void fsync(long fh) throws FsException {
+        commit(handle(fh).ino());
+        flushAtimes();
+        kv.sync();
+    }
+
+    /** Commits every open file and the batched access times, and makes LMDB durable. */
+    void syncAll() throws FsException {
+        for (long ino : new ArrayList<>(open.keySet())) {
+            commit(ino);
+        }
+        flushAtimes();
+        kv.sync();
+    }
+
+    /** Writes batched access times (relatime rule: only when older than mtime or than a day). */
+    void flushAtimes() {
+        if (pendingAtime.isEmpty()) {
+            return;
+        }
+        List<Map.Entry<Long, Long>> batch = new ArrayList<>(pendingAtime.entrySet());
+        kv.writeVoid(txn -> {
+            for (Map.Entry<Long, Long> e : batch) {
+                Inode inode = Namespace.inode(txn, e.getKey());
+                long at = e.getValue();
+                if (inode != null && at > inode.atimeNs()
+                        && (inode.atimeNs() <= inode.mtimeNs() || at - inode.atimeNs() > 86_400_000_000_000L)) {
+                    Namespace.putInode(txn, inode.withTimes(at, inode.mtimeNs(), inode.ctimeNs()));
+                }
+            }
+        });
+        for (Map.Entry<Long, Long> e : batch) {
+            pendingAtime.remove(e.getKey(), e.getValue());
+        }
+    }
+
+    void release(long fh) throws FsException {
+        Handle h = handles.remove(fh);
+        if (h == null) {
+            return;
+        }
+        OpenFile of = h.file();
+        try {
+            commit(h.ino());
+        } finally {
+            boolean last;
+            synchronized (of) {
+                last = --of.handles == 0;
+            }
+            if (last) {
+                open.remove(h.ino(), of);
+                deleteIfOrphan(h.ino());
+            }
+        }
+    }
+
+    /** Removes an inode that lost its last name while open, once its last handle is gone. */
+    private void deleteIfOrphan(long ino) {
+        Inode inode = kv.read(txn -> Namespace.inode(txn, ino));
+        if (inode == null || inode.nlink() > 0) {
+            return;
+        }
+        kv.writeVoid(txn -> {
+            Inode now = Namespace.inode(txn, ino);
+            if (now != null && now.nlink() == 0 && !open.containsKey(ino)) {
+                Namespace.deleteInode(txn, ino);
+            }
+        });
+    }
+
+    // ---- truncate --------------------------------------------------------------------------
+
+    void ftruncate(long fh, long size) throws FsException {
+        truncate(handle(fh).ino(), size);
+    }
+
+    void truncate(long ino, long size) throws FsException {
+        if (size < 0) {
+            throw new FsException(Errno.EINVAL, "negative size");
+        }
+        OpenFile of = open.get(ino);
+        if (of == null) {
+            truncateCommitted(ino, size);
+            return;
+        }
+        synchronized (of) {
+            commitAll(of);
+            truncateCommitted(ino, size);
+            of.size = size;
+        }
+    }
+
+    private void truncateCommitted(long ino, long size) throws FsException {
+        long now = clock.nowNs();
+        long lastIndex = size / blockSize;
+        int keep = (int) (size % blockSize);
+        byte[] tail = keep == 0 ? new byte[0] : committedBlock(ino, lastIndex);
+        byte[] data = tail.length > keep ? Arrays.copyOf(tail, keep) : null;
+        BlockRef ref = data == null ? null : new BlockRef(Sha256.of(data), keep);
+        boolean added = Txns.write(kv, txn -> {
+            Inode inode = Txns.inodeOrFail(txn, ino);
+            if (inode.isDir()) {
+                throw new FsException(Errno.EISDIR, "is a directory");
+            }
+            Namespace.dropBlocks(txn, ino, keep == 0 ? lastIndex : lastIndex + 1);
+            boolean staged = false;
+            if (ref != null) {
+                staged = cache.stageDirty(txn, ref, data);
+                Namespace.putBlock(txn, ino, lastIndex, ref);
+            }
+            Namespace.putInode(txn, inode.withSize(size, now));
+            return staged;
+        });
+        if (ref != null) {
+            cache.committed(ref, data, added);
+        }
+    }
+
+    @Override
+    public void close() {
+        committer.shutdown();
+    }
+}
