@@ -1,0 +1,150 @@
+package io.stratafs.cache;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.stratafs.meta.BlockRef;
+import io.stratafs.meta.LmdbKv;
+import io.stratafs.store.MemoryStore;
+import io.stratafs.store.ObjectKeys;
+import io.stratafs.store.ObjectStore;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BlockCacheTest {
+    @TempDir
+    Path dir;
+    LmdbKv kv;
+    MemoryStore a = new MemoryStore();
+    MemoryStore b = new MemoryStore();
+
+    @AfterEach
+    void close() {
+        if (kv != null) {
+            kv.close();
+        }
+    }
+
+    private BlockCache cache(long capacity, ObjectStore... targets) {
+        kv = new LmdbKv(dir, 256L << 20);
+        return new BlockCache(kv, List.of(targets), capacity, 0);
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] d = new byte[n];
+        new Random(seed).nextBytes(d);
+        return d;
+    }
+
+    private static BlockRef ref(byte[] data) {
+        return new BlockRef(Sha256.of(data), data.length);
+    }
+
+    private BlockRef stage(BlockCache c, byte[] data) {
+        BlockRef r = ref(data);
+        boolean added = kv.write(txn -> c.stageDirty(txn, r, data));
+        c.committed(r, data, added);
+        return r;
+    }
+
+    /** Uploads what is pending for target t, as the write-back uploader does. */
+    private void upload(BlockCache c, int t, ObjectStore target) throws Exception {
+        List<byte[]> pending = c.pending(t, 1000);
+        for (byte[] h : pending) {
+            target.put(ObjectKeys.block(io.stratafs.meta.Bytes.hex(h)), c.readLocal(h));
+        }
+        c.uploaded(t, pending);
+    }
+
+    @Test
+    void aDirtyBlockStaysPinnedUntilEveryTargetHasIt() throws Exception {
+        BlockCache c = cache(1 << 20, a, b);
+        stage(c, random(600_000, 1));
+        stage(c, random(600_000, 2));
+        assertEquals(1_200_000, c.dirtyBytes());
+        assertEquals(1_200_000, c.cachedBytes(), "over capacity, but nothing clean may go");
+        upload(c, 0, a);
+        assertEquals(1_200_000, c.dirtyBytes(), "target b still lacks both blocks");
+        assertEquals(2, c.pendingCount(1));
+        upload(c, 1, b);
+        assertEquals(0, c.dirtyBytes());
+        assertTrue(c.cachedBytes() <= 1 << 20, "clean blocks are evicted down to the capacity");
+    }
+
+    @Test
+    void anEvictedBlockIsFetchedAgainAndVerified() throws Exception {
+        BlockCache c = cache(700_000, a);
+        byte[] first = random(600_000, 3);
+        BlockRef r1 = stage(c, first);
+        upload(c, 0, a);
+        stage(c, random(600_000, 4));
+        upload(c, 0, a);
+        assertArrayEquals(first, c.get(r1));
+    }
+
+    @Test
+    void aCorruptCopyIsSkippedAndRepairedFromAGoodOne() throws Exception {
+        BlockCache c = cache(100_000, a, b);
+        byte[] data = random(90_000, 5);
+        BlockRef r = stage(c, data);
+        upload(c, 0, a);
+        upload(c, 1, b);
+        stage(c, random(90_000, 6));
+        upload(c, 0, a);
+        upload(c, 1, b);
+        String key = ObjectKeys.block(r.hex());
+        byte[] bad = data.clone();
+        bad[10] ^= 1;
+        a.corrupt(key, bad);
+        assertArrayEquals(data, c.get(r));
+        assertArrayEquals(data, a.get(key), "the corrupt copy was replaced");
+    }
+
+    @Test
+    void everyCopyCorruptGivesBlockUnavailableNeverWrongBytes() throws Exception {
+        BlockCache c = cache(100_000, a);
+        byte[] data = random(90_000, 7);
+        BlockRef r = stage(c, data);
+        upload(c, 0, a);
+        stage(c, random(90_000, 8));
+        upload(c, 0, a);
+        byte[] bad = data.clone();
+        bad[0] ^= 1;
+        a.corrupt(ObjectKeys.block(r.hex()), bad);
+        BlockUnavailableException e = assertThrows(BlockUnavailableException.class, () -> c.get(r));
+        assertTrue(e.getMessage().contains(r.hex()));
+    }
+
+    @Test
+    void aBlockLargerThanTheDirtyLimitCanNeverFit() {
+        BlockCache c = cache(1000, a);
+        assertThrows(DirtyLimitException.class, () -> c.awaitDirtyRoom(5000));
+    }
+
+    @Test
+    void identicalBlocksAreStoredOnce() {
+        BlockCache c = cache(1 << 20, a);
+        byte[] data = random(1000, 9);
+        stage(c, data);
+        stage(c, data.clone());
+        assertEquals(1000, c.dirtyBytes());
+        assertEquals(1, c.pendingCount(0));
+    }
+
+    @Test
+    void accountingSurvivesReopening() {
+        BlockCache c = cache(1 << 20, a);
+        stage(c, random(1000, 10));
+        kv.close();
+        kv = new LmdbKv(dir, 256L << 20);
+        BlockCache again = new BlockCache(kv, List.of(a), 1 << 20, 0);
+        assertEquals(1000, again.dirtyBytes());
+        assertEquals(1, again.pendingCount(0));
+    }
+}

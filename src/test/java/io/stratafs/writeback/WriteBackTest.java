@@ -1,0 +1,146 @@
+package io.stratafs.writeback;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.stratafs.cache.BlockCache;
+import io.stratafs.meta.BlockRef;
+import io.stratafs.meta.Bytes;
+import io.stratafs.meta.JournalCodec;
+import io.stratafs.meta.LmdbKv;
+import io.stratafs.meta.Mutation;
+import io.stratafs.meta.Table;
+import io.stratafs.store.MemoryStore;
+import io.stratafs.store.ObjectKeys;
+import io.stratafs.store.ObjectStore;
+import io.stratafs.vfs.Caller;
+import io.stratafs.vfs.FsStats;
+import io.stratafs.vfs.Vfs;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WriteBackTest {
+    static final int BLOCK = 64 << 10;
+    static final int O_RDWR = 2;
+
+    @TempDir
+    Path dir;
+
+    /** A mounted volume without FUSE: LMDB, cache, VFS and write-back over the given targets. */
+    private record Site(LmdbKv kv, BlockCache cache, Vfs vfs, WriteBack writeBack) implements AutoCloseable {
+        static Site open(Path cacheDir, List<ObjectStore> targets) {
+            LmdbKv kv = new LmdbKv(cacheDir, 256L << 20);
+            BlockCache cache = new BlockCache(kv, targets, 64L << 20, 0);
+            Vfs vfs = new Vfs(kv, cache, BLOCK, io.stratafs.vfs.Clock.SYSTEM, () -> new FsStats(1, 1, 0));
+            return new Site(kv, cache, vfs, new WriteBack(kv, cache, "main", 4));
+        }
+
+        @Override
+        public void close() {
+            writeBack.close();
+            vfs.close();
+            kv.close();
+        }
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] d = new byte[n];
+        new Random(seed).nextBytes(d);
+        return d;
+    }
+
+    private static void write(Vfs vfs, String path, byte[] data) throws Exception {
+        long fh = vfs.create(path, 0644, O_RDWR, Caller.ROOT);
+        vfs.write(fh, 0, data, data.length);
+        vfs.release(fh);
+    }
+
+    private static byte[] read(Vfs vfs, String path) throws Exception {
+        long fh = vfs.open(path, 0);
+        byte[] out = new byte[(int) vfs.getattr(path).size()];
+        vfs.read(fh, 0, out, out.length);
+        vfs.release(fh);
+        return out;
+    }
+
+    @Test
+    void aNewCacheRebuildsTheTreeAndDataFromEachTarget() throws Exception {
+        MemoryStore a = new MemoryStore();
+        MemoryStore b = new MemoryStore();
+        try (Site site = Site.open(dir.resolve("c1"), List.of(a, b))) {
+            site.vfs().initRoot(Caller.ROOT);
+            site.vfs().mkdir("/docs", 0755, Caller.ROOT);
+            write(site.vfs(), "/docs/one", random(3 * BLOCK + 17, 1));
+            write(site.vfs(), "/two", random(100, 2));
+            site.vfs().rename("/two", "/docs/two");
+            site.vfs().setxattr("/docs/one", "user.k", new byte[] {9}, 0);
+            site.writeBack().start();
+            assertTrue(site.writeBack().flushAll(60_000));
+            assertEquals(0, site.cache().dirtyBytes());
+        }
+        for (MemoryStore target : List.of(a, b)) {
+            Path fresh = dir.resolve("fresh-" + System.identityHashCode(target));
+            try (Site site = Site.open(fresh, List.of(target))) {
+                Recovery.restore(site.kv(), target, "main");
+                assertArrayEquals(random(3 * BLOCK + 17, 1), read(site.vfs(), "/docs/one"));
+                assertArrayEquals(random(100, 2), read(site.vfs(), "/docs/two"));
+                assertArrayEquals(new byte[] {9}, site.vfs().getxattr("/docs/one", "user.k"));
+            }
+        }
+    }
+
+    @Test
+    void recoveryReplaysSegmentsWrittenAfterTheCheckpoint() throws Exception {
+        MemoryStore a = new MemoryStore();
+        try (Site site = Site.open(dir.resolve("c1"), List.of(a))) {
+            site.vfs().initRoot(Caller.ROOT);
+            write(site.vfs(), "/early", random(10, 3));
+            site.writeBack().start();
+            assertTrue(site.writeBack().flushAll(60_000));
+            write(site.vfs(), "/late", random(20, 4));
+            site.vfs().unlink("/early");
+            site.writeBack().wake();
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (site.writeBack().status(site.cache()).get(0).pendingJournalEntries() > 0) {
+                assertTrue(System.currentTimeMillis() < deadline, "uploads did not finish");
+                Thread.onSpinWait();
+            }
+        }
+        try (Site site = Site.open(dir.resolve("c2"), List.of(a))) {
+            Recovery.restore(site.kv(), a, "main");
+            assertArrayEquals(random(20, 4), read(site.vfs(), "/late"));
+            assertEquals(1, site.vfs().readdir("/").size());
+        }
+    }
+
+    @Test
+    void everyUploadedJournalRecordNamesOnlyBlocksAlreadyInTheTarget() throws Exception {
+        MemoryStore a = new MemoryStore();
+        try (Site site = Site.open(dir.resolve("c1"), List.of(a))) {
+            site.vfs().initRoot(Caller.ROOT);
+            site.writeBack().start();
+            for (int i = 0; i < 30; i++) {
+                write(site.vfs(), "/f" + i, random(BLOCK / 2 + i * 1000, i));
+                site.writeBack().wake();
+            }
+            assertTrue(site.writeBack().flushAll(60_000));
+        }
+        int checked = 0;
+        for (String key : a.list(ObjectKeys.journalPrefix("main"))) {
+            for (SegmentCodec.Entry e : SegmentCodec.decodeSegment(a.get(key), key)) {
+                for (Mutation m : JournalCodec.decode(e.record())) {
+                    if (m.table() == Table.BLOCKMAP && !m.isDelete()) {
+                        String hex = Bytes.hex(BlockRef.decode(m.value()).hash());
+                        assertTrue(a.exists(ObjectKeys.block(hex)), "segment " + key + " names missing block " + hex);
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertEquals(30, checked);
+    }
+}
