@@ -61,7 +61,11 @@ final class MountCommand implements Callable<Integer> {
         boolean handedOver = false;
         try {
             for (ObjectStore t : targets) {
-                t.check();
+                try {
+                    t.check();
+                } catch (io.stratafs.store.StoreException e) {
+                    throw new io.stratafs.store.StoreException(e.getMessage() + " (to create a volume there: stratafs format " + storage + ")");
+                }
             }
             VolumeRecord record = Volume.read(targets, storage);
             Path cache = (cacheDir != null ? cacheDir : defaultCacheDir(record)).toAbsolutePath().normalize();

@@ -15,6 +15,52 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    /** Turns the status JSON (flat fields, then a list of target objects) into aligned lines. */
+    static String human(String json) {
+        StringBuilder out = new StringBuilder();
+        String body = json.substring(1, json.length() - 1);
+        int targets = body.indexOf(",\"targets\":[");
+        for (String field : splitTop(targets < 0 ? body : body.substring(0, targets))) {
+            appendField(out, "", field);
+        }
+        if (targets >= 0) {
+            String list = body.substring(targets + 12, body.length() - 1);
+            for (String obj : list.split("\\},\\{")) {
+                out.append("target\n");
+                for (String field : splitTop(obj.replace("{", "").replace("}", ""))) {
+                    appendField(out, "  ", field);
+                }
+            }
+        }
+        return out.toString().stripTrailing();
+    }
+
+    private static java.util.List<String> splitTop(String s) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        boolean quoted = false;
+        int start = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' && (i == 0 || s.charAt(i - 1) != '\\')) {
+                quoted = !quoted;
+            } else if (c == ',' && !quoted) {
+                parts.add(s.substring(start, i));
+                start = i + 1;
+            }
+        }
+        if (start < s.length()) {
+            parts.add(s.substring(start));
+        }
+        return parts;
+    }
+
+    private static void appendField(StringBuilder out, String indent, String field) {
+        int colon = field.indexOf("\":");
+        String key = field.substring(1, colon);
+        String value = field.substring(colon + 2).replaceAll("^\"|\"$", "");
+        out.append(indent).append(String.format("%-22s %s%n", key, value));
+    }
+
     @Override
     public Integer call() {
         String reply = ControlChannel.request(ControlChannel.socketFor(mountpoint), "status");
@@ -24,11 +70,7 @@ final class StatusCommand implements Callable<Integer> {
         if (reply.startsWith("error")) {
             throw new IllegalStateException(reply.substring(5).trim());
         }
-        if (json) {
-            System.out.println(reply);
-        } else {
-            System.out.println(reply.replace(",\"", "\n  \"").replace("{", "{\n  ").replace("}", "\n}"));
-        }
+        System.out.println(json ? reply : human(reply));
         return 0;
     }
 }
