@@ -44,6 +44,8 @@ public final class BlockCache {
     private final Cache<String, byte[]> ram;
     private final LinkedHashMap<String, Integer> cleanLru = new LinkedHashMap<>(1024, 0.75f, true);
     private final Map<String, Integer> dirty = new HashMap<>();
+    private final java.util.Set<String> prefetching = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ThreadPoolExecutor prefetcher;
     private long cleanBytes;
     private long dirtyBytes;
 
@@ -59,7 +61,38 @@ public final class BlockCache {
                 .maximumWeight(Math.max(1, ramBytes))
                 .weigher((String k, byte[] v) -> v.length + 64)
                 .build();
+        this.prefetcher = new java.util.concurrent.ThreadPoolExecutor(4, 4, 30, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(16), r -> {
+                    Thread t = new Thread(r, "stratafs-prefetch");
+                    t.setDaemon(true);
+                    return t;
+                }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+        this.prefetcher.allowCoreThreadTimeOut(true);
         loadAccounting();
+    }
+
+    /**
+     * Starts fetching a block in the background (read-ahead) unless it is in RAM or on its way.
+     * At most 4 fetches run and 16 wait; more requests are dropped, which bounds the memory used.
+     */
+    public void prefetch(BlockRef ref) {
+        String hex = ref.hex();
+        if (ram.getIfPresent(hex) != null || !prefetching.add(hex)) {
+            return;
+        }
+        prefetcher.execute(() -> {
+            try {
+                get(ref);
+            } catch (BlockUnavailableException e) {
+                LOG.debug("read-ahead of {} failed: {}", hex, e.getMessage());
+            } finally {
+                prefetching.remove(hex);
+            }
+        });
+    }
+
+    public void close() {
+        prefetcher.shutdownNow();
     }
 
     private void loadAccounting() {

@@ -24,7 +24,8 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("stratafs: " + ex.getMessage() + " (see: stratafs " + ex.getCommandLine().getCommandName() + " --help)");
+            String name = ex.getCommandLine().getCommandName();
+            err.println("stratafs: " + ex.getMessage() + " (see: stratafs " + ("stratafs".equals(name) ? "" : name + " ") + "--help)");
             return 2;
         });
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {

@@ -215,6 +215,7 @@ final class MountedVolume implements AutoCloseable {
         }
         writeBack.close();
         vfs.close();
+        cache.close();
         if (control != null) {
             try {
                 control.close();

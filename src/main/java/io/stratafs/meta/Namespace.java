@@ -89,10 +89,14 @@ public final class Namespace {
         txn.put(Table.BLOCKMAP, Bytes.inoKey(ino, index), ref.encode());
     }
 
-    /** Visits (index, ref) of every block of the file at or after {@code fromIndex}. */
-    public static void blocks(KvTxn txn, long ino, long fromIndex, BiConsumer<Long, BlockRef> visitor) {
+    /** Visits (index, ref) of every block of the file from {@code fromIndex} up to, not including, {@code untilIndex}. */
+    public static void blocks(KvTxn txn, long ino, long fromIndex, long untilIndex, BiConsumer<Long, BlockRef> visitor) {
         txn.scan(Table.BLOCKMAP, Bytes.longKey(ino), Bytes.inoKey(ino, fromIndex), (k, v) -> {
-            visitor.accept(k.getLong(k.position() + 8), BlockRef.decode(Bytes.toArray(v)));
+            long index = k.getLong(k.position() + 8);
+            if (index >= untilIndex) {
+                return false;
+            }
+            visitor.accept(index, BlockRef.decode(Bytes.toArray(v)));
             return true;
         });
     }
@@ -100,7 +104,7 @@ public final class Namespace {
     /** Drops every block entry at or after {@code fromIndex}. */
     public static void dropBlocks(KvWriteTxn txn, long ino, long fromIndex) {
         List<Long> doomed = new ArrayList<>();
-        blocks(txn, ino, fromIndex, (i, ref) -> doomed.add(i));
+        blocks(txn, ino, fromIndex, Long.MAX_VALUE, (i, ref) -> doomed.add(i));
         for (long i : doomed) {
             txn.delete(Table.BLOCKMAP, Bytes.inoKey(ino, i));
         }

@@ -32,6 +32,10 @@ final class OpenFile {
     long dirtyBytes;
     /** Size including uncommitted writes; -1 until known. */
     long size = -1;
+    /** Where the last read ended, to recognise sequential reading. */
+    long lastReadEnd = -1;
+    /** The highest block index read-ahead was started for. */
+    long readAheadIndex = -1;
     /** Uncommitted modification time, 0 when none. */
     long pendingMtimeNs;
 

@@ -30,6 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class OpenFiles implements AutoCloseable {
     private static final int MAX_IN_FLIGHT = 4;
+    /** Blocks fetched ahead of a sequential reader. */
+    private static final int READ_AHEAD_BLOCKS = 4;
     /** A file's unfull uncommitted bytes above this are committed early, bounding memory per writer. */
     private static final long MAX_DIRTY_PER_FILE = 64L << 20;
 
@@ -121,6 +123,7 @@ final class OpenFiles implements AutoCloseable {
         OpenFile of = h.file();
         List<long[]> clean = new ArrayList<>();
         int total;
+        long readAheadFrom = -1;
         synchronized (of) {
             long size = knownSize(of);
             if (offset >= size) {
@@ -145,12 +148,32 @@ final class OpenFiles implements AutoCloseable {
                 pos += n;
                 done += n;
             }
+            long lastIndex = (offset + total - 1) / blockSize;
+            if (offset == of.lastReadEnd && lastIndex > of.readAheadIndex - READ_AHEAD_BLOCKS / 2) {
+                readAheadFrom = Math.max(lastIndex + 1, of.readAheadIndex + 1);
+                of.readAheadIndex = lastIndex + READ_AHEAD_BLOCKS;
+            }
+            of.lastReadEnd = offset + total;
+        }
+        if (readAheadFrom >= 0) {
+            readAhead(h.ino(), readAheadFrom, READ_AHEAD_BLOCKS);
         }
         for (long[] piece : clean) {
             readCommitted(h.ino(), piece[0], (int) piece[1], dst, (int) piece[2], (int) piece[3]);
         }
         pendingAtime.merge(h.ino(), clock.nowNs(), Math::max);
         return total;
+    }
+
+    private void readAhead(long ino, long fromIndex, int count) {
+        List<BlockRef> refs = new ArrayList<>(count);
+        kv.read(txn -> {
+            Namespace.blocks(txn, ino, fromIndex, fromIndex + count, (index, ref) -> refs.add(ref));
+            return null;
+        });
+        for (BlockRef ref : refs) {
+            cache.prefetch(ref);
+        }
     }
 
     private static void copyOut(byte[] src, int srcLen, int from, byte[] dst, int dstOff, int n) {
