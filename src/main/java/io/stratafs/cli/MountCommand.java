@@ -82,20 +82,33 @@ final class MountCommand implements Callable<Integer> {
             String siteName = site != null ? site : record.site();
             MountedVolume volume = new MountedVolume(record, targets, mp, cache, cacheBytes, ramBytes, siteName, uploadConcurrency);
             handedOver = true;
-            Thread hook = new Thread(() -> {
-                if (Mounts.isFuseMounted(mp)) {
-                    Mounts.fusermountU(mp, true);
-                }
-            }, "stratafs-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+            java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(mp, closed), "stratafs-shutdown"));
             try (volume) {
                 volume.serve(fuseArgs(record));
+            } finally {
+                closed.countDown();
             }
             return 0;
         } finally {
             if (!handedOver) {
                 targets.forEach(ObjectStore::close);
             }
+        }
+    }
+
+    /**
+     * SIGTERM/SIGINT (systemd stop, Ctrl-C): unmount, then hold the JVM open until the serving thread
+     * has committed and flushed, so a stop never cuts the final flush short.
+     */
+    private static void stopOnSignal(Path mp, java.util.concurrent.CountDownLatch closed) {
+        if (Mounts.isFuseMounted(mp)) {
+            Mounts.fusermountU(mp, true);
+        }
+        try {
+            closed.await(120, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -152,15 +152,34 @@ final class MountedVolume implements AutoCloseable {
             case "status":
                 return Json.write(status());
             case "flush":
-                try {
-                    vfs.syncAll();
-                } catch (Exception e) {
-                    return "error " + e.getMessage();
-                }
-                return writeBack.flushAll(Long.MAX_VALUE / 4) ? "ok" : "error the storage targets did not take all data";
+                return flush(Long.MAX_VALUE / 4);
             default:
+                if (request.startsWith("flush ")) {
+                    return flush(Long.parseLong(request.substring(6).trim()));
+                }
                 return "error unknown request " + request;
         }
+    }
+
+    /** Commits open files and uploads everything; the reply says what is still missing if time runs out. */
+    private String flush(long timeoutMs) {
+        try {
+            vfs.syncAll();
+        } catch (Exception e) {
+            return "error " + e.getMessage();
+        }
+        if (writeBack.flushAll(timeoutMs)) {
+            return "ok";
+        }
+        List<String> problems = new ArrayList<>();
+        for (WriteBack.TargetStatus t : writeBack.status(cache)) {
+            if (t.pendingBlocks() > 0 || t.pendingJournalEntries() > 0 || !t.healthy()) {
+                problems.add(t.target() + ": " + t.pendingBlocks() + " block(s) and " + t.pendingJournalEntries()
+                        + " journal record(s) pending" + (t.lastError() == null ? "" : ", last error: " + t.lastError()));
+            }
+        }
+        return "error uploads did not finish in " + timeoutMs / 1000 + " s (" + String.join("; ", problems)
+                + "); the data is safe in the local cache";
     }
 
     Map<String, Object> status() {

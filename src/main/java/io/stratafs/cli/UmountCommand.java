@@ -17,6 +17,9 @@ final class UmountCommand implements Callable<Integer> {
     @Option(names = "--no-flush", description = "Unmount without waiting for uploads (they resume on the next mount).")
     boolean noFlush;
 
+    @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for uploads before giving up (default ${DEFAULT-VALUE}); the volume stays mounted then.")
+    long timeoutSeconds;
+
     @Override
     public Integer call() throws Exception {
         Path mp = mountpoint.toAbsolutePath().normalize();
@@ -35,9 +38,10 @@ final class UmountCommand implements Callable<Integer> {
         }
         long pid = Long.parseLong(ping.substring(3).trim());
         if (!noFlush) {
-            String reply = ControlChannel.request(socket, "flush");
+            String reply = ControlChannel.request(socket, "flush " + timeoutSeconds * 1000);
             if (reply == null || !reply.startsWith("ok")) {
-                throw new IllegalStateException("flush failed, still mounted: " + (reply == null ? "the mount stopped answering" : reply.substring(5).trim()));
+                throw new IllegalStateException("not unmounted: " + (reply == null ? "the mount stopped answering" : reply.substring(5).trim())
+                        + " (retry later, or use --no-flush to unmount now and upload on the next mount)");
             }
         }
         String err = Mounts.fusermountU(mp, false);
