@@ -44,6 +44,7 @@ public final class BlockCache {
     private final Cache<String, byte[]> ram;
     private final LinkedHashMap<String, Integer> cleanLru = new LinkedHashMap<>(1024, 0.75f, true);
     private final Map<String, Integer> dirty = new HashMap<>();
+    private final ReadStats[] readStats;
     private final java.util.Set<String> prefetching = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ThreadPoolExecutor prefetcher;
     private long cleanBytes;
@@ -57,6 +58,10 @@ public final class BlockCache {
         this.targets = List.copyOf(targets);
         this.capacityBytes = capacityBytes;
         this.dirtyLimitBytes = Math.max(1, capacityBytes * 9 / 10);
+        this.readStats = new ReadStats[this.targets.size()];
+        for (int t = 0; t < readStats.length; t++) {
+            readStats[t] = new ReadStats();
+        }
         this.ram = Caffeine.newBuilder()
                 .maximumWeight(Math.max(1, ramBytes))
                 .weigher((String k, byte[] v) -> v.length + 64)
@@ -309,9 +314,12 @@ public final class BlockCache {
         String key = ObjectKeys.block(ref.hex());
         List<String> problems = new ArrayList<>();
         List<ObjectStore> corrupt = new ArrayList<>();
-        for (ObjectStore target : targets) {
+        for (int t : readOrder()) {
+            ObjectStore target = targets.get(t);
+            long start = System.nanoTime();
             try {
                 byte[] data = target.get(key);
+                readStats[t].success(System.nanoTime() - start);
                 if (Arrays.equals(Sha256.of(data), ref.hash())) {
                     repair(corrupt, key, data);
                     return data;
@@ -320,11 +328,46 @@ public final class BlockCache {
                 problems.add(target.describe() + ": corrupt");
                 corrupt.add(target);
             } catch (StoreException e) {
+                readStats[t].failure();
                 problems.add(target.describe() + ": " + e.getMessage());
             }
         }
         throw new UncheckedIOException(new BlockUnavailableException(
                 "cannot read block " + key + " from any target (" + String.join("; ", problems) + ")"));
+    }
+
+    /** Target indexes, those that answered recently first, then by their average read latency. */
+    private List<Integer> readOrder() {
+        List<Integer> order = new ArrayList<>();
+        for (int t = 0; t < targets.size(); t++) {
+            order.add(t);
+        }
+        long now = System.currentTimeMillis();
+        order.sort(java.util.Comparator.<Integer>comparingInt(t -> readStats[t].failingAt(now) ? 1 : 0)
+                .thenComparingLong(t -> readStats[t].averageNanos));
+        return order;
+    }
+
+    /** Read health of one target: a moving average of GET latency and the time of the last failure. */
+    private static final class ReadStats {
+        private static final long FAILURE_MEMORY_MS = 30_000;
+        volatile long averageNanos;
+        volatile long lastFailureMillis;
+
+        void success(long nanos) {
+            long avg = averageNanos;
+            averageNanos = avg == 0 ? nanos : avg + (nanos - avg) / 8;
+            lastFailureMillis = 0;
+        }
+
+        void failure() {
+            lastFailureMillis = System.currentTimeMillis();
+        }
+
+        boolean failingAt(long now) {
+            long f = lastFailureMillis;
+            return f != 0 && now - f < FAILURE_MEMORY_MS;
+        }
     }
 
     private static void repair(List<ObjectStore> corrupt, String key, byte[] good) {
