@@ -132,7 +132,7 @@ final class MountCommand implements Callable<Integer> {
 
     private List<String> fuseArgs(VolumeRecord record) {
         String opts = "big_writes,max_write=131072,max_read=131072,max_readahead=1048576,use_ino,default_permissions,"
-                + "hard_remove,attr_timeout=1,entry_timeout=1,fsname=stratafs:" + record.name() + ",subtype=stratafs";
+                + "hard_remove,attr_timeout=0,entry_timeout=1,fsname=stratafs:" + record.name() + ",subtype=stratafs";
         for (String o : fuseOptions) {
             opts += "," + o;
         }
