@@ -36,6 +36,7 @@ public final class BlockCache {
     private static final Logger LOG = LoggerFactory.getLogger(BlockCache.class);
     private static final byte CLEAN = 0;
     private static final byte DIRTY = 1;
+    private static final long AWAITING_UPLOAD_BYTES = 64L << 20;
 
     private final Kv kv;
     private final List<ObjectStore> targets;
@@ -44,6 +45,9 @@ public final class BlockCache {
     private final Cache<String, byte[]> ram;
     private final LinkedHashMap<String, Integer> cleanLru = new LinkedHashMap<>(1024, 0.75f, true);
     private final Map<String, Integer> dirty = new HashMap<>();
+    /** The newest dirty blocks' bytes, oldest dropped beyond {@link #AWAITING_UPLOAD_BYTES}. */
+    private final LinkedHashMap<String, byte[]> awaitingUpload = new LinkedHashMap<>();
+    private long awaitingUploadBytes;
     private final ReadStats[] readStats;
     private final java.util.Set<String> prefetching = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ThreadPoolExecutor prefetcher;
@@ -182,6 +186,14 @@ public final class BlockCache {
                 if (dirty.put(hex, ref.length()) == null) {
                     dirtyBytes += ref.length();
                 }
+                if (ref.length() == data.length && awaitingUpload.put(hex, data) == null) {
+                    awaitingUploadBytes += data.length;
+                }
+                Iterator<byte[]> oldest = awaitingUpload.values().iterator();
+                while (awaitingUploadBytes > AWAITING_UPLOAD_BYTES && oldest.hasNext()) {
+                    awaitingUploadBytes -= oldest.next().length;
+                    oldest.remove();
+                }
             }
         }
     }
@@ -219,8 +231,19 @@ public final class BlockCache {
         return n[0];
     }
 
-    /** The bytes of a block held locally (dirty blocks always are), checked against the hash. */
+    /**
+     * The bytes of a block held locally (dirty blocks always are), checked against the hash. Blocks
+     * written recently are served from memory, which spares the uploader reading the LMDB map (and
+     * keeps the process's resident size down while a large file is written).
+     */
     public byte[] readLocal(byte[] hash) throws BlockUnavailableException {
+        byte[] cached;
+        synchronized (this) {
+            cached = awaitingUpload.get(Bytes.hex(hash));
+        }
+        if (cached != null) {
+            return cached;
+        }
         byte[] data = kv.read(txn -> txn.get(Table.CACHE_DATA, hash));
         if (data == null) {
             throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is missing from the local cache");
@@ -253,6 +276,10 @@ public final class BlockCache {
         synchronized (this) {
             for (byte[] h : nowClean) {
                 String hex = Bytes.hex(h);
+                byte[] held = awaitingUpload.remove(hex);
+                if (held != null) {
+                    awaitingUploadBytes -= held.length;
+                }
                 Integer len = dirty.remove(hex);
                 if (len != null) {
                     dirtyBytes -= len;
