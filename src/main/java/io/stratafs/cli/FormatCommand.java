@@ -17,6 +17,9 @@ final class FormatCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "STORAGE")
     String storage;
 
+    @picocli.CommandLine.Mixin
+    StorageArgs storageArgs;
+
     @Option(names = "--block-size", defaultValue = "4M", description = "Block size, a power of two from 64K to 64M (default ${DEFAULT-VALUE}).")
     String blockSize;
 
@@ -33,7 +36,7 @@ final class FormatCommand implements Callable<Integer> {
             throw new IllegalArgumentException("block size " + blockSize + " is too large (at most 64M)");
         }
         VolumeRecord record = VolumeRecord.create(name, (int) bs, site);
-        List<ObjectStore> targets = StorageOptions.open(storage);
+        List<ObjectStore> targets = storageArgs.open(storage);
         try {
             for (ObjectStore t : targets) {
                 if (t instanceof LocalDirStore local) {

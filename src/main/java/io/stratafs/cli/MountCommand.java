@@ -25,6 +25,9 @@ final class MountCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "STORAGE")
     String storage;
 
+    @picocli.CommandLine.Mixin
+    StorageArgs storageArgs;
+
     @Parameters(index = "1", paramLabel = "MOUNTPOINT")
     Path mountpoint;
 
@@ -57,7 +60,7 @@ final class MountCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--upload-concurrency must be 1 to 256, got " + uploadConcurrency);
         }
         Path mp = mountpoint.toAbsolutePath().normalize();
-        List<ObjectStore> targets = StorageOptions.open(storage);
+        List<ObjectStore> targets = storageArgs.open(storage);
         boolean handedOver = false;
         try {
             for (ObjectStore t : targets) {
@@ -159,6 +162,7 @@ final class MountCommand implements Callable<Integer> {
         cmd.add("--cache-size=" + cacheSize);
         cmd.add("--ram-cache=" + ramCache);
         cmd.add("--upload-concurrency=" + uploadConcurrency);
+        cmd.addAll(storageArgs.asArgs());
         if (site != null) {
             cmd.add("--site=" + site);
         }

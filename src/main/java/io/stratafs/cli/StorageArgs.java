@@ -1,0 +1,65 @@
+package io.stratafs.cli;
+
+import io.stratafs.store.ObjectStore;
+import io.stratafs.store.StoreException;
+import io.stratafs.store.StoreFactory;
+import io.stratafs.store.StoreOptions;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** The options that say how to reach S3 targets, shared by every command that opens a volume. */
+final class StorageArgs {
+    @Option(names = "--endpoint", paramLabel = "URL", description = "S3 endpoint (MinIO, Ceph, S3Proxy); default: AWS.")
+    String endpoint;
+
+    @Option(names = "--region", description = "S3 region (default us-east-1).")
+    String region;
+
+    @Option(names = "--path-style", description = "Path-style bucket addressing (needed by most non-AWS servers).")
+    boolean pathStyle;
+
+    @Option(names = "--checksums", paramLabel = "WHEN", description = "when-required or when-supported: whether requests carry the SDK's "
+            + "newest checksums (older MinIO and Ceph need when-required; default: when-required with --endpoint).")
+    String checksums;
+
+    @Option(names = "--download-concurrency", defaultValue = "8", description = "Parallel block fetches (default ${DEFAULT-VALUE}).")
+    int downloadConcurrency;
+
+    StoreOptions options() {
+        Boolean whenRequired = null;
+        if (checksums != null) {
+            switch (checksums) {
+                case "when-required" -> whenRequired = true;
+                case "when-supported" -> whenRequired = false;
+                default -> throw new IllegalArgumentException("--checksums must be when-required or when-supported, got " + checksums);
+            }
+        }
+        return StoreOptions.builder().endpoint(endpoint).region(region).pathStyle(pathStyle)
+                .checksumWhenRequired(whenRequired).downloadConcurrency(downloadConcurrency)
+                .maxConnections(Math.max(32, downloadConcurrency * 2)).build();
+    }
+
+    List<ObjectStore> open(String storage) throws StoreException {
+        return StoreFactory.open(storage, options());
+    }
+
+    /** The same options as arguments, to hand to a child process. */
+    List<String> asArgs() {
+        List<String> out = new ArrayList<>();
+        if (endpoint != null) {
+            out.add("--endpoint=" + endpoint);
+        }
+        if (region != null) {
+            out.add("--region=" + region);
+        }
+        if (pathStyle) {
+            out.add("--path-style");
+        }
+        if (checksums != null) {
+            out.add("--checksums=" + checksums);
+        }
+        out.add("--download-concurrency=" + downloadConcurrency);
+        return out;
+    }
+}

@@ -1,0 +1,164 @@
+package io.stratafs.store;
+
+import java.net.URI;
+import java.time.Duration;
+
+/**
+ * How to reach object-store targets: endpoint, region, addressing, checksums, pool sizes, retries
+ * and timeouts. Validated when built, with a sentence for each bad value. Holds no secret unless
+ * explicit test credentials are given, and never prints them.
+ */
+public final class StoreOptions {
+    /** Explicit credentials (tests, tools); production uses the default AWS credential chain. */
+    public record Credentials(String accessKey, String secretKey) {
+        @Override
+        public String toString() {
+            return "Credentials[accessKey=" + accessKey + ", secretKey=<redacted>]";
+        }
+    }
+
+    public final URI endpoint;
+    public final String region;
+    public final boolean pathStyle;
+    /** null: only when required for a custom endpoint, when supported for AWS itself. */
+    public final Boolean checksumWhenRequired;
+    public final int maxConnections;
+    public final int downloadConcurrency;
+    public final int maxAttempts;
+    public final Duration attemptTimeout;
+    public final Duration callTimeout;
+    public final Credentials credentials;
+
+    private StoreOptions(Builder b) {
+        endpoint = b.endpoint;
+        region = b.region;
+        pathStyle = b.pathStyle;
+        checksumWhenRequired = b.checksumWhenRequired;
+        maxConnections = b.maxConnections;
+        downloadConcurrency = b.downloadConcurrency;
+        maxAttempts = b.maxAttempts;
+        attemptTimeout = b.attemptTimeout;
+        callTimeout = b.callTimeout;
+        credentials = b.credentials;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static StoreOptions defaults() {
+        return builder().build();
+    }
+
+    /** Whether requests should carry checksums only when an operation requires them. */
+    public boolean checksumsOnlyWhenRequired() {
+        return checksumWhenRequired != null ? checksumWhenRequired : endpoint != null;
+    }
+
+    @Override
+    public String toString() {
+        return "StoreOptions[endpoint=" + endpoint + ", region=" + region + ", pathStyle=" + pathStyle
+                + ", checksumsOnlyWhenRequired=" + checksumsOnlyWhenRequired() + ", maxConnections=" + maxConnections
+                + ", maxAttempts=" + maxAttempts + ", credentials=" + (credentials == null ? "default chain" : credentials) + "]";
+    }
+
+    /** Builds {@link StoreOptions}; every setter checks its argument. */
+    public static final class Builder {
+        private URI endpoint;
+        private String region;
+        private boolean pathStyle;
+        private Boolean checksumWhenRequired;
+        private int maxConnections = 32;
+        private int downloadConcurrency = 8;
+        private int maxAttempts = 5;
+        private Duration attemptTimeout = Duration.ofSeconds(30);
+        private Duration callTimeout = Duration.ofMinutes(2);
+        private Credentials credentials;
+
+        public Builder endpoint(String url) {
+            if (url == null) {
+                endpoint = null;
+                return this;
+            }
+            try {
+                URI u = URI.create(url);
+                if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                    throw new IllegalArgumentException();
+                }
+                endpoint = u;
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--endpoint \"" + url + "\" is not an http:// or https:// URL");
+            }
+            return this;
+        }
+
+        public Builder region(String r) {
+            if (r != null && !r.matches("[a-z0-9-]{1,40}")) {
+                throw new IllegalArgumentException("--region \"" + r + "\" is not a region name such as us-east-1");
+            }
+            region = r;
+            return this;
+        }
+
+        public Builder pathStyle(boolean v) {
+            pathStyle = v;
+            return this;
+        }
+
+        public Builder checksumWhenRequired(Boolean v) {
+            checksumWhenRequired = v;
+            return this;
+        }
+
+        public Builder maxConnections(int n) {
+            maxConnections = inRange("--max-connections", n, 1, 1024);
+            return this;
+        }
+
+        public Builder downloadConcurrency(int n) {
+            downloadConcurrency = inRange("--download-concurrency", n, 1, 256);
+            return this;
+        }
+
+        public Builder maxAttempts(int n) {
+            maxAttempts = inRange("retry attempts", n, 1, 20);
+            return this;
+        }
+
+        public Builder attemptTimeout(Duration d) {
+            attemptTimeout = positive("attempt timeout", d);
+            return this;
+        }
+
+        public Builder callTimeout(Duration d) {
+            callTimeout = positive("call timeout", d);
+            return this;
+        }
+
+        public Builder credentials(String accessKey, String secretKey) {
+            if (accessKey == null || accessKey.isEmpty() || secretKey == null || secretKey.isEmpty()) {
+                throw new IllegalArgumentException("credentials need a non-empty access key and secret key");
+            }
+            credentials = new Credentials(accessKey, secretKey);
+            return this;
+        }
+
+        private static int inRange(String what, int n, int min, int max) {
+            if (n < min || n > max) {
+                throw new IllegalArgumentException(what + " must be " + min + " to " + max + ", got " + n);
+            }
+            return n;
+        }
+
+        private static Duration positive(String what, Duration d) {
+            if (d == null || d.isZero() || d.isNegative()) {
+                throw new IllegalArgumentException(what + " must be positive");
+            }
+            return d;
+        }
+
+        public StoreOptions build() {
+            return new StoreOptions(this);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package io.stratafs.store.s3;
+
+import io.stratafs.store.ObjectNotFoundException;
+import io.stratafs.store.ObjectStore;
+import io.stratafs.store.StoreException;
+import io.stratafs.store.StoreOptions;
+import io.stratafs.store.StoreUnavailableException;
+import java.util.ArrayList;
+import java.util.List;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * A target in an S3-compatible bucket (AWS, MinIO, Ceph RGW, S3Proxy) through the AWS SDK v2:
+ * endpoint override, optional path-style addressing, the default credential chain, a bounded
+ * connection pool, the SDK's standard retry strategy (exponential backoff with jitter on
+ * throttling, 5xx and connection errors) and timeouts per attempt and per call. The only class
+ * that knows the AWS SDK. Messages never contain credentials.
+ */
+public final class S3Store implements ObjectStore {
+    private final S3Location location;
+    private final String where;
+    private final S3Client client;
+
+    public S3Store(S3Location location, StoreOptions options) {
+        this.location = location;
+        this.where = options.endpoint != null ? options.endpoint.toString() : "AWS S3";
+        this.client = build(options);
+    }
+
+    private static S3Client build(StoreOptions o) {
+        S3ClientBuilder b = S3Client.builder()
+                .region(Region.of(o.region != null ? o.region : "us-east-1"))
+                .forcePathStyle(o.pathStyle)
+                .credentialsProvider(credentials(o))
+                .httpClientBuilder(Apache5HttpClient.builder()
+                        .maxConnections(o.maxConnections)
+                        .connectionTimeout(java.time.Duration.ofSeconds(10))
+                        .socketTimeout(o.attemptTimeout))
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(o.maxAttempts).build())
+                        .apiCallAttemptTimeout(o.attemptTimeout)
+                        .apiCallTimeout(o.callTimeout)
+                        .build());
+        if (o.endpoint != null) {
+            b.endpointOverride(o.endpoint);
+        }
+        if (o.checksumsOnlyWhenRequired()) {
+            b.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                    .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        }
+        return b.build();
+    }
+
+    private static AwsCredentialsProvider credentials(StoreOptions o) {
+        if (o.credentials != null) {
+            return StaticCredentialsProvider.create(AwsBasicCredentials.create(o.credentials.accessKey(), o.credentials.secretKey()));
+        }
+        return DefaultCredentialsProvider.builder().build();
+    }
+
+    @Override
+    public String describe() {
+        return location.toString();
+    }
+
+    @Override
+    public void check() throws StoreException {
+        call("check", null, () -> client.headBucket(r -> r.bucket(location.bucket())));
+    }
+
+    @Override
+    public void put(String key, byte[] data) throws StoreException {
+        call("write", key, () -> client.putObject(r -> r.bucket(location.bucket()).key(location.key(key)), RequestBody.fromBytes(data)));
+    }
+
+    @Override
+    public byte[] get(String key) throws StoreException {
+        return call("read", key, () -> client.getObjectAsBytes(r -> r.bucket(location.bucket()).key(location.key(key))).asByteArray());
+    }
+
+    @Override
+    public byte[] getRange(String key, long offset, int length) throws StoreException {
+        if (length <= 0) {
+            return new byte[0];
+        }
+        try {
+            return call("read", key, () -> client.getObjectAsBytes(r -> r.bucket(location.bucket()).key(location.key(key))
+                    .range("bytes=" + offset + "-" + (offset + length - 1))).asByteArray());
+        } catch (RangeNotSatisfiable e) {
+            return new byte[0];
+        }
+    }
+
+    @Override
+    public boolean exists(String key) throws StoreException {
+        try {
+            call("look up", key, () -> client.headObject(r -> r.bucket(location.bucket()).key(location.key(key))));
+            return true;
+        } catch (ObjectNotFoundException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public List<String> list(String prefix) throws StoreException {
+        return call("list", prefix, () -> {
+            List<String> keys = new ArrayList<>();
+            for (S3Object o : client.listObjectsV2Paginator(r -> r.bucket(location.bucket()).prefix(location.key(prefix))).contents()) {
+                keys.add(location.volumeKey(o.key()));
+            }
+            keys.sort(null);
+            return keys;
+        });
+    }
+
+    @Override
+    public void delete(String key) throws StoreException {
+        call("delete", key, () -> client.deleteObject(r -> r.bucket(location.bucket()).key(location.key(key))));
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** Range requests past the end of an object. */
+    private static final class RangeNotSatisfiable extends StoreException {
+        RangeNotSatisfiable() {
+            super("range not satisfiable");
+        }
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run();
+    }
+
+    /** Runs one SDK call and turns its failures into our exception types and sentences. */
+    private <T> T call(String what, String key, Call<T> body) throws StoreException {
+        String bucket = "bucket \"" + location.bucket() + "\" at " + where;
+        try {
+            return body.run();
+        } catch (NoSuchKeyException e) {
+            throw new ObjectNotFoundException("object " + key + " not found in " + describe());
+        } catch (NoSuchBucketException e) {
+            throw new StoreException(bucket + " not found (create it, or check --endpoint)");
+        } catch (S3Exception e) {
+            int status = e.statusCode();
+            String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+            if (status == 404 && key == null) {
+                throw new StoreException(bucket + " not found (create it, or check --endpoint)");
+            }
+            if (status == 404) {
+                throw new ObjectNotFoundException("object " + key + " not found in " + describe());
+            }
+            if (status == 416) {
+                throw new RangeNotSatisfiable();
+            }
+            if (status == 403 || status == 401 || "InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)) {
+                throw new StoreException("access denied to " + bucket + " (check the AWS credentials: "
+                        + "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the instance role)");
+            }
+            if (status >= 500 || status == 429) {
+                throw new StoreUnavailableException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe()
+                        + ": the server answered " + status + (code.isEmpty() ? "" : " " + code), e);
+            }
+            throw new StoreException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe() + ": " + status
+                    + (code.isEmpty() ? "" : " " + code));
+        } catch (SdkClientException e) {
+            throw new StoreUnavailableException("cannot reach " + bucket + ": " + firstLine(e.getMessage()), e);
+        } catch (SdkException e) {
+            throw new StoreUnavailableException("cannot " + what + " " + describe() + ": " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    private static String firstLine(String m) {
+        if (m == null) {
+            return "no details";
+        }
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+}
