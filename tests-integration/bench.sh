@@ -11,8 +11,12 @@ work="$(mktemp -d /tmp/stratafs-bench.XXXXXX)"
 mnt="$work/mnt"; plain="$work/plain"; mkdir -p "$mnt" "$plain" "$work/store"
 src="/dev/shm/stratafs-bench-src.$$"
 
+s3mnt="$work/s3mnt"; mkdir -p "$s3mnt"
 cleanup() {
-  if grep -q " $mnt " /proc/mounts; then "$launcher" umount "$mnt" >/dev/null 2>&1 || fusermount -u -z "$mnt"; fi
+  for m in "$mnt" "$s3mnt"; do
+    if grep -q " $m " /proc/mounts; then "$launcher" umount "$m" --no-flush >/dev/null 2>&1 || fusermount -u -z "$m"; fi
+  done
+  [ -n "${s3proxy_pid:-}" ] && kill "$s3proxy_pid" 2>/dev/null && wait "$s3proxy_pid" 2>/dev/null
   rm -rf "$work" "$src" "$src.tar"
 }
 trap cleanup EXIT
@@ -92,3 +96,49 @@ row "read 4 KiB files (files/s)" sread
 row "delete (files/s)" delete
 row "tar -x ${tar_files} files (files/s)" untar
 echo "StrataFS daemon peak RSS during the run: ${peak_rss_mib} MiB"
+
+# ---- S3 column: StrataFS on S3Proxy (127.0.0.1) against a plain S3 client (rclone) -------------
+[ "${BENCH_S3:-1}" = 1 ] || exit 0
+jar="$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar"
+[ -f "$jar" ] || mvn -q -B dependency:get -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies >/dev/null
+command -v rclone >/dev/null || apt-get install -y rclone >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y rclone >/dev/null; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/s3data/bench"
+cat > "$work/s3proxy.conf" <<CONF
+s3proxy.endpoint=http://127.0.0.1:$port
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=bench-access
+s3proxy.credential=bench-secret-0123456789
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=$work/s3data
+CONF
+java -jar "$jar" --properties "$work/s3proxy.conf" > "$work/s3proxy.log" 2>&1 & s3proxy_pid=$!
+for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+export AWS_ACCESS_KEY_ID=bench-access AWS_SECRET_ACCESS_KEY=bench-secret-0123456789 AWS_EC2_METADATA_DISABLED=true
+s3opts=(--endpoint "http://127.0.0.1:$port" --path-style)
+"$launcher" format s3://bench/strata "${s3opts[@]}" >/dev/null
+"$launcher" mount s3://bench/strata "$s3mnt" --cache-dir "$work/s3cache" --cache-size 4G "${s3opts[@]}" >/dev/null
+
+pending() { "$launcher" status "$s3mnt" --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["pendingBlocks"] + s["pendingJournalEntries"])'; }
+drop_caches
+t0=$(now); dd if="$src" of="$s3mnt/big" bs=1M conv=fsync status=none; t1=$(now)
+while [ "$(pending)" != 0 ]; do sleep 0.1; done; t2=$(now)
+s3_write=$(rate "$size_mib" "$t0" "$t1"); s3_drain=$(rate "$size_mib" "$t0" "$t2")
+
+t0=$(now)
+env -u AWS_CA_BUNDLE RCLONE_CONFIG_S3P_TYPE=s3 RCLONE_CONFIG_S3P_PROVIDER=Other RCLONE_CONFIG_S3P_ENDPOINT="http://127.0.0.1:$port" \
+  RCLONE_CONFIG_S3P_ACCESS_KEY_ID=bench-access RCLONE_CONFIG_S3P_SECRET_ACCESS_KEY=bench-secret-0123456789 \
+  rclone copyto "$src" s3p:bench/rclone/big --s3-upload-concurrency 8 --s3-chunk-size 16M
+t1=$(now); rclone_put=$(rate "$size_mib" "$t0" "$t1")
+
+"$launcher" umount "$s3mnt" >/dev/null
+"$launcher" mount s3://bench/strata "$s3mnt" --cache-dir "$work/s3cache-empty" "${s3opts[@]}" >/dev/null
+drop_caches
+t0=$(now); dd if="$s3mnt/big" of=/dev/null bs=1M status=none; t1=$(now); s3_cold=$(rate "$size_mib" "$t0" "$t1")
+"$launcher" umount "$s3mnt" >/dev/null
+
+printf '\n%-52s %10s\n' "StrataFS on S3Proxy (127.0.0.1)" "MiB/s"
+printf '%-52s %10s\n' "write ${size_mib} MiB into the cache (dd conv=fsync)" "$s3_write"
+printf '%-52s %10s\n' "write + drain the backlog until all is uploaded" "$s3_drain"
+printf '%-52s %10s\n' "plain S3 client: rclone copyto of the same file" "$rclone_put"
+printf '%-52s %10s\n' "cold sequential read from S3 (empty cache dir)" "$s3_cold"

@@ -47,7 +47,7 @@ class CrashIT {
             }
             List<String> closed = Files.readAllLines(log);
             assertTrue(closed.size() >= CLOSED_BEFORE_KILL);
-            String remount = MountFixture.ok("mount", fs.storage, fs.mnt.toString(), "--cache-dir", fs.cache.toString());
+            String remount = fs.runOk(fs.mountArgs().toArray(new String[0]));
             assertTrue(fs.isMounted());
             assertTrue(remount.contains("cleared a stale mount"), "the stale FUSE mount was not reported: " + remount);
             fs.sh("sha256sum --quiet -c " + log);

@@ -26,6 +26,8 @@ final class MountFixture implements AutoCloseable {
     String storage;
     Path cache;
     private final List<String> extraMountArgs = new ArrayList<>();
+    private final List<String> storageArgs = new ArrayList<>();
+    final java.util.Map<String, String> env = new java.util.HashMap<>();
     private int cacheGeneration;
 
     MountFixture() throws IOException {
@@ -33,6 +35,13 @@ final class MountFixture implements AutoCloseable {
         mnt = Files.createDirectories(root.resolve("mnt"));
         storage = Files.createDirectories(root.resolve("store")).toString();
         cache = root.resolve("cache-0");
+    }
+
+    /** Uses other storage (e.g. s3://bucket/prefix) with the options to reach it, for format and mount. */
+    MountFixture withStorage(String storage, String... args) {
+        this.storage = storage;
+        storageArgs.addAll(List.of(args));
+        return this;
     }
 
     MountFixture withMountArgs(String... args) {
@@ -47,6 +56,21 @@ final class MountFixture implements AutoCloseable {
         return Shell.run(Paths.get("/tmp"), 300, cmd);
     }
 
+    /** Runs the launcher with this fixture's environment. */
+    Shell.Result run(String... args) {
+        List<String> cmd = Shell.command(LAUNCHER.toString());
+        cmd.addAll(List.of(args));
+        return Shell.run(Paths.get("/tmp"), 300, cmd, env);
+    }
+
+    String runOk(String... args) {
+        Shell.Result r = run(args);
+        if (r.exit() != 0) {
+            fail("stratafs " + String.join(" ", args) + " failed with exit " + r.exit() + ":\n" + r.out());
+        }
+        return r.out();
+    }
+
     static String ok(String... args) {
         Shell.Result r = cli(args);
         if (r.exit() != 0) {
@@ -55,21 +79,30 @@ final class MountFixture implements AutoCloseable {
         return r.out();
     }
 
-    MountFixture format() {
-        ok("format", storage);
+    MountFixture format(String... args) {
+        List<String> all = new ArrayList<>(List.of("format", storage));
+        all.addAll(storageArgs);
+        all.addAll(List.of(args));
+        runOk(all.toArray(new String[0]));
         return this;
     }
 
-    MountFixture mount() {
+    /** The arguments of a mount of this fixture's storage at its mountpoint and cache. */
+    List<String> mountArgs() {
         List<String> args = new ArrayList<>(List.of("mount", storage, mnt.toString(), "--cache-dir", cache.toString()));
+        args.addAll(storageArgs);
         args.addAll(extraMountArgs);
-        ok(args.toArray(new String[0]));
+        return args;
+    }
+
+    MountFixture mount() {
+        runOk(mountArgs().toArray(new String[0]));
         assertTrue(isMounted(), "mount returned but " + mnt + " is not in /proc/mounts");
         return this;
     }
 
     void umount() {
-        ok("umount", mnt.toString());
+        runOk("umount", mnt.toString());
         assertTrue(!isMounted(), mnt + " is still mounted after umount");
     }
 
@@ -125,7 +158,7 @@ final class MountFixture implements AutoCloseable {
     }
 
     String statusJson() {
-        return ok("status", mnt.toString(), "--json");
+        return runOk("status", mnt.toString(), "--json");
     }
 
     /** A numeric field of the status JSON (the first occurrence, which is the volume-wide figure). */
@@ -144,7 +177,7 @@ final class MountFixture implements AutoCloseable {
     @Override
     public void close() {
         if (isMounted()) {
-            Shell.Result r = cli("umount", mnt.toString());
+            Shell.Result r = run("umount", mnt.toString(), "--timeout", "60");
             if (r.exit() != 0 || isMounted()) {
                 Shell.run(root, 60, List.of("fusermount", "-u", "-z", mnt.toString()));
             }

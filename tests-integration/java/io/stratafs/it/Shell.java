@@ -19,9 +19,15 @@ final class Shell {
     }
 
     static Result run(Path cwd, long timeoutSeconds, List<String> command) {
+        return run(cwd, timeoutSeconds, command, java.util.Map.of());
+    }
+
+    static Result run(Path cwd, long timeoutSeconds, List<String> command, java.util.Map<String, String> env) {
         try {
-            Process p = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.environment().putAll(env);
+            Process p = pb.start();
             byte[][] out = new byte[1][];
             Thread reader = new Thread(() -> {
                 try {

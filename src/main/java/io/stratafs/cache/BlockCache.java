@@ -55,6 +55,11 @@ public final class BlockCache {
     private long dirtyBytes;
 
     public BlockCache(Kv kv, List<ObjectStore> targets, long capacityBytes, long ramBytes) {
+        this(kv, targets, capacityBytes, ramBytes, 4);
+    }
+
+    /** {@code fetchThreads} bounds the parallel read-ahead fetches (--download-concurrency). */
+    public BlockCache(Kv kv, List<ObjectStore> targets, long capacityBytes, long ramBytes, int fetchThreads) {
         if (capacityBytes <= 0) {
             throw new IllegalArgumentException("cache size must be positive, got " + capacityBytes);
         }
@@ -70,8 +75,8 @@ public final class BlockCache {
                 .maximumWeight(Math.max(1, ramBytes))
                 .weigher((String k, byte[] v) -> v.length + 64)
                 .build();
-        this.prefetcher = new java.util.concurrent.ThreadPoolExecutor(4, 4, 30, java.util.concurrent.TimeUnit.SECONDS,
-                new java.util.concurrent.ArrayBlockingQueue<>(16), r -> {
+        this.prefetcher = new java.util.concurrent.ThreadPoolExecutor(fetchThreads, fetchThreads, 30, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(4 * fetchThreads), r -> {
                     Thread t = new Thread(r, "stratafs-prefetch");
                     t.setDaemon(true);
                     return t;
@@ -82,7 +87,8 @@ public final class BlockCache {
 
     /**
      * Starts fetching a block in the background (read-ahead) unless it is in RAM or on its way.
-     * At most 4 fetches run and 16 wait; more requests are dropped, which bounds the memory used.
+     * At most {@code fetchThreads} fetches run and four times as many wait; more requests are
+     * dropped, which bounds the memory used.
      */
     public void prefetch(BlockRef ref) {
         String hex = ref.hex();

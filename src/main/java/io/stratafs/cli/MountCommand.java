@@ -83,7 +83,8 @@ final class MountCommand implements Callable<Integer> {
                 return spawnDaemon(record, cache, mp);
             }
             String siteName = site != null ? site : record.site();
-            MountedVolume volume = new MountedVolume(record, targets, mp, cache, cacheBytes, ramBytes, siteName, uploadConcurrency);
+            MountedVolume volume = new MountedVolume(record, targets, mp, cache, cacheBytes, ramBytes, siteName, uploadConcurrency,
+                    storageArgs.downloadConcurrency);
             handedOver = true;
             java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(mp, closed), "stratafs-shutdown"));

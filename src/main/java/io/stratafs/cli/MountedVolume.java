@@ -55,7 +55,7 @@ final class MountedVolume implements AutoCloseable {
     private ServerSocketChannel control;
 
     MountedVolume(VolumeRecord record, List<ObjectStore> targets, Path mountpoint, Path cacheDir, long cacheSize,
-                  long ramCache, String site, int uploadConcurrency) throws StoreException {
+                  long ramCache, String site, int uploadConcurrency, int downloadConcurrency) throws StoreException {
         this.record = record;
         this.targets = targets;
         this.mountpoint = mountpoint;
@@ -64,7 +64,7 @@ final class MountedVolume implements AutoCloseable {
         this.kv = new LmdbKv(cacheDir, cacheSize + cacheSize / 4 + (2L << 30));
         try {
             adoptCacheDir();
-            this.cache = new BlockCache(kv, targets, cacheSize, ramCache);
+            this.cache = new BlockCache(kv, targets, cacheSize, ramCache, downloadConcurrency);
             this.vfs = new Vfs(kv, cache, record.blockSize(), Clock.SYSTEM, this::fsStats);
             this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency);
         } catch (StoreException | RuntimeException e) {
