@@ -16,7 +16,7 @@ cleanup() {
   for m in "$mnt" "$s3mnt"; do
     if grep -q " $m " /proc/mounts; then "$launcher" umount "$m" --no-flush >/dev/null 2>&1 || fusermount -u -z "$m"; fi
   done
-  [ -n "${s3proxy_pid:-}" ] && kill "$s3proxy_pid" 2>/dev/null && wait "$s3proxy_pid" 2>/dev/null
+  if [ -n "${s3proxy_pid:-}" ]; then kill "$s3proxy_pid" 2>/dev/null; wait "$s3proxy_pid" 2>/dev/null || true; fi
   rm -rf "$work" "$src" "$src.tar"
 }
 trap cleanup EXIT

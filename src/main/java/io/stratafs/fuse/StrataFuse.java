@@ -332,15 +332,7 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         return barrier("getxattr", path, () -> {
-            byte[] v = vfs.getxattr(path, name);
-            if (size == 0) {
-                return v.length;
-            }
-            if (size < v.length) {
-                return -ErrorCodes.ERANGE();
-            }
-            value.put(0, v, 0, v.length);
-            return v.length;
+            return replyWithSize(vfs.getxattr(path, name), value, size);
         });
     }
 
@@ -353,16 +345,20 @@ public final class StrataFuse extends FuseStubFS {
                 out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
                 out.write(0);
             }
-            byte[] all = out.toByteArray();
-            if (size == 0) {
-                return all.length;
-            }
-            if (size < all.length) {
-                return -ErrorCodes.ERANGE();
-            }
-            list.put(0, all, 0, all.length);
-            return all.length;
+            return replyWithSize(out.toByteArray(), list, size);
         });
+    }
+
+    /** The xattr reply convention: size 0 asks for the length, a short buffer gets ERANGE. */
+    private static int replyWithSize(byte[] data, Pointer dst, long size) {
+        if (size == 0) {
+            return data.length;
+        }
+        if (size < data.length) {
+            return -ErrorCodes.ERANGE();
+        }
+        dst.put(0, data, 0, data.length);
+        return data.length;
     }
 
     @Override

@@ -33,13 +33,7 @@ final class Txns {
 
     static <T> T read(Kv kv, ReadBody<T> body) throws FsException {
         try {
-            return kv.read(txn -> {
-                try {
-                    return body.apply(txn);
-                } catch (FsException e) {
-                    throw new Escape(e);
-                }
-            });
+            return kv.read(txn -> escaping(() -> body.apply(txn)));
         } catch (Escape e) {
             throw e.error;
         }
@@ -47,15 +41,22 @@ final class Txns {
 
     static <T> T write(Kv kv, WriteBody<T> body) throws FsException {
         try {
-            return kv.write(txn -> {
-                try {
-                    return body.apply(txn);
-                } catch (FsException e) {
-                    throw new Escape(e);
-                }
-            });
+            return kv.write(txn -> escaping(() -> body.apply(txn)));
         } catch (Escape e) {
             throw e.error;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Body<T> {
+        T apply() throws FsException;
+    }
+
+    private static <T> T escaping(Body<T> body) {
+        try {
+            return body.apply();
+        } catch (FsException e) {
+            throw new Escape(e);
         }
     }
 

@@ -94,11 +94,7 @@ public final class Vfs implements AutoCloseable {
     private static long walk(KvTxn txn, String[] parts, int count) throws FsException {
         long ino = Namespace.ROOT;
         for (int i = 0; i < count; i++) {
-            long child = Namespace.lookup(txn, ino, parts[i]);
-            if (child == 0) {
-                throw new FsException(Errno.ENOENT, "no such file or directory");
-            }
-            ino = child;
+            ino = existingChild(txn, ino, parts[i]);
         }
         return ino;
     }
@@ -119,6 +115,14 @@ public final class Vfs implements AutoCloseable {
             throw new FsException(Errno.ENOTDIR, "not a directory");
         }
         return parent;
+    }
+
+    private static long existingChild(KvTxn txn, long parent, String name) throws FsException {
+        long ino = Namespace.lookup(txn, parent, name);
+        if (ino == 0) {
+            throw new FsException(Errno.ENOENT, "no such file or directory");
+        }
+        return ino;
     }
 
     private static String[] nonRoot(String path) throws FsException {
@@ -291,10 +295,7 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         write(txn -> {
             long parent = parentDir(txn, parts);
-            long ino = Namespace.lookup(txn, parent, name);
-            if (ino == 0) {
-                throw new FsException(Errno.ENOENT, "no such directory");
-            }
+            long ino = existingChild(txn, parent, name);
             Inode dir = inodeOrFail(txn, ino);
             if (!dir.isDir()) {
                 throw new FsException(Errno.ENOTDIR, "not a directory");
@@ -330,10 +331,7 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         write(txn -> {
             long parent = parentDir(txn, parts);
-            long ino = Namespace.lookup(txn, parent, name);
-            if (ino == 0) {
-                throw new FsException(Errno.ENOENT, "no such file");
-            }
+            long ino = existingChild(txn, parent, name);
             Inode inode = inodeOrFail(txn, ino);
             if (inode.isDir()) {
                 throw new FsException(Errno.EISDIR, "is a directory");
@@ -388,10 +386,7 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         write(txn -> {
             long srcParent = parentDir(txn, from);
-            long ino = Namespace.lookup(txn, srcParent, fromName);
-            if (ino == 0) {
-                throw new FsException(Errno.ENOENT, "no such file or directory");
-            }
+            long ino = existingChild(txn, srcParent, fromName);
             long dstParent = parentDir(txn, to);
             Inode moving = inodeOrFail(txn, ino);
             long existing = Namespace.lookup(txn, dstParent, toName);
