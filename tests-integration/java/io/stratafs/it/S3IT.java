@@ -113,6 +113,36 @@ class S3IT {
     }
 
     @Test
+    void aTargetThatIsDownIsCaughtUpWhenItReturns() throws Exception {
+        try (MountFixture fs = s3Fixture()) {
+            Path local = Files.createDirectories(fs.root.resolve("local-target"));
+            fs.storage = local + "," + fs.storage;
+            fs.format().mount();
+            server.stop();
+            try {
+                fs.sh("for i in $(seq 1 6); do head -c 2000000 /dev/urandom > f$i; done; sha256sum f* > %s/sums".formatted(fs.root));
+                long deadline = System.currentTimeMillis() + 60_000;
+                String status = fs.statusJson();
+                while (!status.contains("\"healthy\":false")) {
+                    assertTrue(System.currentTimeMillis() < deadline, "the dead target never showed as unhealthy: " + status);
+                    Thread.sleep(200);
+                    status = fs.statusJson();
+                }
+                assertTrue(status.contains("\"target\":\"file://" + local + "\",\"healthy\":true,\"lastError\":null,\"pendingBlocks\":0"),
+                        "the local target should be caught up: " + status);
+            } finally {
+                server.restartSamePort();
+            }
+            awaitUploaded(fs);
+            fs.umount();
+            fs.storage = fs.storage.substring(fs.storage.indexOf(',') + 1);
+            fs.cache = fs.root.resolve("cache-s3-only");
+            fs.mount();
+            fs.sh("sha256sum --quiet -c %s/sums".formatted(fs.root));
+        }
+    }
+
+    @Test
     void killNineWithUploadsPendingLosesNothing() throws Exception {
         try (MountFixture fs = s3Fixture().format().mount()) {
             server.stop();
