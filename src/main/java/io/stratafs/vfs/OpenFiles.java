@@ -32,6 +32,8 @@ final class OpenFiles implements AutoCloseable {
     private static final int MAX_IN_FLIGHT = 4;
     /** Blocks fetched ahead of a sequential reader. */
     private static final int READ_AHEAD_BLOCKS = 4;
+    /** The kernel's own read-ahead sends reads slightly out of order; within this distance it is still sequential. */
+    private static final long SEQUENTIAL_SLACK = 1 << 20;
     /** A file's unfull uncommitted bytes above this are committed early, bounding memory per writer. */
     private static final long MAX_DIRTY_PER_FILE = 64L << 20;
 
@@ -149,11 +151,11 @@ final class OpenFiles implements AutoCloseable {
                 done += n;
             }
             long lastIndex = (offset + total - 1) / blockSize;
-            if (offset == of.lastReadEnd && lastIndex > of.readAheadIndex - READ_AHEAD_BLOCKS / 2) {
+            if (Math.abs(offset - of.lastReadEnd) <= SEQUENTIAL_SLACK && lastIndex > of.readAheadIndex - READ_AHEAD_BLOCKS / 2) {
                 readAheadFrom = Math.max(lastIndex + 1, of.readAheadIndex + 1);
                 of.readAheadIndex = lastIndex + READ_AHEAD_BLOCKS;
             }
-            of.lastReadEnd = offset + total;
+            of.lastReadEnd = Math.max(of.lastReadEnd, offset + total);
         }
         if (readAheadFrom >= 0) {
             readAhead(h.ino(), readAheadFrom, READ_AHEAD_BLOCKS);
