@@ -132,10 +132,6 @@ public final class BlockCache {
         return capacityBytes;
     }
 
-    public long dirtyLimitBytes() {
-        return dirtyLimitBytes;
-    }
-
     public synchronized long dirtyBytes() {
         return dirtyBytes;
     }

@@ -124,7 +124,7 @@ final class MountedVolume implements AutoCloseable {
         control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
         Files.writeString(cacheDir.resolve("stratafs.pid"), ProcessHandle.current().pid() + "\n");
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
-                describeTargets());
+                io.stratafs.store.StoreFactory.describeAll(targets));
         fuse.mount(mountpoint, true, false, fuseOptions.toArray(new String[0]));
         LOG.info("unmounted {}; flushing", mountpoint);
     }
@@ -135,14 +135,6 @@ final class MountedVolume implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("writing access times failed: {}", e.getMessage());
         }
-    }
-
-    private String describeTargets() {
-        List<String> d = new ArrayList<>();
-        for (ObjectStore t : targets) {
-            d.add(t.describe());
-        }
-        return String.join(",", d);
     }
 
     private String handle(String request) {

@@ -46,10 +46,6 @@ public final class StoreOptions {
         return new Builder();
     }
 
-    public static StoreOptions defaults() {
-        return builder().build();
-    }
-
     /** Whether requests should carry checksums only when an operation requires them. */
     public boolean checksumsOnlyWhenRequired() {
         return checksumWhenRequired != null ? checksumWhenRequired : endpoint != null;

@@ -65,10 +65,6 @@ public final class Vfs implements AutoCloseable {
         });
     }
 
-    public int blockSize() {
-        return blockSize;
-    }
-
     // ---- path resolution -------------------------------------------------------------------
 
     static String[] split(String path) throws FsException {
