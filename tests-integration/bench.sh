@@ -20,6 +20,7 @@ cleanup() {
   rm -rf "$work" "$src" "$src.tar"
 }
 trap cleanup EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM HUP   # bash skips the EXIT trap on a fatal signal unless it is trapped
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 now() { date +%s.%N; }
@@ -38,7 +39,7 @@ tar_files=$(tar -tf "$src.tar" | grep -vc '/$')
 
 declare -A R
 peak_rss=0
-sample_rss() {
+sample_rss() {  # follows the daemon that does the sequential write; it exits at the remount before the read
   local pid; pid=$(cat "$work/cache/stratafs.pid")
   while kill -0 "$pid" 2>/dev/null; do
     local kb; kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
@@ -95,7 +96,7 @@ row "stat (files/s)" stat
 row "read 4 KiB files (files/s)" sread
 row "delete (files/s)" delete
 row "tar -x ${tar_files} files (files/s)" untar
-echo "StrataFS daemon peak RSS during the run: ${peak_rss_mib} MiB"
+echo "StrataFS daemon peak RSS (VmRSS, sampled every 0.2 s) while writing the ${size_mib} MiB file and flushing it at umount: ${peak_rss_mib} MiB"
 
 # ---- S3 column: StrataFS on S3Proxy (127.0.0.1) against a plain S3 client (rclone) -------------
 [ "${BENCH_S3:-1}" = 1 ] || exit 0

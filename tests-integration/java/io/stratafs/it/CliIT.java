@@ -6,58 +6,83 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The command line: clear one-line errors, non-zero exits, nothing mounted on failure. */
+/** The command line: clear one-line errors on stderr, non-zero exits, nothing mounted on failure. */
 class CliIT {
-    private static void oneLineFailure(Shell.Result r, String expected) {
-        assertNotEquals(0, r.exit(), r.out());
-        assertEquals(1, r.out().strip().lines().count(), "not one line: " + r.out());
-        assertTrue(r.out().contains(expected), "expected \"" + expected + "\" in: " + r.out());
+    /** Non-zero exit, nothing on stdout, exactly one line on stderr, containing {@code expected}. */
+    private static void oneLineFailure(Shell.Split r, String expected) {
+        String both = "stdout:\n" + r.stdout() + "stderr:\n" + r.stderr();
+        assertNotEquals(0, r.exit(), both);
+        assertEquals("", r.stdout(), "a failure printed to stdout: " + both);
+        assertEquals(1, r.stderr().strip().lines().count(), "not one line on stderr: " + both);
+        assertTrue(r.stderr().contains(expected), "expected \"" + expected + "\" in: " + both);
     }
 
     @Test
     void unknownFlagsAndCommandsAreRefused() {
-        oneLineFailure(MountFixture.cli("mount", "/tmp/a", "/tmp/b", "--no-such-flag"), "Unknown option: '--no-such-flag'");
-        oneLineFailure(MountFixture.cli("frobnicate"), "frobnicate");
+        oneLineFailure(MountFixture.cliSplit("mount", "/tmp/a", "/tmp/b", "--no-such-flag"), "--no-such-flag");
+        oneLineFailure(MountFixture.cliSplit("format", "/tmp/a", "--bogus"), "--bogus");
+        oneLineFailure(MountFixture.cliSplit("frobnicate"), "frobnicate");
+    }
+
+    @Test
+    void everyCommandExplainsItselfWithHelp() {
+        for (String command : List.of("format", "mount", "umount", "status")) {
+            Shell.Split r = MountFixture.cliSplit(command, "--help");
+            assertEquals(0, r.exit(), "stratafs " + command + " --help: " + r.stdout() + r.stderr());
+            assertTrue(r.stdout().contains("Usage: stratafs " + command), r.stdout() + r.stderr());
+        }
     }
 
     @Test
     void mountingAnUnformattedOrMissingStoreSaysWhatToRun() throws Exception {
         try (MountFixture fs = new MountFixture()) {
-            oneLineFailure(MountFixture.cli("mount", fs.storage, fs.mnt.toString(), "--cache-dir", fs.cache.toString()),
+            oneLineFailure(MountFixture.cliSplit("mount", fs.storage, fs.mnt.toString(), "--cache-dir", fs.cache.toString()),
                     "stratafs format " + fs.storage);
             String missing = fs.root.resolve("absent").toString();
-            oneLineFailure(MountFixture.cli("mount", missing, fs.mnt.toString(), "--cache-dir", fs.cache.toString()),
-                    "stratafs format " + missing);
+            Shell.Split r = MountFixture.cliSplit("mount", missing, fs.mnt.toString(), "--cache-dir", fs.cache.toString());
+            oneLineFailure(r, missing);
             assertFalse(fs.isMounted());
+            assertTrue(fs.daemons().isEmpty(), "a failed mount left a daemon running");
         }
     }
 
     @Test
     void formattingTwiceIsRefusedAndBadSizesAreExplained() throws Exception {
-        try (MountFixture fs = new MountFixture().format()) {
-            oneLineFailure(MountFixture.cli("format", fs.storage), "refusing to format it again");
-            oneLineFailure(MountFixture.cli("format", fs.root.resolve("other").toString(), "--block-size", "3M"), "power of two");
-            oneLineFailure(MountFixture.cli("mount", fs.storage, fs.mnt.toString(), "--cache-size", "lots"), "invalid size");
+        try (MountFixture fs = new MountFixture()) {
+            fs.format();
+            oneLineFailure(MountFixture.cliSplit("format", fs.storage), "refusing to format it again");
+            oneLineFailure(MountFixture.cliSplit("format", fs.root.resolve("other").toString(), "--block-size", "3M"), "power of two");
+            oneLineFailure(MountFixture.cliSplit("mount", fs.storage, fs.mnt.toString(), "--cache-size", "lots"), "invalid size");
+            assertFalse(fs.isMounted());
         }
     }
 
     @Test
-    void statusReportsTheFiguresAndUmountLeavesNothingBehind() throws Exception {
-        try (MountFixture fs = new MountFixture().format().mount()) {
+    void statusPrintsJsonWithTheFiguresAndUmountLeavesNothingBehind() throws Exception {
+        try (MountFixture fs = new MountFixture()) {
+            fs.format().mount();
             fs.sh("head -c 5000000 /dev/urandom > f");
-            String json = fs.statusJson();
-            for (String field : new String[] {"dirtyBytes", "cacheBytes", "pendingBlocks", "pendingJournalEntries", "targets"}) {
-                assertTrue(json.contains("\"" + field + "\""), field + " missing from " + json);
-            }
+            Shell.Split status = MountFixture.cliSplit("status", fs.mnt.toString(), "--json");
+            assertEquals(0, status.exit(), status.stderr());
+            String fields = fs.sh("""
+                    python3 -c 'import json, sys
+                    s = json.loads(sys.argv[1])
+                    for k in ("dirtyBytes", "cacheBytes", "pendingBlocks", "pendingJournalEntries", "uploadedBlocks"):
+                        assert isinstance(s[k], int) and s[k] >= 0, (k, s.get(k))
+                    print(s["cacheBytes"] >= 5000000)' '%s'
+                    """.formatted(status.stdout().strip().replace("'", "'\\''")));
+            assertEquals("True", fields.trim(), "cacheBytes does not count the 5 MB just written: " + status.stdout());
             assertTrue(MountFixture.ok("status", fs.mnt.toString()).contains("pendingBlocks"));
-            oneLineFailure(MountFixture.cli("mount", fs.storage, fs.mnt.toString(), "--cache-dir", fs.cache.toString() + "-2"),
+            oneLineFailure(MountFixture.cliSplit("mount", fs.storage, fs.mnt.toString(), "--cache-dir", fs.cache.toString() + "-2"),
                     "already mounted");
             fs.umount();
             assertFalse(Files.exists(fs.cache.resolve("stratafs.pid")), "the daemon did not exit cleanly");
-            oneLineFailure(MountFixture.cli("status", fs.mnt.toString()), "no StrataFS mount is running");
-            oneLineFailure(MountFixture.cli("umount", fs.mnt.toString()), "nothing is mounted");
+            assertTrue(fs.daemons().isEmpty(), "the daemon is still running after umount");
+            oneLineFailure(MountFixture.cliSplit("status", fs.mnt.toString()), "no StrataFS mount is running");
+            oneLineFailure(MountFixture.cliSplit("umount", fs.mnt.toString()), "nothing is mounted");
         }
     }
 }

@@ -14,34 +14,60 @@ class ConcurrencyIT {
 
     @BeforeAll
     void mount() throws Exception {
-        fs = new MountFixture().format().mount();
+        fs = new MountFixture();
+        fs.format().mount();
     }
 
     @AfterAll
     void cleanup() {
-        fs.close();
+        if (fs != null) {
+            fs.close();
+        }
     }
 
     @Test
-    void parallelWritersOfDifferentFilesGetTheirOwnBytes() {
-        String out = fs.sh("""
-                for i in 1 2 3 4 5 6; do head -c $((i * 3000000 + 17)) /dev/urandom > %1$s/src$i; done
-                for i in 1 2 3 4 5 6; do cp %1$s/src$i par$i & done; wait
-                for i in 1 2 3 4 5 6; do cmp %1$s/src$i par$i && echo same; done | wc -l
+    void parallelCopiesGetTheirOwnBytesAlsoAfterARemount() {
+        fs.sh("""
+                mkdir par && for i in 1 2 3 4 5 6; do head -c $((i * 3000000 + 17)) /dev/urandom > %1$s/src$i; done
+                for i in 1 2 3 4 5 6; do cp %1$s/src$i par/$i & done; wait
+                (cd %1$s && sha256sum src?) | sed 's/src/par\\//' > %1$s/par.sums
+                sha256sum --quiet -c %1$s/par.sums
                 """.formatted(fs.root));
-        assertEquals("6", out.trim());
+        fs.remount();
+        fs.sh("sha256sum --quiet -c %s/par.sums".formatted(fs.root));
+    }
+
+    @Test
+    void twoProcessesWriteDifferentFilesAtTheSameTime() {
+        fs.sh("""
+                python3 - two-a two-b <<'PY'
+                import hashlib, os, sys
+                from multiprocessing import Process
+                def write(path):
+                    h = hashlib.sha256()
+                    with open(path, "wb") as f:
+                        for _ in range(400):
+                            b = os.urandom(50_000); f.write(b); h.update(b)
+                    open(path + ".want", "w").write(h.hexdigest())
+                ps = [Process(target=write, args=(p,)) for p in sys.argv[1:]]
+                [p.start() for p in ps]; [p.join() for p in ps]
+                assert all(p.exitcode == 0 for p in ps)
+                PY
+                for f in two-a two-b; do test "$(sha256sum < $f | cut -d' ' -f1)" = "$(cat $f.want)"; done
+                """);
     }
 
     @Test
     void aReaderSeesCompleteDataWhileAnotherProcessAppendsElsewhere() {
         String out = fs.sh("""
                 head -c 40000000 /dev/urandom > %1$s/steady; cp %1$s/steady steady
-                ( for i in $(seq 1 200); do head -c 65536 /dev/urandom >> grower; done ) &
-                for round in 1 2 3; do cmp %1$s/steady steady; done
-                wait
-                test "$(stat -c %%s grower)" = $((200 * 65536)) && echo ok
+                ( for i in $(seq 1 200); do head -c 65536 /dev/urandom | tee -a %1$s/grower.ref >> grower; done ) & appender=$!
+                rounds=0
+                while kill -0 $appender 2>/dev/null || [ $rounds = 0 ]; do cmp %1$s/steady steady; rounds=$((rounds + 1)); done
+                wait $appender
+                cmp %1$s/grower.ref grower && echo appended-intact
                 """.formatted(fs.root));
-        assertEquals("ok", out.trim());
+        assertEquals("appended-intact", out.trim());
     }
 
     @Test
@@ -51,6 +77,7 @@ class ConcurrencyIT {
                 for w in 1 2 3 4; do ( for i in $(seq 1 500); do echo "$w-$i" > shared/w$w-$i; done ) & done; wait
                 ls shared | wc -l
                 cat shared/w3-250
+                for w in 1 2 3 4; do for i in 1 250 500; do test "$(cat shared/w$w-$i)" = "$w-$i"; done; done
                 """);
         assertEquals("2000\n3-250", out.trim());
     }

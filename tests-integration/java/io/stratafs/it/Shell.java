@@ -2,59 +2,92 @@ package io.stratafs.it;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** Runs commands for the integration tests and captures their output. */
 final class Shell {
-    /** What a finished command left behind. */
+    /** What a finished command left behind; {@code out} is stdout and stderr interleaved. */
     record Result(int exit, String out) {
+    }
+
+    /** A finished command whose stdout and stderr were kept apart. */
+    record Split(int exit, String stdout, String stderr) {
     }
 
     private Shell() {
     }
 
     static Result run(Path cwd, long timeoutSeconds, List<String> command) {
-        return run(cwd, timeoutSeconds, command, java.util.Map.of());
+        return run(cwd, timeoutSeconds, command, Map.of());
     }
 
-    static Result run(Path cwd, long timeoutSeconds, List<String> command, java.util.Map<String, String> env) {
+    static Result run(Path cwd, long timeoutSeconds, List<String> command, Map<String, String> env) {
+        Split s = start(cwd, timeoutSeconds, command, env, true);
+        return new Result(s.exit(), s.stdout());
+    }
+
+    static Split runSplit(Path cwd, long timeoutSeconds, List<String> command) {
+        return start(cwd, timeoutSeconds, command, Map.of(), false);
+    }
+
+    private static Split start(Path cwd, long timeoutSeconds, List<String> command, Map<String, String> env, boolean merge) {
+        Process p;
         try {
-            ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(merge)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.environment().putAll(env);
-            Process p = pb.start();
-            byte[][] out = new byte[1][];
-            Thread reader = new Thread(() -> {
-                try {
-                    out[0] = p.getInputStream().readAllBytes();
-                } catch (IOException e) {
-                    out[0] = ("(output lost: " + e + ")").getBytes(StandardCharsets.UTF_8);
-                }
-            });
-            reader.start();
+            p = pb.start();
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + command + ": " + e, e);
+        }
+        CompletableFuture<String> out = drain(p.getInputStream());
+        CompletableFuture<String> err = drain(p.getErrorStream());
+        try {
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
-                reader.join(5000);
-                fail("timed out after " + timeoutSeconds + " s: " + command + "\n" + text(out[0]));
+                p.waitFor();
+                fail("timed out after " + timeoutSeconds + " s: " + command + "\n" + out.getNow("") + err.getNow(""));
             }
-            reader.join();
-            return new Result(p.exitValue(), text(out[0]));
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + command + ": " + e, e);
+            return new Split(p.exitValue(), rest(out), rest(err));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            p.destroyForcibly();
             throw new AssertionError("interrupted", e);
         }
     }
 
-    private static String text(byte[] b) {
-        return b == null ? "" : new String(b, StandardCharsets.UTF_8);
+    /** The output of an exited command; a background child still holding the pipe is not waited for long. */
+    private static String rest(CompletableFuture<String> text) throws InterruptedException {
+        try {
+            return text.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return "(output incomplete: a background process kept the pipe open)";
+        }
+    }
+
+    /** Reads a stream to its end on its own thread, so a full pipe never blocks the child. */
+    private static CompletableFuture<String> drain(InputStream in) {
+        CompletableFuture<String> text = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try (in) {
+                text.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                text.complete("(output lost: " + e + ")");
+            }
+        }, "shell-output");
+        t.setDaemon(true);
+        t.start();
+        return text;
     }
 
     /** Runs a bash script with errexit and pipefail; fails the test with the output when it fails. */
