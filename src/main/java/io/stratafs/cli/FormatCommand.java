@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code stratafs format}: writes a new volume record to every target. */
-@Command(name = "format", description = "Create a new volume in STORAGE (a directory, file:///path or s3://bucket[/prefix]; several joined by ',').")
+@Command(name = "format", mixinStandardHelpOptions = true, description = "Create a new volume in STORAGE (a directory, file:///path or s3://bucket[/prefix]; several joined by ',').")
 final class FormatCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "STORAGE")
     String storage;

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code stratafs status}: asks a running mount for its figures. */
-@Command(name = "status", description = "Show cache, dirty data and upload backlog of a mounted volume.")
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show cache, dirty data and upload backlog of a mounted volume.")
 final class StatusCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MOUNTPOINT")
     Path mountpoint;

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code stratafs umount}: flushes every dirty block and the journal to the targets, then unmounts. */
-@Command(name = "umount", description = "Flush all data to the storage targets, then unmount MOUNTPOINT.")
+@Command(name = "umount", mixinStandardHelpOptions = true, description = "Flush all data to the storage targets, then unmount MOUNTPOINT.")
 final class UmountCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MOUNTPOINT")
     Path mountpoint;
