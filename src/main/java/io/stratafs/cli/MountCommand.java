@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code stratafs mount}: serves a volume at a mountpoint, in the background unless --foreground. */
-@Command(name = "mount", description = "Mount the volume in STORAGE at MOUNTPOINT.")
+@Command(name = "mount", mixinStandardHelpOptions = true, description = "Mount the volume in STORAGE at MOUNTPOINT.")
 final class MountCommand implements Callable<Integer> {
     private static final long START_TIMEOUT_MS = 120_000;
 
@@ -136,7 +136,7 @@ final class MountCommand implements Callable<Integer> {
 
     private List<String> fuseArgs(VolumeRecord record) {
         String opts = "big_writes,max_write=131072,max_read=131072,max_readahead=1048576,use_ino,default_permissions,"
-                + "hard_remove,attr_timeout=0,entry_timeout=1,fsname=stratafs:" + record.name() + ",subtype=stratafs";
+                + "attr_timeout=0,entry_timeout=1,fsname=stratafs:" + record.name() + ",subtype=stratafs";
         for (String o : fuseOptions) {
             opts += "," + o;
         }

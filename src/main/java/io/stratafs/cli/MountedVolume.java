@@ -120,7 +120,7 @@ final class MountedVolume implements AutoCloseable {
     void serve(List<String> fuseOptions) throws IOException {
         writeBack.start();
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
-        fuse = new StrataFuse(vfs);
+        fuse = StrataFuse.over(vfs);
         control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
         Files.writeString(cacheDir.resolve("stratafs.pid"), ProcessHandle.current().pid() + "\n");
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,

@@ -30,7 +30,7 @@ final class ErrnoMapper {
     /** Whether an error is part of normal operation (ENOENT on lookup) rather than worth a log line. */
     static boolean routine(Errno e) {
         return switch (e) {
-            case ENOENT, EEXIST, ENOTEMPTY, ENODATA, ENAMETOOLONG, ENOTDIR, EISDIR, EINVAL, ERANGE, EPERM, EACCES -> true;
+            case ENOENT, EEXIST, ENOTEMPTY, ENODATA, ENAMETOOLONG, ENOTDIR, EISDIR, EINVAL, ERANGE, EPERM, EACCES, ENOTSUP -> true;
             default -> false;
         };
     }

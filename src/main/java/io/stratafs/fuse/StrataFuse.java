@@ -37,15 +37,24 @@ public final class StrataFuse extends FuseStubFS {
 
     private final Vfs vfs;
 
-    public StrataFuse(Vfs vfs) {
+    private StrataFuse(Vfs vfs) {
         this.vfs = vfs;
         allowNullPaths();
     }
 
+    /** The adapter for {@code vfs}; fails with a sentence saying what to install when libfuse 2 is missing. */
+    public static StrataFuse over(Vfs vfs) {
+        try {
+            return new StrataFuse(vfs);
+        } catch (UnsatisfiedLinkError e) {
+            throw new IllegalStateException("libfuse 2 is not installed (libfuse.so.2 not found); install it: apt-get install libfuse2 fuse3", e);
+        }
+    }
+
     /**
      * Sets flag_nullpath_ok and flag_utime_omit_ok in fuse_operations (bits 0 and 2 of the flags
-     * word): with hard_remove, calls on an open but unlinked file then arrive with a null path and
-     * are served by file handle instead of failing with ENOENT.
+     * word): when libfuse cannot build the path of an open file (its directory was removed), calls
+     * on it then arrive with a null path and are served by file handle instead of failing with ENOENT.
      */
     private void allowNullPaths() {
         try {
@@ -324,7 +333,7 @@ public final class StrataFuse extends FuseStubFS {
         return barrier("setxattr", path, () -> {
             byte[] v = new byte[(int) size];
             value.get(0, v, 0, v.length);
-            vfs.setxattr(path, name, v, flags);
+            vfs.setxattr(path, name, v, flags, caller());
             return 0;
         });
     }

@@ -433,16 +433,17 @@ final class OpenFiles implements AutoCloseable {
         }
     }
 
-    void release(long fh) throws FsException {
+    /** Closes a handle; returns the inode number when that was its last handle, else 0. */
+    long release(long fh) throws FsException {
         Handle h = handles.remove(fh);
         if (h == null) {
-            return;
+            return 0;
         }
         OpenFile of = h.file();
+        boolean last;
         try {
             commit(h.ino());
         } finally {
-            boolean last;
             synchronized (of) {
                 last = --of.handles == 0;
             }
@@ -451,10 +452,11 @@ final class OpenFiles implements AutoCloseable {
                 deleteIfOrphan(h.ino());
             }
         }
+        return last ? h.ino() : 0;
     }
 
     /** Removes an inode that lost its last name while open, once its last handle is gone. */
-    private void deleteIfOrphan(long ino) {
+    void deleteIfOrphan(long ino) {
         Inode inode = kv.read(txn -> Namespace.inode(txn, ino));
         if (inode == null || inode.nlink() > 0) {
             return;

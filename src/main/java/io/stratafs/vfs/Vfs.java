@@ -33,6 +33,7 @@ public final class Vfs implements AutoCloseable {
     private final Clock clock;
     private final Supplier<FsStats> stats;
     private final OpenFiles files;
+    private final HiddenNames hidden = new HiddenNames();
 
     public Vfs(Kv kv, BlockCache cache, int blockSize, Clock clock, Supplier<FsStats> stats) {
         this.kv = kv;
@@ -87,7 +88,7 @@ public final class Vfs implements AutoCloseable {
         }
     }
 
-    private static long walk(KvTxn txn, String[] parts, int count) throws FsException {
+    private long walk(KvTxn txn, String[] parts, int count) throws FsException {
         long ino = Namespace.ROOT;
         for (int i = 0; i < count; i++) {
             ino = existingChild(txn, ino, parts[i]);
@@ -101,7 +102,7 @@ public final class Vfs implements AutoCloseable {
     }
 
     /** The parent directory's inode of {@code parts}, checked to be a directory. */
-    private static long parentDir(KvTxn txn, String[] parts) throws FsException {
+    private long parentDir(KvTxn txn, String[] parts) throws FsException {
         long parent = walk(txn, parts, parts.length - 1);
         Inode p = Namespace.inode(txn, parent);
         if (p == null) {
@@ -113,8 +114,11 @@ public final class Vfs implements AutoCloseable {
         return parent;
     }
 
-    private static long existingChild(KvTxn txn, long parent, String name) throws FsException {
+    private long existingChild(KvTxn txn, long parent, String name) throws FsException {
         long ino = Namespace.lookup(txn, parent, name);
+        if (ino == 0) {
+            ino = hidden.lookup(parent, name);
+        }
         if (ino == 0) {
             throw new FsException(Errno.ENOENT, "no such file or directory");
         }
@@ -324,6 +328,13 @@ public final class Vfs implements AutoCloseable {
     public void unlink(String path) throws FsException {
         String[] parts = nonRoot(path);
         String name = parts[parts.length - 1];
+        if (HiddenNames.isHidden(name)) {
+            long ino = hidden.remove(read(txn -> parentDir(txn, parts)), name);
+            if (ino != 0) {
+                files.deleteIfOrphan(ino);
+                return;
+            }
+        }
         long now = clock.nowNs();
         write(txn -> {
             long parent = parentDir(txn, parts);
@@ -380,6 +391,9 @@ public final class Vfs implements AutoCloseable {
         String fromName = from[from.length - 1];
         String toName = to[to.length - 1];
         long now = clock.nowNs();
+        if (HiddenNames.isHidden(toName) && hide(from, to, now)) {
+            return;
+        }
         write(txn -> {
             long srcParent = parentDir(txn, from);
             long ino = existingChild(txn, srcParent, fromName);
@@ -411,6 +425,34 @@ public final class Vfs implements AutoCloseable {
         });
     }
 
+    /**
+     * libfuse hiding an open file it was asked to unlink or to rename over: the name goes now, as an
+     * unlink would take it, and while the file is open the hidden name is answered from memory. A
+     * file closed meanwhile is simply unlinked. Returns false (a plain rename follows) for a
+     * directory or a taken name, which libfuse never hides.
+     */
+    private boolean hide(String[] from, String[] to, long now) throws FsException {
+        String fromName = from[from.length - 1];
+        String hiddenName = to[to.length - 1];
+        return write(txn -> {
+            long srcParent = parentDir(txn, from);
+            long ino = existingChild(txn, srcParent, fromName);
+            long dstParent = parentDir(txn, to);
+            Inode inode = inodeOrFail(txn, ino);
+            if (inode.isDir() || Namespace.lookup(txn, dstParent, hiddenName) != 0) {
+                return false;
+            }
+            Namespace.unlinkName(txn, srcParent, fromName);
+            dropLink(txn, inode, now);
+            Namespace.putInode(txn, inodeOrFail(txn, srcParent).touched(now));
+            if (files.isOpen(ino)) {
+                // Added under the writer lock: a release racing with us deletes the orphan after us, then forgets the name.
+                hidden.add(dstParent, hiddenName, ino);
+            }
+            return true;
+        });
+    }
+
     private void replaceTarget(KvWriteTxn txn, Inode moving, Inode victim, long dstParent, long now) throws FsException {
         if (moving.isDir()) {
             if (!victim.isDir()) {
@@ -432,10 +474,14 @@ public final class Vfs implements AutoCloseable {
 
     // ---- xattrs ----------------------------------------------------------------------------
 
-    public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
+    public void setxattr(String path, String name, byte[] value, int flags, Caller caller) throws FsException {
         checkXattrName(name);
         if (value.length > XATTR_SIZE_MAX) {
             throw new FsException(Errno.E2BIG, "xattr value larger than 64 KiB");
+        }
+        if (PosixAcl.isAclName(name)) {
+            setAcl(path, name, value, caller);
+            return;
         }
         String[] parts = split(path);
         long now = clock.nowNs();
@@ -450,6 +496,24 @@ public final class Vfs implements AutoCloseable {
             }
             Namespace.putXattr(txn, ino, name, value);
             Namespace.putInode(txn, inodeOrFail(txn, ino).changed(now));
+            return null;
+        });
+    }
+
+    /** See {@link PosixAcl}: a minimal access ACL is a chmod, checked here since the kernel leaves system.* xattrs to us. */
+    private void setAcl(String path, String name, byte[] value, Caller caller) throws FsException {
+        if (!PosixAcl.ACCESS.equals(name)) {
+            throw new FsException(Errno.ENOTSUP, "default ACLs are not supported");
+        }
+        int bits = PosixAcl.permissionBits(value);
+        String[] parts = split(path);
+        long now = clock.nowNs();
+        write(txn -> {
+            Inode inode = inodeOrFail(txn, walk(txn, parts, parts.length));
+            if (caller.uid() != 0 && caller.uid() != inode.uid()) {
+                throw new FsException(Errno.EPERM, "only the owner may change permissions");
+            }
+            Namespace.putInode(txn, inode.withMode((inode.mode() & ~0777) | bits, now));
             return null;
         });
     }
@@ -555,7 +619,10 @@ public final class Vfs implements AutoCloseable {
     }
 
     public void release(long fh) throws FsException {
-        files.release(fh);
+        long closed = files.release(fh);
+        if (closed != 0) {
+            hidden.forget(closed);
+        }
     }
 
     public void truncate(String path, long size) throws FsException {

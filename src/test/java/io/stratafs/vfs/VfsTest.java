@@ -180,6 +180,73 @@ class VfsTest {
         assertEquals(Errno.ENOENT, fails(() -> vfs.getattr(ino)));
     }
 
+    /** libfuse 2 without hard_remove renames an open file to .fuse_hidden... instead of unlinking it. */
+    @Test
+    void aFileHiddenByLibfuseIsGoneFromItsDirectoryButServedUnderTheHiddenName() throws Exception {
+        vfs.mkdir("/d", 0755, USER);
+        writeFile("/d/f", "kept".getBytes(StandardCharsets.UTF_8));
+        long fh = vfs.open("/d/f", RW);
+        String hiddenPath = "/d/.fuse_hidden0000000100000002";
+        vfs.rename("/d/f", hiddenPath);
+        assertEquals(List.of(), vfs.readdir("/d"), "the hidden name is not listed");
+        Inode attrs = vfs.getattr(hiddenPath);
+        assertEquals(0, attrs.nlink(), "an unlinked file has no links");
+        vfs.chmod(hiddenPath, 0600);
+        assertEquals(0600, vfs.getattr(hiddenPath).mode() & 07777);
+        byte[] out = new byte[4];
+        assertEquals(4, vfs.read(fh, 0, out, 4));
+        assertEquals("kept", new String(out, StandardCharsets.UTF_8));
+        vfs.rmdir("/d");
+        vfs.release(fh);
+        assertEquals(Errno.ENOENT, fails(() -> vfs.getattr(attrs.ino())), "freed at the last release");
+        assertEquals(Errno.ENOENT, fails(() -> vfs.getattr(hiddenPath)));
+    }
+
+    @Test
+    void renamingOverAnOpenTargetHidesTheOldFileThenUnlinkingTheHiddenNameFreesIt() throws Exception {
+        writeFile("/old", "old".getBytes(StandardCharsets.UTF_8));
+        writeFile("/new", "new".getBytes(StandardCharsets.UTF_8));
+        long fh = vfs.open("/old", RW);
+        long oldIno = vfs.getattr("/old").ino();
+        vfs.rename("/old", "/.fuse_hidden00000003000000aa");
+        vfs.rename("/new", "/old");
+        assertEquals("new", new String(readAll("/old"), StandardCharsets.UTF_8));
+        assertEquals(oldIno, vfs.getattr("/.fuse_hidden00000003000000aa").ino());
+        long fh2 = vfs.open("/.fuse_hidden00000003000000aa", RW);
+        vfs.release(fh);
+        vfs.unlink("/.fuse_hidden00000003000000aa");
+        assertEquals(oldIno, vfs.inoOf(fh2), "a handle still open keeps the inode");
+        vfs.release(fh2);
+        assertEquals(Errno.ENOENT, fails(() -> vfs.getattr(oldIno)));
+        assertEquals(List.of("old"), vfs.readdir("/").stream().map(DirEntry::name).toList());
+    }
+
+    @Test
+    void aMinimalAccessAclIsAChmodAndExtendedAclsAreRefused() throws Exception {
+        writeFile("/a", new byte[1]);
+        vfs.chmod("/a", 02700);
+        vfs.setxattr("/a", "system.posix_acl_access", acl(0x01, 7, 0x04, 5, 0x20, 4), 0, USER);
+        assertEquals(Inode.S_IFREG | 02754, vfs.getattr("/a").mode(), "permission bits from the ACL, setgid kept");
+        assertEquals(Errno.ENODATA, fails(() -> vfs.getxattr("/a", "system.posix_acl_access")), "nothing is stored");
+        assertEquals(List.of(), vfs.listxattr("/a"));
+        byte[] named = acl(0x01, 7, 0x02, 7, 0x04, 5, 0x10, 7, 0x20, 4);
+        assertEquals(Errno.ENOTSUP, fails(() -> vfs.setxattr("/a", "system.posix_acl_access", named, 0, USER)));
+        assertEquals(Errno.ENOTSUP, fails(() -> vfs.setxattr("/", "system.posix_acl_default", acl(0x01, 7, 0x04, 5, 0x20, 5), 0, USER)));
+        assertEquals(Errno.EINVAL, fails(() -> vfs.setxattr("/a", "system.posix_acl_access", new byte[] {2, 0, 0, 0, 1}, 0, USER)));
+        assertEquals(Errno.EPERM, fails(() -> vfs.setxattr("/a", "system.posix_acl_access", acl(0x01, 7, 0x04, 7, 0x20, 7), 0,
+                new Caller(2000, 2000))), "only the owner changes permissions");
+    }
+
+    /** An ACL in the kernel's xattr form from (tag, permission) pairs. */
+    private static byte[] acl(int... tagPerm) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + tagPerm.length / 2 * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(2);
+        for (int i = 0; i < tagPerm.length; i += 2) {
+            b.putShort((short) tagPerm[i]).putShort((short) tagPerm[i + 1]).putInt(tagPerm[i] == 0x02 ? 1234 : -1);
+        }
+        return b.array();
+    }
+
     @Test
     void renameFollowsPosix() throws Exception {
         vfs.mkdir("/d", 0755, USER);
@@ -261,15 +328,15 @@ class VfsTest {
     void xattrsHonourCreateAndReplaceFlags() throws Exception {
         writeFile("/x", new byte[1]);
         byte[] v = "1".getBytes(StandardCharsets.UTF_8);
-        assertEquals(Errno.ENODATA, fails(() -> vfs.setxattr("/x", "user.a", v, Vfs.XATTR_REPLACE)));
-        vfs.setxattr("/x", "user.a", v, Vfs.XATTR_CREATE);
-        assertEquals(Errno.EEXIST, fails(() -> vfs.setxattr("/x", "user.a", v, Vfs.XATTR_CREATE)));
-        vfs.setxattr("/x", "user.b", new byte[0], 0);
+        assertEquals(Errno.ENODATA, fails(() -> vfs.setxattr("/x", "user.a", v, Vfs.XATTR_REPLACE, USER)));
+        vfs.setxattr("/x", "user.a", v, Vfs.XATTR_CREATE, USER);
+        assertEquals(Errno.EEXIST, fails(() -> vfs.setxattr("/x", "user.a", v, Vfs.XATTR_CREATE, USER)));
+        vfs.setxattr("/x", "user.b", new byte[0], 0, USER);
         assertEquals(List.of("user.a", "user.b"), vfs.listxattr("/x"));
         vfs.removexattr("/x", "user.a");
         assertEquals(Errno.ENODATA, fails(() -> vfs.getxattr("/x", "user.a")));
         assertEquals(Errno.ENODATA, fails(() -> vfs.removexattr("/x", "user.a")));
-        assertEquals(Errno.E2BIG, fails(() -> vfs.setxattr("/x", "user.big", new byte[70_000], 0)));
+        assertEquals(Errno.E2BIG, fails(() -> vfs.setxattr("/x", "user.big", new byte[70_000], 0, USER)));
     }
 
     @Test

@@ -77,7 +77,7 @@ class WriteBackTest {
             write(site.vfs(), "/docs/one", random(3 * BLOCK + 17, 1));
             write(site.vfs(), "/two", random(100, 2));
             site.vfs().rename("/two", "/docs/two");
-            site.vfs().setxattr("/docs/one", "user.k", new byte[] {9}, 0);
+            site.vfs().setxattr("/docs/one", "user.k", new byte[] {9}, 0, Caller.ROOT);
             site.writeBack().start();
             assertTrue(site.writeBack().flushAll(60_000));
             assertEquals(0, site.cache().dirtyBytes());
