@@ -79,37 +79,32 @@ final class TargetUploader {
     }
 
     /**
-     * One pass. Returns true when it did any work. A transient failure is recorded and rethrown so
-     * the caller backs off.
+     * One pass. A transient failure is recorded and rethrown so the caller backs off.
      */
-    boolean pass(boolean forceCheckpoint) throws StoreException, BlockUnavailableException {
+    void pass(boolean forceCheckpoint) throws StoreException, BlockUnavailableException {
         long journalUpTo = kv.lastJournalSeq();
-        boolean worked = uploadPendingBlocks();
+        uploadPendingBlocks();
         long from = uploadedSeq();
         if (journalUpTo > from) {
             uploadJournal(from, journalUpTo);
-            worked = true;
         }
         long lastCheckpoint = localLong(checkpointKey);
         long upTo = uploadedSeq();
         if (upTo > lastCheckpoint && (forceCheckpoint || upTo - lastCheckpoint >= CHECKPOINT_EVERY_RECORDS)) {
             writeCheckpoint();
-            worked = true;
         }
         lastError = null;
-        return worked;
     }
 
     void recordFailure(Exception e) {
         lastError = e.getMessage();
     }
 
-    private boolean uploadPendingBlocks() throws StoreException, BlockUnavailableException {
-        boolean worked = false;
+    private void uploadPendingBlocks() throws StoreException, BlockUnavailableException {
         while (true) {
             List<byte[]> batch = cache.pending(index, 64);
             if (batch.isEmpty()) {
-                return worked;
+                return;
             }
             List<Future<Integer>> puts = new ArrayList<>();
             for (byte[] hash : batch) {
@@ -135,7 +130,6 @@ final class TargetUploader {
             }
             if (!done.isEmpty()) {
                 cache.uploaded(index, done);
-                worked = true;
             }
             if (failure instanceof StoreException se) {
                 throw se;

@@ -20,7 +20,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class WriteBack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WriteBack.class);
-    private static final long IDLE_WAIT_MS = 200;
+    /**
+     * Pause after every pass, idle or not. A pass costs a few LMDB commits and store fsyncs whatever
+     * it carries; without the pause a stream of small files would pay them per file, contending with
+     * the writers' own commits. A flush (umount, fsync of the volume) wakes the uploaders at once.
+     */
+    private static final long PASS_INTERVAL_MS = 200;
 
     private final Kv kv;
     private final List<TargetUploader> uploaders = new ArrayList<>();
@@ -57,9 +62,8 @@ public final class WriteBack implements AutoCloseable {
         int failures = 0;
         long seen = -1;
         while (running) {
-            boolean worked;
             try {
-                worked = u.pass(checkpointRequested);
+                u.pass(checkpointRequested);
                 if (failures > 0) {
                     LOG.info("target {} is reachable again; uploads resumed", u.target.describe());
                 }
@@ -73,11 +77,7 @@ public final class WriteBack implements AutoCloseable {
                 waitForSignal(TargetUploader.backoffMillis(failures), -1);
                 continue;
             }
-            if (!worked) {
-                synchronized (signal) {
-                    seen = waitForSignal(IDLE_WAIT_MS, seen);
-                }
-            }
+            seen = waitForSignal(PASS_INTERVAL_MS, seen);
         }
     }
 
