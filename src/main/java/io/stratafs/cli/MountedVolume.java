@@ -117,7 +117,7 @@ final class MountedVolume implements AutoCloseable {
     }
 
     /** Mounts and serves until unmounted; returns after the final flush. */
-    void serve(List<String> fuseOptions) throws IOException {
+    void serve(List<String> fuseOptions) throws IOException, InterruptedException {
         writeBack.start();
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
         fuse = StrataFuse.over(vfs);
@@ -125,7 +125,7 @@ final class MountedVolume implements AutoCloseable {
         Files.writeString(cacheDir.resolve("stratafs.pid"), ProcessHandle.current().pid() + "\n");
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
                 io.stratafs.store.StoreFactory.describeAll(targets));
-        fuse.mount(mountpoint, true, false, fuseOptions.toArray(new String[0]));
+        fuse.serve(mountpoint, fuseOptions);
         LOG.info("unmounted {}; flushing", mountpoint);
     }
 

@@ -33,6 +33,11 @@ import ru.serce.jnrfuse.struct.Timespec;
 public final class StrataFuse extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
     private static final int STAT_BLOCK = 4096;
+    /**
+     * Requests served at once. libfuse's own loop grows without bound; 32 covers the kernel's 12
+     * background requests (read-ahead, writes) plus many processes waiting on slow fetches.
+     */
+    private static final int LOOP_THREADS = 32;
     private static final ThreadLocal<byte[]> IO_BUF = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
     private final Vfs vfs;
@@ -67,6 +72,16 @@ public final class StrataFuse extends FuseStubFS {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("this jnr-fuse build has no fuse_operations flags to set", e);
         }
+    }
+
+    /**
+     * Mounts at {@code mountpoint} with the given {@code -o} style arguments and serves requests on
+     * {@link #LOOP_THREADS} threads of our own (see {@link FuseSession}) until unmounted.
+     */
+    public void serve(java.nio.file.Path mountpoint, List<String> fuseArgs) throws InterruptedException {
+        List<String> args = new java.util.ArrayList<>(List.of("stratafs", "-f", mountpoint.toAbsolutePath().toString()));
+        args.addAll(fuseArgs);
+        new FuseSession().serve(fuseOperations, mountpoint, args.toArray(new String[0]), LOOP_THREADS);
     }
 
     @FunctionalInterface
