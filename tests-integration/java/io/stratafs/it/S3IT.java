@@ -143,6 +143,34 @@ class S3IT {
     }
 
     @Test
+    void credentialsRevokedWhileMountedKeepTheMountServingAndStatusSaysWhy() throws Exception {
+        try (MountFixture fs = s3Fixture().format().mount()) {
+            fs.sh("head -c 3000000 /dev/urandom > before; sha256sum before > %s/before.sum".formatted(fs.root));
+            awaitUploaded(fs);
+            server.restartSamePort(S3ProxyServer.ACCESS_KEY, "a-rotated-secret-the-mount-lacks");
+            try {
+                fs.sh("head -c 3000000 /dev/urandom > after; sha256sum after > %s/after.sum".formatted(fs.root));
+                long deadline = System.currentTimeMillis() + 60_000;
+                String status = fs.statusJson();
+                while (!status.contains("\"healthy\":false")) {
+                    assertTrue(System.currentTimeMillis() < deadline, "the refused target never showed as unhealthy: " + status);
+                    Thread.sleep(200);
+                    status = fs.statusJson();
+                }
+                assertTrue(status.contains("access denied"), "status does not say why: " + status);
+                assertFalse(status.contains(S3ProxyServer.SECRET_KEY), "status shows a secret: " + status);
+                assertTrue(fs.statusField("pendingBlocks") > 0, "the new file should wait in the cache: " + status);
+                fs.sh("sha256sum --quiet -c %s/before.sum; sha256sum --quiet -c %s/after.sum".formatted(fs.root, fs.root));
+            } finally {
+                server.restartSamePort();
+            }
+            awaitUploaded(fs);
+            fs.remountWithEmptyCache();
+            fs.sh("sha256sum --quiet -c %s/before.sum; sha256sum --quiet -c %s/after.sum".formatted(fs.root, fs.root));
+        }
+    }
+
+    @Test
     void killNineWithUploadsPendingLosesNothing() throws Exception {
         try (MountFixture fs = s3Fixture().format().mount()) {
             server.stop();

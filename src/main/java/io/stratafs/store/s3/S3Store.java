@@ -88,7 +88,15 @@ public final class S3Store implements ObjectStore {
 
     @Override
     public void put(String key, byte[] data) throws StoreException {
-        call("write", key, () -> client.putObject(r -> r.bucket(location.bucket()).key(location.key(key)), RequestBody.fromBytes(data)));
+        try {
+            call("write", key, () -> client.putObject(r -> r.bucket(location.bucket()).key(location.key(key)), RequestBody.fromBytes(data)));
+        } catch (StoreUnavailableException e) {
+            // A server refusing a PUT (revoked key, deleted bucket) may close the connection while the
+            // body is still being sent, so the SDK reports a broken pipe, not the 403 or 404. A HEAD of
+            // the bucket carries no body and names the real cause if there is one.
+            check();
+            throw e;
+        }
     }
 
     @Override

@@ -23,6 +23,8 @@ public final class S3ProxyServer implements AutoCloseable {
     private final Path storageDir;
     private S3Proxy proxy;
     private int port;
+    private String accessKey = ACCESS_KEY;
+    private String secretKey = SECRET_KEY;
 
     private S3ProxyServer(Path storageDir) {
         this.storageDir = storageDir;
@@ -42,7 +44,7 @@ public final class S3ProxyServer implements AutoCloseable {
         proxy = S3Proxy.builder()
                 .blobStore(store)
                 .endpoint(URI.create("http://127.0.0.1:" + wantedPort))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
                 .build();
         proxy.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -83,7 +85,14 @@ public final class S3ProxyServer implements AutoCloseable {
 
     /** Starts again on the same port and storage, as a server returning after an outage. */
     public void restartSamePort() throws Exception {
+        restartSamePort(ACCESS_KEY, SECRET_KEY);
+    }
+
+    /** Starts again on the same port and storage, accepting only the given key (a revoked or rotated key). */
+    public void restartSamePort(String access, String secret) throws Exception {
         stop();
+        accessKey = access;
+        secretKey = secret;
         startOn(port);
     }
 

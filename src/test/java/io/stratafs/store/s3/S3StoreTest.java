@@ -63,6 +63,16 @@ class S3StoreTest extends ObjectStoreContract {
         }
     }
 
+    /** The server refuses a large PUT before reading its body; the client sees a broken connection, not the 403. */
+    @Test
+    void aRefusedLargeUploadSaysAccessDeniedNotUnreachable() throws Exception {
+        try (S3Store s = new S3Store(S3Location.parse("s3://contract"), server.options().credentials("nobody", "wrong").build())) {
+            StoreException e = assertThrows(StoreException.class, () -> s.put("blocks/big", new byte[4 << 20]));
+            assertFalse(e instanceof io.stratafs.store.StoreUnavailableException, e.getMessage());
+            assertTrue(e.getMessage().contains("access denied"), e.getMessage());
+        }
+    }
+
     @Test
     void prefixesDoNotSeeEachOther() throws Exception {
         try (S3Store a = new S3Store(S3Location.parse("s3://contract/iso-a"), server.options().build());
