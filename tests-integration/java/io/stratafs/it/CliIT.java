@@ -50,6 +50,19 @@ class CliIT {
     }
 
     @Test
+    void libfuseRefusingTheMountpointIsReportedInOneLine() throws Exception {
+        try (MountFixture fs = new MountFixture()) {
+            fs.format();
+            Files.writeString(fs.mnt.resolve("already-here"), "x");
+            oneLineFailure(MountFixture.cliSplit("mount", fs.storage, fs.mnt.toString(), "--cache-dir", fs.cache.toString()),
+                    "mountpoint is not empty");
+            assertFalse(fs.isMounted());
+            assertTrue(fs.daemons().isEmpty(), "a failed mount left a daemon running");
+            Files.delete(fs.mnt.resolve("already-here"));
+        }
+    }
+
+    @Test
     void formattingTwiceIsRefusedAndBadSizesAreExplained() throws Exception {
         try (MountFixture fs = new MountFixture()) {
             fs.format();

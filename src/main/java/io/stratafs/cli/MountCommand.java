@@ -199,12 +199,19 @@ final class MountCommand implements Callable<Integer> {
         byte[] all = Files.readAllBytes(log);
         String text = new String(all, (int) Math.min(from, all.length), (int) (all.length - Math.min(from, all.length)), StandardCharsets.UTF_8);
         String last = null;
+        List<String> libfuse = new ArrayList<>();
         for (String line : text.split("\n")) {
             if (line.startsWith("stratafs: ")) {
                 last = line.substring("stratafs: ".length());
-            } else if (last == null && (line.contains("ERROR") || line.contains("fuse:"))) {
+            } else if (line.startsWith("fuse: ")) {
+                libfuse.add(line.substring("fuse: ".length()));
+            } else if (last == null && line.contains("ERROR")) {
                 last = line;
             }
+        }
+        if (!libfuse.isEmpty()) {
+            // libfuse explains a failed mount on stderr, which the daemon's log holds; say it on our one line
+            return "cannot mount: " + String.join("; ", libfuse);
         }
         return last != null ? last : "the mount process exited with status " + exit + "; see " + log;
     }

@@ -76,7 +76,7 @@ final class FuseSession {
         PointerByReference mountpointOut = new PointerByReference();
         Pointer fuse = lib.fuse_setup(args.length, argv, ops, Struct.size(ops), mountpointOut, new IntByReference(), null);
         if (fuse == null) {
-            throw new IllegalStateException("libfuse could not mount " + mountpoint + " (its reason is the \"fuse:\" line logged before this one)");
+            throw new IllegalStateException("libfuse could not mount " + mountpoint + " (libfuse printed why on stderr)");
         }
         Pointer session = lib.fuse_get_session(fuse);
         Pointer chan = lib.fuse_session_next_chan(session, null);
