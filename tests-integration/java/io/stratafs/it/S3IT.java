@@ -68,6 +68,18 @@ class S3IT {
         }
     }
 
+    /** Polls status until a target is reported unhealthy (at most 60 s); returns that status. */
+    private static String awaitUnhealthy(MountFixture fs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 60_000;
+        String status = fs.statusJson();
+        while (!status.contains("\"healthy\":false")) {
+            assertTrue(System.currentTimeMillis() < deadline, "no target ever showed as unhealthy: " + status);
+            Thread.sleep(200);
+            status = fs.statusJson();
+        }
+        return status;
+    }
+
     @Test
     void aSecondMachineSeesEverythingFromTheBucket() throws Exception {
         try (MountFixture fs = s3Fixture().format().mount()) {
@@ -121,13 +133,7 @@ class S3IT {
             server.stop();
             try {
                 fs.sh("for i in $(seq 1 6); do head -c 2000000 /dev/urandom > f$i; done; sha256sum f* > %s/sums".formatted(fs.root));
-                long deadline = System.currentTimeMillis() + 60_000;
-                String status = fs.statusJson();
-                while (!status.contains("\"healthy\":false")) {
-                    assertTrue(System.currentTimeMillis() < deadline, "the dead target never showed as unhealthy: " + status);
-                    Thread.sleep(200);
-                    status = fs.statusJson();
-                }
+                String status = awaitUnhealthy(fs);
                 assertTrue(status.contains("\"target\":\"file://" + local + "\",\"healthy\":true,\"lastError\":null,\"pendingBlocks\":0"),
                         "the local target should be caught up: " + status);
             } finally {
@@ -150,13 +156,7 @@ class S3IT {
             server.restartSamePort(S3ProxyServer.ACCESS_KEY, "a-rotated-secret-the-mount-lacks");
             try {
                 fs.sh("head -c 3000000 /dev/urandom > after; sha256sum after > %s/after.sum".formatted(fs.root));
-                long deadline = System.currentTimeMillis() + 60_000;
-                String status = fs.statusJson();
-                while (!status.contains("\"healthy\":false")) {
-                    assertTrue(System.currentTimeMillis() < deadline, "the refused target never showed as unhealthy: " + status);
-                    Thread.sleep(200);
-                    status = fs.statusJson();
-                }
+                String status = awaitUnhealthy(fs);
                 assertTrue(status.contains("access denied"), "status does not say why: " + status);
                 assertFalse(status.contains(S3ProxyServer.SECRET_KEY), "status shows a secret: " + status);
                 assertTrue(fs.statusField("pendingBlocks") > 0, "the new file should wait in the cache: " + status);

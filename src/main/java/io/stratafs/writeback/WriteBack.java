@@ -23,7 +23,7 @@ public final class WriteBack implements AutoCloseable {
     /**
      * Pause after every pass, idle or not. A pass costs a few LMDB commits and store fsyncs whatever
      * it carries; without the pause a stream of small files would pay them per file, contending with
-     * the writers' own commits. A flush (umount, fsync of the volume) wakes the uploaders at once.
+     * the writers' own commits. A flush (umount) ends the pause at once.
      */
     private static final long PASS_INTERVAL_MS = 200;
 
