@@ -53,6 +53,8 @@ public final class BlockCache {
     private final java.util.concurrent.ThreadPoolExecutor prefetcher;
     private long cleanBytes;
     private long dirtyBytes;
+    /** Room promised to writers by {@link #reserveDirty} whose blocks are not staged yet. */
+    private long reservedBytes;
 
     public BlockCache(Kv kv, List<ObjectStore> targets, long capacityBytes, long ramBytes) {
         this(kv, targets, capacityBytes, ramBytes, 4);
@@ -145,17 +147,31 @@ public final class BlockCache {
     }
 
     /**
-     * Waits until {@code length} more dirty bytes fit under the dirty limit. Fails at once when they
-     * never can (the block alone is larger than the limit).
+     * Waits until {@code bytes} more dirty bytes fit under the dirty limit, counting what other
+     * writers have reserved but not staged yet, and reserves them; fails at once when they never
+     * can. Reserving all of a transaction's blocks in one call means no writer holds room while it
+     * waits for more. Give the room back with {@link #releaseDirty} once the blocks are
+     * {@link #committed} (or the commit failed).
      */
-    public synchronized void awaitDirtyRoom(int length) throws DirtyLimitException, InterruptedException {
-        if (length > dirtyLimitBytes) {
-            throw new DirtyLimitException("a " + length + "-byte block can never fit into a cache of "
+    public synchronized void reserveDirty(long bytes) throws DirtyLimitException, InterruptedException {
+        if (bytes > dirtyLimitBytes) {
+            throw new DirtyLimitException(bytes + " bytes of blocks can never fit into a cache of "
                     + capacityBytes + " bytes (raise --cache-size)");
         }
-        while (dirtyBytes + length > dirtyLimitBytes) {
+        while (dirtyBytes + reservedBytes + bytes > dirtyLimitBytes) {
             wait(1000);
         }
+        reservedBytes += bytes;
+    }
+
+    public synchronized void releaseDirty(long bytes) {
+        reservedBytes -= bytes;
+        notifyAll();
+    }
+
+    /** The most dirty data the cache holds before writers wait for uploads. */
+    public long dirtyLimitBytes() {
+        return dirtyLimitBytes;
     }
 
     /**

@@ -348,37 +348,68 @@ final class OpenFiles implements AutoCloseable {
         of.pendingMtimeNs = 0;
     }
 
-    /** One transaction: the blocks (staged dirty in the cache), their block-map entries, size and mtime. */
+    /**
+     * Commits blocks with their block-map entries, size and mtime: in one transaction when they fit
+     * under the cache's dirty limit together, else one block per transaction (size and mtime with
+     * the last), so that a large commit waits for uploads piecewise instead of never fitting.
+     */
     private void commitBlocks(long ino, List<Long> indexes, List<byte[]> datas, long size, long mtime) throws FsException {
+        long total = 0;
+        for (byte[] d : datas) {
+            total += d.length;
+        }
+        if (datas.size() == 1 || total <= cache.dirtyLimitBytes()) {
+            commitReserved(ino, indexes, datas, size, mtime, total);
+            return;
+        }
+        for (int i = 0; i < datas.size(); i++) {
+            boolean last = i == datas.size() - 1;
+            commitReserved(ino, List.of(indexes.get(i)), List.of(datas.get(i)), last ? size : -1, last ? mtime : 0,
+                    datas.get(i).length);
+        }
+    }
+
+    /** One transaction: the blocks (staged dirty in the cache), their block-map entries, size and mtime. */
+    private void commitReserved(long ino, List<Long> indexes, List<byte[]> datas, long size, long mtime, long total)
+            throws FsException {
         List<BlockRef> refs = new ArrayList<>(datas.size());
+        for (byte[] data : datas) {
+            refs.add(new BlockRef(Sha256.of(data), data.length));
+        }
+        reserveDirty(total);
         try {
-            for (byte[] data : datas) {
-                refs.add(new BlockRef(Sha256.of(data), data.length));
-                cache.awaitDirtyRoom(data.length);
+            boolean[] added = new boolean[indexes.size()];
+            Txns.write(kv, txn -> {
+                for (int i = 0; i < indexes.size(); i++) {
+                    added[i] = cache.stageDirty(txn, refs.get(i), datas.get(i));
+                    Namespace.putBlock(txn, ino, indexes.get(i), refs.get(i));
+                }
+                Inode inode = Txns.inodeOrFail(txn, ino);
+                long newSize = size >= 0 ? size : inode.size();
+                if (newSize != inode.size() || mtime != 0) {
+                    long m = mtime != 0 ? mtime : inode.mtimeNs();
+                    Namespace.putInode(txn, new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(),
+                            newSize, inode.atimeNs(), m, Math.max(m, inode.ctimeNs()), inode.rdev()));
+                }
+                return null;
+            });
+            for (int i = 0; i < indexes.size(); i++) {
+                cache.committed(refs.get(i), datas.get(i), added[i]);
             }
+        } finally {
+            cache.releaseDirty(total);
+        }
+    }
+
+    /** Waits for room under the dirty limit (see {@link BlockCache#reserveDirty}); ENOSPC when it can never come. */
+    private void reserveDirty(long bytes) throws FsException {
+        try {
+            cache.reserveDirty(bytes);
         } catch (DirtyLimitException e) {
             throw new FsException(Errno.ENOSPC, e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FsException(Errno.EIO, "interrupted while waiting for uploads");
-        }
-        boolean[] added = new boolean[indexes.size()];
-        Txns.write(kv, txn -> {
-            for (int i = 0; i < indexes.size(); i++) {
-                added[i] = cache.stageDirty(txn, refs.get(i), datas.get(i));
-                Namespace.putBlock(txn, ino, indexes.get(i), refs.get(i));
-            }
-            Inode inode = Txns.inodeOrFail(txn, ino);
-            long newSize = size >= 0 ? size : inode.size();
-            if (newSize != inode.size() || mtime != 0) {
-                long m = mtime != 0 ? mtime : inode.mtimeNs();
-                Namespace.putInode(txn, new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(),
-                        newSize, inode.atimeNs(), m, Math.max(m, inode.ctimeNs()), inode.rdev()));
-            }
-            return null;
-        });
-        for (int i = 0; i < indexes.size(); i++) {
-            cache.committed(refs.get(i), datas.get(i), added[i]);
         }
     }
 
@@ -498,22 +529,28 @@ final class OpenFiles implements AutoCloseable {
         byte[] tail = keep == 0 ? new byte[0] : committedBlock(ino, lastIndex);
         byte[] data = tail.length > keep ? Arrays.copyOf(tail, keep) : null;
         BlockRef ref = data == null ? null : new BlockRef(Sha256.of(data), keep);
-        boolean added = Txns.write(kv, txn -> {
-            Inode inode = Txns.inodeOrFail(txn, ino);
-            if (inode.isDir()) {
-                throw new FsException(Errno.EISDIR, "is a directory");
-            }
-            Namespace.dropBlocks(txn, ino, keep == 0 ? lastIndex : lastIndex + 1);
-            boolean staged = false;
+        long reserved = data == null ? 0 : keep;
+        reserveDirty(reserved);
+        try {
+            boolean added = Txns.write(kv, txn -> {
+                Inode inode = Txns.inodeOrFail(txn, ino);
+                if (inode.isDir()) {
+                    throw new FsException(Errno.EISDIR, "is a directory");
+                }
+                Namespace.dropBlocks(txn, ino, keep == 0 ? lastIndex : lastIndex + 1);
+                boolean staged = false;
+                if (ref != null) {
+                    staged = cache.stageDirty(txn, ref, data);
+                    Namespace.putBlock(txn, ino, lastIndex, ref);
+                }
+                Namespace.putInode(txn, inode.withSize(size, now));
+                return staged;
+            });
             if (ref != null) {
-                staged = cache.stageDirty(txn, ref, data);
-                Namespace.putBlock(txn, ino, lastIndex, ref);
+                cache.committed(ref, data, added);
             }
-            Namespace.putInode(txn, inode.withSize(size, now));
-            return staged;
-        });
-        if (ref != null) {
-            cache.committed(ref, data, added);
+        } finally {
+            cache.releaseDirty(reserved);
         }
     }
 

@@ -2,6 +2,7 @@ package io.stratafs.cache;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,7 +125,34 @@ class BlockCacheTest {
     @Test
     void aBlockLargerThanTheDirtyLimitCanNeverFit() {
         BlockCache c = cache(1000, a);
-        assertThrows(DirtyLimitException.class, () -> c.awaitDirtyRoom(5000));
+        assertThrows(DirtyLimitException.class, () -> c.reserveDirty(5000));
+    }
+
+    /** Two writers that each fit alone but not together: the second waits until the first gives room back. */
+    @Test
+    void reservationsOfConcurrentWritersNeverOvershootTheDirtyLimit() throws Exception {
+        BlockCache c = cache(10_000, a);
+        c.reserveDirty(5000);
+        java.util.concurrent.atomic.AtomicBoolean second = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread t = new Thread(() -> {
+            try {
+                c.reserveDirty(5000);
+                second.set(true);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        t.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (t.getState() != Thread.State.TIMED_WAITING) {
+            assertTrue(System.nanoTime() < deadline, "the second reservation never waited: " + t.getState());
+            Thread.onSpinWait();
+        }
+        assertFalse(second.get(), "9,000 bytes of limit cannot hold two reservations of 5,000");
+        c.releaseDirty(5000);
+        t.join(10_000);
+        assertTrue(second.get(), "the released room went to the waiting writer");
+        c.releaseDirty(5000);
     }
 
     @Test
