@@ -170,6 +170,39 @@ class S3IT {
         }
     }
 
+    /** 40 writers blocked at the dirty limit hold 40 FUSE requests; other requests must still be answered. */
+    @Test
+    void writersWaitingOnAnOutageDoNotStallOtherRequests() throws Exception {
+        try (MountFixture fs = s3Fixture().withMountArgs("--cache-size", "16M").format().mount()) {
+            fs.sh("head -c 1000000 /dev/urandom > before; sha256sum before > %s/before.sum".formatted(fs.root));
+            awaitUploaded(fs);
+            server.stop();
+            List<Process> writers = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 40; i++) {
+                    writers.add(new ProcessBuilder("bash", "-c", "head -c 3000000 /dev/urandom > " + fs.mnt.resolve("w" + i))
+                            .redirectErrorStream(true).start());
+                }
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (writers.stream().filter(Process::isAlive).count() < 30 || fs.statusField("dirtyBytes") < 12_000_000) {
+                    assertTrue(System.currentTimeMillis() < deadline, "writers did not pile up at the dirty limit: " + fs.statusJson());
+                    Thread.sleep(200);
+                }
+                Shell.Result r = Shell.run(fs.mnt, 30, List.of("bash", "-c",
+                        "stat -c %%s . > /dev/null; ls -f | grep -c '^w'; sha256sum --quiet -c %s/before.sum && echo readable"
+                                .formatted(fs.root)));
+                assertEquals("40\nreadable", r.out().strip(), r.out());
+            } finally {
+                server.restartSamePort();
+            }
+            for (Process w : writers) {
+                assertTrue(w.waitFor(180, TimeUnit.SECONDS), "a writer never finished after the server returned");
+                assertEquals(0, w.exitValue(), () -> output(w));
+            }
+            awaitUploaded(fs);
+        }
+    }
+
     @Test
     void killNineWithUploadsPendingLosesNothing() throws Exception {
         try (MountFixture fs = s3Fixture().format().mount()) {

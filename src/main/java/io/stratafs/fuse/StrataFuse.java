@@ -33,11 +33,10 @@ import ru.serce.jnrfuse.struct.Timespec;
 public final class StrataFuse extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
     private static final int STAT_BLOCK = 4096;
-    /**
-     * Requests served at once. libfuse's own loop grows without bound; 32 covers the kernel's 12
-     * background requests (read-ahead, writes) plus many processes waiting on slow fetches.
-     */
-    private static final int LOOP_THREADS = 32;
+    /** FUSE threads at start; the kernel keeps up to 12 background requests (read-ahead, writes) in flight. */
+    private static final int MIN_LOOP_THREADS = 16;
+    /** The bound on FUSE threads when every one is busy (requests waiting on a slow or absent backend). */
+    private static final int MAX_LOOP_THREADS = 256;
     private static final ThreadLocal<byte[]> IO_BUF = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
     private final Vfs vfs;
@@ -76,12 +75,12 @@ public final class StrataFuse extends FuseStubFS {
 
     /**
      * Mounts at {@code mountpoint} with the given {@code -o} style arguments and serves requests on
-     * {@link #LOOP_THREADS} threads of our own (see {@link FuseSession}) until unmounted.
+     * threads of our own (see {@link FuseSession}) until unmounted.
      */
     public void serve(java.nio.file.Path mountpoint, List<String> fuseArgs) throws InterruptedException {
         List<String> args = new java.util.ArrayList<>(List.of("stratafs", "-f", mountpoint.toAbsolutePath().toString()));
         args.addAll(fuseArgs);
-        new FuseSession().serve(fuseOperations, mountpoint, args.toArray(new String[0]), LOOP_THREADS);
+        new FuseSession(MIN_LOOP_THREADS, MAX_LOOP_THREADS).serve(fuseOperations, mountpoint, args.toArray(new String[0]));
     }
 
     @FunctionalInterface
