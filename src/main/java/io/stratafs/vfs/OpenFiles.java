@@ -349,34 +349,23 @@ final class OpenFiles implements AutoCloseable {
     }
 
     /**
-     * Commits blocks with their block-map entries, size and mtime: in one transaction when they fit
-     * under the cache's dirty limit together, else one block per transaction (size and mtime with
-     * the last), so that a large commit waits for uploads piecewise instead of never fitting.
+     * One transaction: the blocks (staged dirty in the cache), their block-map entries, size and
+     * mtime. The room it reserves is capped at the whole dirty limit: a commit larger than the
+     * limit (random writes over many blocks into a small cache) waits until nothing else is dirty
+     * and then overshoots the limit by itself alone, keeping the commit atomic; a block that alone
+     * exceeds the limit can never fit (ENOSPC).
      */
     private void commitBlocks(long ino, List<Long> indexes, List<byte[]> datas, long size, long mtime) throws FsException {
-        long total = 0;
-        for (byte[] d : datas) {
-            total += d.length;
-        }
-        if (datas.size() == 1 || total <= cache.dirtyLimitBytes()) {
-            commitReserved(ino, indexes, datas, size, mtime, total);
-            return;
-        }
-        for (int i = 0; i < datas.size(); i++) {
-            boolean last = i == datas.size() - 1;
-            commitReserved(ino, List.of(indexes.get(i)), List.of(datas.get(i)), last ? size : -1, last ? mtime : 0,
-                    datas.get(i).length);
-        }
-    }
-
-    /** One transaction: the blocks (staged dirty in the cache), their block-map entries, size and mtime. */
-    private void commitReserved(long ino, List<Long> indexes, List<byte[]> datas, long size, long mtime, long total)
-            throws FsException {
         List<BlockRef> refs = new ArrayList<>(datas.size());
+        long total = 0;
+        long largest = 0;
         for (byte[] data : datas) {
             refs.add(new BlockRef(Sha256.of(data), data.length));
+            total += data.length;
+            largest = Math.max(largest, data.length);
         }
-        reserveDirty(total);
+        long reserved = Math.max(largest, Math.min(total, cache.dirtyLimitBytes()));
+        reserveDirty(reserved);
         try {
             boolean[] added = new boolean[indexes.size()];
             Txns.write(kv, txn -> {
@@ -397,7 +386,7 @@ final class OpenFiles implements AutoCloseable {
                 cache.committed(refs.get(i), datas.get(i), added[i]);
             }
         } finally {
-            cache.releaseDirty(total);
+            cache.releaseDirty(reserved);
         }
     }
 
