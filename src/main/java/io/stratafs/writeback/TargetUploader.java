@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ final class TargetUploader {
     private final ExecutorService pool;
     private final byte[] uploadedKey;
     private final byte[] checkpointKey;
+    private final ReentrantLock passLock = new ReentrantLock();
     private volatile String lastError;
     private volatile long uploadedBlocks;
     private volatile long uploadedBytes;
@@ -79,13 +81,27 @@ final class TargetUploader {
     }
 
     /**
-     * One pass. A transient failure is recorded and rethrown so the caller backs off.
+     * One pass. A transient failure is recorded and rethrown so the caller backs off. Passes of one
+     * target never overlap (umount's pass on the control thread would otherwise race the background
+     * loop's and could move the upload position back past records already trimmed).
      */
     void pass(boolean forceCheckpoint) throws StoreException, BlockUnavailableException {
+        passLock.lock();
+        try {
+            passLocked(forceCheckpoint);
+        } finally {
+            passLock.unlock();
+        }
+    }
+
+    private void passLocked(boolean forceCheckpoint) throws StoreException, BlockUnavailableException {
         long journalUpTo = kv.lastJournalSeq();
         uploadPendingBlocks();
         long from = uploadedSeq();
         if (journalUpTo > from) {
+            // MDB_NOMETASYNC leaves the last commit undurable: after a power loss LMDB could hand out
+            // a sequence number again that a target already holds for another change
+            kv.sync();
             uploadJournal(from, journalUpTo);
         }
         long lastCheckpoint = localLong(checkpointKey);
@@ -168,9 +184,19 @@ final class TargetUploader {
             }
             long last = entries.get(entries.size() - 1).seq();
             target.put(ObjectKeys.journalSegment(site, start, last), SegmentCodec.encodeSegment(entries));
-            kv.writeVoid(txn -> txn.put(Table.LOCAL, uploadedKey, Bytes.longKey(last)));
+            advanceUploaded(last);
             next = last + 1;
         }
+    }
+
+    /** Moves the upload position to {@code seq} unless it is already further. */
+    private void advanceUploaded(long seq) {
+        kv.writeVoid(txn -> {
+            byte[] v = txn.get(Table.LOCAL, uploadedKey);
+            if (v == null || Bytes.getLong(v, 0) < seq) {
+                txn.put(Table.LOCAL, uploadedKey, Bytes.longKey(seq));
+            }
+        });
     }
 
     /** Writes a checkpoint of the namespace as of the uploaded journal position, if it is consistent. */

@@ -108,7 +108,11 @@ public final class WriteBack implements AutoCloseable {
         for (TargetUploader u : uploaders) {
             min = Math.min(min, u.uploadedSeq());
         }
-        long upTo = min;
+        trimJournal(kv, min);
+    }
+
+    /** Deletes local journal records up to {@code upTo} (at most 10,000 per call). */
+    static void trimJournal(Kv kv, long upTo) {
         kv.writeVoid(txn -> {
             List<byte[]> doomed = new ArrayList<>();
             txn.scan(Table.JOURNAL, new byte[0], (k, v) -> {
