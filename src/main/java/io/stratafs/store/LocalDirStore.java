@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -83,6 +84,46 @@ public final class LocalDirStore implements ObjectStore {
                 // the original failure is the one worth reporting
             }
             throw new StoreUnavailableException("cannot write " + key + " to " + describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes a temporary file, fsyncs it and hard-links it to the key: link(2) refuses an existing
+     * name atomically, which a rename cannot do.
+     */
+    @Override
+    public void create(String key, byte[] data) throws StoreException {
+        Path target = pathOf(key);
+        Path dir = target.getParent();
+        Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
+        try {
+            Files.createDirectories(dir);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(data);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            Files.createLink(target, tmp);
+            Files.delete(tmp);
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+        } catch (FileAlreadyExistsException e) {
+            deleteQuietly(tmp);
+            throw new ObjectExistsException("object " + key + " already exists in " + describe());
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            throw new StoreUnavailableException("cannot write " + key + " to " + describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // the original failure is the one worth reporting
         }
     }
 

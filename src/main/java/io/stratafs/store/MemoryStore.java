@@ -25,6 +25,13 @@ public final class MemoryStore implements ObjectStore {
     }
 
     @Override
+    public void create(String key, byte[] data) throws StoreException {
+        if (objects.putIfAbsent(key, data.clone()) != null) {
+            throw new ObjectExistsException("object " + key + " already exists in " + describe());
+        }
+    }
+
+    @Override
     public byte[] get(String key) throws StoreException {
         byte[] data = objects.get(key);
         if (data == null) {

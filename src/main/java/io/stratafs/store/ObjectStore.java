@@ -22,6 +22,13 @@ public interface ObjectStore extends AutoCloseable {
     /** Stores the object; replaces an existing one atomically (readers see old or new, never a mix). */
     void put(String key, byte[] data) throws StoreException;
 
+    /**
+     * Stores the object only if the key is free, atomically: of two writers creating one key, exactly
+     * one succeeds; the other gets {@link ObjectExistsException} and the object stays as the first
+     * wrote it. Used for objects that must never be replaced (journal segments, checkpoints).
+     */
+    void create(String key, byte[] data) throws StoreException;
+
     /** Returns the whole object. */
     byte[] get(String key) throws StoreException;
 

@@ -26,6 +26,11 @@ public class ForwardingStore implements ObjectStore {
     }
 
     @Override
+    public void create(String key, byte[] data) throws StoreException {
+        inner.create(key, data);
+    }
+
+    @Override
     public byte[] get(String key) throws StoreException {
         return inner.get(key);
     }

@@ -88,4 +88,56 @@ public abstract class ObjectStoreContract {
     void checkPassesOnAUsableTarget() throws Exception {
         store.check();
     }
+
+    @Test
+    void createStoresANewObject() throws Exception {
+        store.create("journal/a/0001", bytes("one"));
+        assertArrayEquals(bytes("one"), store.get("journal/a/0001"));
+        assertEquals(List.of("journal/a/0001"), store.list("journal/a/"));
+    }
+
+    @Test
+    void createNeverReplacesAnExistingObject() throws Exception {
+        store.create("journal/a/0001", bytes("first writer"));
+        assertThrows(ObjectExistsException.class, () -> store.create("journal/a/0001", bytes("second writer")));
+        assertThrows(ObjectExistsException.class, () -> store.create("journal/a/0001", bytes("first writer")));
+        assertArrayEquals(bytes("first writer"), store.get("journal/a/0001"));
+        store.put("stratafs.volume", bytes("v"));
+        assertThrows(ObjectExistsException.class, () -> store.create("stratafs.volume", bytes("w")));
+        assertArrayEquals(bytes("v"), store.get("stratafs.volume"));
+    }
+
+    @Test
+    void ofManyConcurrentCreatesOfOneKeyExactlyOneWins() throws Exception {
+        int writers = 8;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < writers; i++) {
+                byte[] mine = bytes("writer " + i);
+                results.add(pool.submit(() -> {
+                    start.await();
+                    try {
+                        store.create("checkpoint/a/0001", mine);
+                        return true;
+                    } catch (ObjectExistsException e) {
+                        return false;
+                    }
+                }));
+            }
+            start.countDown();
+            int won = -1;
+            for (int i = 0; i < writers; i++) {
+                if (results.get(i).get()) {
+                    assertEquals(-1, won, "two writers both created the key");
+                    won = i;
+                }
+            }
+            assertTrue(won >= 0, "no writer created the key");
+            assertArrayEquals(bytes("writer " + won), store.get("checkpoint/a/0001"));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

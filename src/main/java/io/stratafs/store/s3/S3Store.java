@@ -1,5 +1,6 @@
 package io.stratafs.store.s3;
 
+import io.stratafs.store.ObjectExistsException;
 import io.stratafs.store.ObjectNotFoundException;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
@@ -99,6 +100,18 @@ public final class S3Store implements ObjectStore {
         }
     }
 
+    /**
+     * A PUT with {@code If-None-Match: *}: the server refuses it with 412 when the key exists (AWS
+     * since 2024, MinIO, Ceph RGW; S3Proxy 4.1.0 too, see S3StoreTest). A server that ignores the
+     * header would let a second writer replace the object; the uploader reads a refused segment back
+     * and compares it, but cannot see a replacement such a server allowed.
+     */
+    @Override
+    public void create(String key, byte[] data) throws StoreException {
+        call("create", key, () -> client.putObject(r -> r.bucket(location.bucket()).key(location.key(key)).ifNoneMatch("*"),
+                RequestBody.fromBytes(data)));
+    }
+
     @Override
     public byte[] get(String key) throws StoreException {
         return call("read", key, () -> client.getObjectAsBytes(r -> r.bucket(location.bucket()).key(location.key(key))).asByteArray());
@@ -178,6 +191,13 @@ public final class S3Store implements ObjectStore {
             }
             if (status == 404) {
                 throw new ObjectNotFoundException("object " + key + " not found in " + describe());
+            }
+            if (status == 412 && "create".equals(what)) {
+                throw new ObjectExistsException("object " + key + " already exists in " + describe());
+            }
+            if (status == 409 && "create".equals(what)) {
+                // AWS: another conditional write of this key is in flight; the retry settles who won
+                throw new StoreUnavailableException("cannot create " + key + " in " + describe() + ": a concurrent write of it is in flight", e);
             }
             if (status == 416) {
                 throw new RangeNotSatisfiable();
