@@ -7,11 +7,13 @@ import io.stratafs.meta.JournalCodec;
 import io.stratafs.meta.Kv;
 import io.stratafs.meta.Mutation;
 import io.stratafs.meta.Table;
+import io.stratafs.store.ObjectExistsException;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -40,6 +42,7 @@ final class TargetUploader {
     private final byte[] checkpointKey;
     private final ReentrantLock passLock = new ReentrantLock();
     private volatile String lastError;
+    private volatile String stopped;
     private volatile long uploadedBlocks;
     private volatile long uploadedBytes;
 
@@ -61,6 +64,11 @@ final class TargetUploader {
     private long localLong(byte[] key) {
         byte[] v = kv.read(txn -> txn.get(Table.LOCAL, key));
         return v == null ? 0 : Bytes.getLong(v, 0);
+    }
+
+    /** Why uploads to this target stopped for good in this mount (a conflicting object), or null. */
+    String stopped() {
+        return stopped;
     }
 
     String lastError() {
@@ -95,6 +103,9 @@ final class TargetUploader {
     }
 
     private void passLocked(boolean forceCheckpoint) throws StoreException, BlockUnavailableException {
+        if (stopped != null) {
+            throw new StoreException(stopped);
+        }
         long journalUpTo = kv.lastJournalSeq();
         uploadPendingBlocks();
         long from = uploadedSeq();
@@ -183,9 +194,30 @@ final class TargetUploader {
                         + " (it was trimmed before reaching " + target.describe() + ")");
             }
             long last = entries.get(entries.size() - 1).seq();
-            target.put(ObjectKeys.journalSegment(site, start, last), SegmentCodec.encodeSegment(entries));
+            publish(ObjectKeys.journalSegment(site, start, last), SegmentCodec.encodeSegment(entries));
             advanceUploaded(last);
             next = last + 1;
+        }
+    }
+
+    /**
+     * Creates a journal or checkpoint object that must never be replaced. The same bytes already there
+     * are a retry whose reply was lost; different bytes mean a second writer (another mount of this
+     * volume, or a target that belongs to another history): the target is stopped, loudly, rather
+     * than forked.
+     */
+    private void publish(String key, byte[] data) throws StoreException {
+        try {
+            target.create(key, data);
+        } catch (ObjectExistsException e) {
+            if (Arrays.equals(target.get(key), data)) {
+                return;
+            }
+            stopped = key + " in " + target.describe() + " holds different content written by another writer; uploads to "
+                    + "this target are stopped so that nothing is overwritten (is the volume mounted elsewhere, or was "
+                    + "this target written by another cache directory?)";
+            LOG.error(stopped);
+            throw new StoreException(stopped);
         }
     }
 
@@ -218,7 +250,7 @@ final class TargetUploader {
         if (seq[0] != uploadedSeq() || cache.pendingCount(index) != 0) {
             return;
         }
-        target.put(ObjectKeys.checkpoint(site, seq[0]), SegmentCodec.encodeCheckpoint(seq[0], record));
+        publish(ObjectKeys.checkpoint(site, seq[0]), SegmentCodec.encodeCheckpoint(seq[0], record));
         kv.writeVoid(txn -> txn.put(Table.LOCAL, checkpointKey, Bytes.longKey(seq[0])));
         pruneCheckpoints();
         LOG.info("checkpoint {} written to {}", seq[0], target.describe());

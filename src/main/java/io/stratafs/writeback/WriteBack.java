@@ -139,6 +139,9 @@ public final class WriteBack implements AutoCloseable {
             while (System.currentTimeMillis() < deadline) {
                 boolean all = true;
                 for (TargetUploader u : uploaders) {
+                    if (u.stopped() != null) {
+                        return false;
+                    }
                     all &= u.caughtUp() && u.lastError() == null;
                 }
                 if (all) {

@@ -82,6 +82,12 @@ class UploadPassTest {
             stall(key);
             super.put(key, data);
         }
+
+        @Override
+        public void create(String key, byte[] data) throws StoreException {
+            stall(key);
+            super.create(key, data);
+        }
     }
 
     /** Whether a thread has ended or is parked on a lock (not on an upload's future). */
@@ -107,7 +113,7 @@ class UploadPassTest {
             }
         });
         slow.start();
-        target.reached.await();
+        assertTrue(target.reached.await(60, java.util.concurrent.TimeUnit.SECONDS), "the first pass never published: " + failures[0]);
         journal(kv, 4, 6);
         // umount's pass on the control thread, followed by the trim the loop does after every pass
         Thread fast = new Thread(() -> {
@@ -194,6 +200,11 @@ class UploadPassTest {
         List<String> published = new ArrayList<>();
         ForwardingStore target = new ForwardingStore(new MemoryStore()) {
             @Override
+            public void create(String key, byte[] data) throws StoreException {
+                put(key, data);
+            }
+
+            @Override
             public void put(String key, byte[] data) throws StoreException {
                 long seq = key.startsWith("journal/") ? ObjectKeys.segmentLast(key)
                         : key.startsWith("checkpoint/") ? ObjectKeys.checkpointSeq(key) : 0;
@@ -215,5 +226,45 @@ class UploadPassTest {
         assertEquals(4, published.size(), "three segments and a checkpoint: " + published);
         assertEquals(List.of(), early, "published before LMDB had them on disk");
         assertTrue(kv.syncs <= 3, "one sync per pass is enough, got " + kv.syncs);
+    }
+
+    @Test
+    void aSegmentAnotherWriterPutThereFirstIsNeverOverwrittenAndStopsTheTarget() throws Exception {
+        LmdbKv kv = new LmdbKv(dir.resolve("c"), 64L << 20);
+        open.add(kv);
+        MemoryStore target = new MemoryStore();
+        String theirs = ObjectKeys.journalSegment("main", 1, 3);
+        byte[] foreign = SegmentCodec.encodeSegment(List.of(new SegmentCodec.Entry(1, new byte[] {1}),
+                new SegmentCodec.Entry(2, new byte[] {2}), new SegmentCodec.Entry(3, new byte[] {3})));
+        target.put(theirs, foreign);
+        BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
+        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool);
+        journal(kv, 1, 3);
+        StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class, () -> uploader.pass(true));
+        assertTrue(e.getMessage().contains(theirs) && e.getMessage().contains("another writer"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(foreign, target.get(theirs));
+        assertEquals(0, uploader.uploadedSeq());
+        assertTrue(uploader.stopped() != null, "the target should be stopped, not retried");
+        org.junit.jupiter.api.Assertions.assertThrows(StoreException.class, () -> uploader.pass(true));
+        assertEquals(List.of(theirs), target.list("journal/"));
+        assertEquals(List.of(), target.list("checkpoint/"));
+    }
+
+    @Test
+    void aSegmentAlreadyThereWithTheSameBytesIsARetryNotAConflict() throws Exception {
+        LmdbKv kv = new LmdbKv(dir.resolve("c"), 64L << 20);
+        open.add(kv);
+        MemoryStore target = new MemoryStore();
+        BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
+        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool);
+        journal(kv, 1, 3);
+        uploader.pass(false);
+        String key = ObjectKeys.journalSegment("main", 1, 3);
+        byte[] segment = target.get(key);
+        // as if the reply to the first upload was lost: the position stayed behind, the object is there
+        kv.writeVoid(txn -> txn.delete(Table.LOCAL, "uploaded.0".getBytes(StandardCharsets.UTF_8)));
+        uploader.pass(false);
+        assertEquals(3, uploader.uploadedSeq());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(segment, target.get(key));
     }
 }
