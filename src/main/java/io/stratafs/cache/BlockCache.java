@@ -40,6 +40,7 @@ public final class BlockCache {
 
     private final Kv kv;
     private final List<ObjectStore> targets;
+    private final int[] targetIds;
     private final long capacityBytes;
     private final long dirtyLimitBytes;
     private final Cache<String, byte[]> ram;
@@ -56,12 +57,21 @@ public final class BlockCache {
     /** Room promised to writers by {@link #reserveDirty} whose blocks are not staged yet. */
     private long reservedBytes;
 
+    /** A cache whose targets' persistent ids are their places in the list (tests, fixed target lists). */
     public BlockCache(Kv kv, List<ObjectStore> targets, long capacityBytes, long ramBytes) {
-        this(kv, targets, capacityBytes, ramBytes, 4);
+        this(kv, targets, java.util.stream.IntStream.range(0, targets.size()).toArray(), capacityBytes, ramBytes, 4);
     }
 
-    /** {@code fetchThreads} bounds the parallel read-ahead fetches (--download-concurrency). */
-    public BlockCache(Kv kv, List<ObjectStore> targets, long capacityBytes, long ramBytes, int fetchThreads) {
+    /**
+     * {@code targetIds} are the targets' persistent ids (0-255), which key their upload queues, so a
+     * target keeps its queue when the list is reordered; {@code fetchThreads} bounds the parallel
+     * read-ahead fetches (--download-concurrency).
+     */
+    public BlockCache(Kv kv, List<ObjectStore> targets, int[] targetIds, long capacityBytes, long ramBytes, int fetchThreads) {
+        if (targetIds.length != targets.size()) {
+            throw new IllegalArgumentException(targets.size() + " targets but " + targetIds.length + " target ids");
+        }
+        this.targetIds = targetIds.clone();
         if (capacityBytes <= 0) {
             throw new IllegalArgumentException("cache size must be positive, got " + capacityBytes);
         }
@@ -187,8 +197,8 @@ public final class BlockCache {
         Bytes.putInt(info, 0, ref.length());
         info[4] = DIRTY;
         txn.put(Table.CACHE_INFO, ref.hash(), info);
-        for (int t = 0; t < targets.size(); t++) {
-            txn.put(Table.PENDING, pendingKey(t, ref.hash()), new byte[0]);
+        for (int id : targetIds) {
+            txn.put(Table.PENDING, pendingKey(id, ref.hash()), new byte[0]);
         }
         return true;
     }
@@ -216,9 +226,34 @@ public final class BlockCache {
         }
     }
 
-    static byte[] pendingKey(int target, byte[] hash) {
+    /** The persistent id of the target at {@code t} in the list. */
+    public int targetId(int t) {
+        return targetIds[t];
+    }
+
+    /**
+     * Queues every dirty block for target {@code t}: a target new to this cache (or one that lost
+     * data) has none of them, and its queue cannot be trusted.
+     */
+    public void pendAllDirty(int t) {
+        int id = targetIds[t];
+        kv.writeVoid(txn -> {
+            List<byte[]> dirtyHashes = new ArrayList<>();
+            txn.scan(Table.CACHE_INFO, new byte[0], (k, v) -> {
+                if (v.get(v.position() + 4) == DIRTY) {
+                    dirtyHashes.add(Bytes.toArray(k));
+                }
+                return true;
+            });
+            for (byte[] h : dirtyHashes) {
+                txn.put(Table.PENDING, pendingKey(id, h), new byte[0]);
+            }
+        });
+    }
+
+    static byte[] pendingKey(int targetId, byte[] hash) {
         byte[] k = new byte[33];
-        k[0] = (byte) target;
+        k[0] = (byte) targetId;
         System.arraycopy(hash, 0, k, 1, 32);
         return k;
     }
@@ -227,7 +262,7 @@ public final class BlockCache {
     public List<byte[]> pending(int t, int max) {
         List<byte[]> out = new ArrayList<>();
         kv.read(txn -> {
-            txn.scan(Table.PENDING, new byte[] {(byte) t}, (k, v) -> {
+            txn.scan(Table.PENDING, new byte[] {(byte) targetIds[t]}, (k, v) -> {
                 byte[] key = Bytes.toArray(k);
                 out.add(Arrays.copyOfRange(key, 1, 33));
                 return out.size() < max;
@@ -240,7 +275,7 @@ public final class BlockCache {
     public long pendingCount(int t) {
         long[] n = {0};
         kv.read(txn -> {
-            txn.scan(Table.PENDING, new byte[] {(byte) t}, (k, v) -> {
+            txn.scan(Table.PENDING, new byte[] {(byte) targetIds[t]}, (k, v) -> {
                 n[0]++;
                 return true;
             });
@@ -277,10 +312,10 @@ public final class BlockCache {
         List<byte[]> nowClean = kv.write(txn -> {
             List<byte[]> clean = new ArrayList<>();
             for (byte[] h : hashes) {
-                txn.delete(Table.PENDING, pendingKey(t, h));
+                txn.delete(Table.PENDING, pendingKey(targetIds[t], h));
                 boolean stillPending = false;
                 for (int o = 0; o < targets.size() && !stillPending; o++) {
-                    stillPending = o != t && txn.contains(Table.PENDING, pendingKey(o, h));
+                    stillPending = o != t && txn.contains(Table.PENDING, pendingKey(targetIds[o], h));
                 }
                 byte[] info = txn.get(Table.CACHE_INFO, h);
                 if (!stillPending && info != null && info[4] == DIRTY) {

@@ -63,14 +63,8 @@ final class MountCommand implements Callable<Integer> {
         List<ObjectStore> targets = storageArgs.open(storage);
         boolean handedOver = false;
         try {
-            for (ObjectStore t : targets) {
-                try {
-                    t.check();
-                } catch (io.stratafs.store.StoreException e) {
-                    throw new io.stratafs.store.StoreException(e.getMessage() + " (to create a volume there: stratafs format " + storage + ")");
-                }
-            }
-            VolumeRecord record = Volume.read(targets, storage);
+            Volume.Probe probe = Volume.probe(targets, storage);
+            VolumeRecord record = probe.record();
             Path cache = (cacheDir != null ? cacheDir : defaultCacheDir(record)).toAbsolutePath().normalize();
             clearStaleMount(mp);
             if (!Files.isDirectory(mp)) {
@@ -83,8 +77,8 @@ final class MountCommand implements Callable<Integer> {
                 return spawnDaemon(record, cache, mp);
             }
             String siteName = site != null ? site : record.site();
-            MountedVolume volume = new MountedVolume(record, targets, mp, cache, cacheBytes, ramBytes, siteName, uploadConcurrency,
-                    storageArgs.downloadConcurrency);
+            MountedVolume volume = new MountedVolume(record, targets, probe.unreachable(), mp, cache, cacheBytes, ramBytes, siteName,
+                    uploadConcurrency, storageArgs.downloadConcurrency);
             handedOver = true;
             java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(mp, closed), "stratafs-shutdown"));

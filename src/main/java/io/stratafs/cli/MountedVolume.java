@@ -14,6 +14,7 @@ import io.stratafs.vfs.Clock;
 import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
 import io.stratafs.writeback.Recovery;
+import io.stratafs.writeback.TargetIds;
 import io.stratafs.writeback.WriteBack;
 import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
@@ -54,8 +55,9 @@ final class MountedVolume implements AutoCloseable {
     private StrataFuse fuse;
     private ServerSocketChannel control;
 
-    MountedVolume(VolumeRecord record, List<ObjectStore> targets, Path mountpoint, Path cacheDir, long cacheSize,
-                  long ramCache, String site, int uploadConcurrency, int downloadConcurrency) throws StoreException {
+    /** {@code unreachable}: per target, why it did not answer at mount (null if it did). */
+    MountedVolume(VolumeRecord record, List<ObjectStore> targets, List<String> unreachable, Path mountpoint, Path cacheDir,
+                  long cacheSize, long ramCache, String site, int uploadConcurrency, int downloadConcurrency) throws StoreException {
         this.record = record;
         this.targets = targets;
         this.mountpoint = mountpoint;
@@ -63,10 +65,10 @@ final class MountedVolume implements AutoCloseable {
         this.site = site;
         this.kv = new LmdbKv(cacheDir, cacheSize + cacheSize / 4 + (2L << 30));
         try {
-            adoptCacheDir();
-            this.cache = new BlockCache(kv, targets, cacheSize, ramCache, downloadConcurrency);
+            adoptCacheDir(unreachable);
+            this.cache = new BlockCache(kv, targets, TargetIds.assign(kv, targets), cacheSize, ramCache, downloadConcurrency);
             this.vfs = new Vfs(kv, cache, record.blockSize(), Clock.SYSTEM, this::fsStats);
-            this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency);
+            this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency, record, unreachable);
         } catch (StoreException | RuntimeException e) {
             kv.close();
             throw e;
@@ -79,8 +81,11 @@ final class MountedVolume implements AutoCloseable {
         }
     }
 
-    /** Ties the cache dir to this volume; an empty one is filled from the newest copy in the targets. */
-    private void adoptCacheDir() throws StoreException {
+    /**
+     * Ties the cache dir to this volume; an empty one is filled from the answering target with the
+     * most advanced journal (the others are caught up from it by write-back).
+     */
+    private void adoptCacheDir(List<String> unreachable) throws StoreException {
         byte[] uuid = kv.read(txn -> txn.get(Table.LOCAL, VOLUME_UUID));
         if (uuid != null) {
             String owner = new String(uuid, StandardCharsets.UTF_8);
@@ -90,15 +95,19 @@ final class MountedVolume implements AutoCloseable {
             }
             return;
         }
-        Recovery.restore(kv, targets.get(0), site);
-        kv.writeVoid(txn -> txn.put(Table.LOCAL, VOLUME_UUID, record.uuid().getBytes(StandardCharsets.UTF_8)));
-        long last = kv.lastJournalSeq();
-        kv.writeVoid(txn -> {
-            for (int i = 0; i < targets.size(); i++) {
-                txn.put(Table.LOCAL, ("uploaded." + i).getBytes(StandardCharsets.UTF_8), io.stratafs.meta.Bytes.longKey(last));
-                txn.put(Table.LOCAL, ("checkpoint." + i).getBytes(StandardCharsets.UTF_8), io.stratafs.meta.Bytes.longKey(last));
+        ObjectStore source = null;
+        long best = -1;
+        for (int i = 0; i < targets.size(); i++) {
+            if (unreachable.get(i) == null) {
+                long last = Recovery.lastSeq(targets.get(i), site);
+                if (last > best) {
+                    best = last;
+                    source = targets.get(i);
+                }
             }
-        });
+        }
+        Recovery.restore(kv, source, site);
+        kv.writeVoid(txn -> txn.put(Table.LOCAL, VOLUME_UUID, record.uuid().getBytes(StandardCharsets.UTF_8)));
     }
 
     private FsStats fsStats() {
@@ -204,6 +213,7 @@ final class MountedVolume implements AutoCloseable {
             m.put("pendingJournalEntries", t.pendingJournalEntries());
             m.put("uploadedBlocks", t.uploadedBlocks());
             m.put("uploadedBytes", t.uploadedBytes());
+            m.put("state", t.state());
             ts.add(m);
         }
         s.put("pendingBlocks", pendingBlocks);

@@ -12,19 +12,59 @@ final class Volume {
     private Volume() {
     }
 
-    /** The record from the first target that has one; fails with what to run when none has. */
-    static VolumeRecord read(List<ObjectStore> targets, String storageArg) throws StoreException {
-        StoreException last = null;
+    /** What the targets said at mount: the volume's record, and per target why it did not answer (null if it did). */
+    record Probe(VolumeRecord record, List<String> unreachable) {
+    }
+
+    /**
+     * Asks every target for its volume record. Targets that do not answer are listed (the volume
+     * mounts without them); a target holding another volume is refused by name; with no answering
+     * target holding the volume, the mount is refused with the reason.
+     */
+    static Probe probe(List<ObjectStore> targets, String storageArg) throws StoreException {
+        VolumeRecord volume = null;
+        ObjectStore holder = null;
+        ObjectStore empty = null;
+        StoreException firstFailure = null;
+        List<String> unreachable = new java.util.ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (ObjectStore t : targets) {
-            try {
-                return VolumeRecord.decode(t.get(ObjectKeys.VOLUME), t.describe());
-            } catch (ObjectNotFoundException e) {
-                last = new StoreException(t.describe() + " is not a StrataFS volume (run: stratafs format " + storageArg + ")");
-            } catch (IllegalArgumentException e) {
-                throw new StoreException(e.getMessage());
+            if (!seen.add(t.describe())) {
+                throw new StoreException(t.describe() + " is listed twice in " + storageArg);
             }
         }
-        throw last;
+        for (ObjectStore t : targets) {
+            VolumeRecord r;
+            try {
+                t.check();
+                r = VolumeRecord.decode(t.get(ObjectKeys.VOLUME), t.describe());
+            } catch (ObjectNotFoundException e) {
+                empty = empty == null ? t : empty;
+                unreachable.add(null);
+                continue;
+            } catch (IllegalArgumentException e) {
+                throw new StoreException(e.getMessage());
+            } catch (StoreException e) {
+                firstFailure = firstFailure == null ? e : firstFailure;
+                unreachable.add(e.getMessage());
+                continue;
+            }
+            if (volume == null) {
+                volume = r;
+                holder = t;
+            } else if (!volume.uuid().equals(r.uuid())) {
+                throw new StoreException(t.describe() + " holds another volume, \"" + r.name() + "\" (" + r.uuid() + "), than "
+                        + holder.describe() + " (\"" + volume.name() + "\", " + volume.uuid() + "); remove one of them from STORAGE");
+            }
+            unreachable.add(null);
+        }
+        if (volume != null) {
+            return new Probe(volume, unreachable);
+        }
+        if (firstFailure != null) {
+            throw firstFailure;
+        }
+        throw new StoreException(empty.describe() + " is not a StrataFS volume (run: stratafs format " + storageArg + ")");
     }
 
     static void write(List<ObjectStore> targets, VolumeRecord record) throws StoreException {

@@ -21,6 +21,18 @@ public final class Recovery {
     private Recovery() {
     }
 
+    /** The last journal record of {@code site} that {@code target} holds (0 when it holds none). */
+    public static long lastSeq(ObjectStore target, String site) throws StoreException {
+        long last = 0;
+        for (String key : target.list(ObjectKeys.journalPrefix(site))) {
+            last = Math.max(last, ObjectKeys.segmentLast(key));
+        }
+        for (String key : target.list(ObjectKeys.checkpointPrefix(site))) {
+            last = Math.max(last, ObjectKeys.checkpointSeq(key));
+        }
+        return last;
+    }
+
     /** Returns the last journal sequence applied (0 for a volume with no history yet). */
     public static long restore(Kv kv, ObjectStore target, String site) throws StoreException {
         long applied = 0;

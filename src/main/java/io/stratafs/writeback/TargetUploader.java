@@ -9,6 +9,9 @@ import io.stratafs.meta.Mutation;
 import io.stratafs.meta.Table;
 import io.stratafs.store.ObjectExistsException;
 import io.stratafs.store.ObjectKeys;
+import io.stratafs.store.ObjectNotFoundException;
+import io.stratafs.store.StoreUnavailableException;
+import io.stratafs.config.VolumeRecord;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
 import java.nio.charset.StandardCharsets;
@@ -43,18 +46,53 @@ final class TargetUploader {
     private final ReentrantLock passLock = new ReentrantLock();
     private volatile String lastError;
     private volatile String stopped;
+    private final VolumeRecord volume;
+    private final List<ObjectStore> peers;
+    private volatile boolean verified;
+    private volatile CatchUp catchUp;
     private volatile long uploadedBlocks;
     private volatile long uploadedBytes;
 
+    /** An uploader for a target known to hold this cache's volume and history (tests, tools). */
     TargetUploader(int index, ObjectStore target, Kv kv, BlockCache cache, String site, ExecutorService pool) {
+        this(index, target, kv, cache, site, pool, null, List.of(), null);
+    }
+
+    /**
+     * {@code volume}: the record the target must hold (it is written to a target that answers without
+     * one), or null to trust the target as it is; {@code peers}: the volume's other targets, to copy
+     * history from when this one lacks it; {@code unreachable}: why the target did not answer at mount.
+     */
+    TargetUploader(int index, ObjectStore target, Kv kv, BlockCache cache, String site, ExecutorService pool,
+                   VolumeRecord volume, List<ObjectStore> peers, String unreachable) {
         this.index = index;
         this.target = target;
         this.kv = kv;
         this.cache = cache;
         this.site = site;
         this.pool = pool;
-        this.uploadedKey = ("uploaded." + index).getBytes(StandardCharsets.UTF_8);
-        this.checkpointKey = ("checkpoint." + index).getBytes(StandardCharsets.UTF_8);
+        this.volume = volume;
+        this.peers = List.copyOf(peers);
+        this.verified = volume == null;
+        this.lastError = unreachable;
+        int id = cache.targetId(index);
+        this.uploadedKey = ("uploaded." + id).getBytes(StandardCharsets.UTF_8);
+        this.checkpointKey = ("checkpoint." + id).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Whether the target's record and history were checked in this mount. */
+    boolean verified() {
+        return verified;
+    }
+
+    /** The copy that is bringing this target up to date, or null. */
+    CatchUp catchUp() {
+        return catchUp;
+    }
+
+    /** The LOCAL key of this target's upload position. */
+    byte[] uploadedKey() {
+        return uploadedKey.clone();
     }
 
     long uploadedSeq() {
@@ -106,6 +144,19 @@ final class TargetUploader {
         if (stopped != null) {
             throw new StoreException(stopped);
         }
+        try {
+            if (!verified) {
+                verify();
+            }
+            upload(forceCheckpoint);
+        } catch (TargetConflictException e) {
+            stopped = e.getMessage() + "; uploads to " + target.describe() + " are stopped so that nothing is overwritten";
+            LOG.error(stopped);
+            throw new StoreException(stopped, e);
+        }
+    }
+
+    private void upload(boolean forceCheckpoint) throws StoreException, BlockUnavailableException {
         long journalUpTo = kv.lastJournalSeq();
         uploadPendingBlocks();
         long from = uploadedSeq();
@@ -210,14 +261,146 @@ final class TargetUploader {
         try {
             target.create(key, data);
         } catch (ObjectExistsException e) {
-            if (Arrays.equals(target.get(key), data)) {
-                return;
+            if (!sameContent(key, target.get(key), data)) {
+                throw new TargetConflictException(key + " in " + target.describe() + " holds different content written by "
+                        + "another writer (is the volume mounted elsewhere, or was this target written from another cache directory?)");
             }
-            stopped = key + " in " + target.describe() + " holds different content written by another writer; uploads to "
-                    + "this target are stopped so that nothing is overwritten (is the volume mounted elsewhere, or was "
-                    + "this target written by another cache directory?)";
-            LOG.error(stopped);
-            throw new StoreException(stopped);
+        }
+    }
+
+    /**
+     * Checks the target before the first upload of this mount: it must hold this volume's record (a
+     * target that answers without one gets it), no journal this cache does not know, and every record
+     * the local journal no longer has (else that history is copied from the most advanced peer).
+     */
+    private void verify() throws StoreException {
+        boolean fresh = false;
+        byte[] raw;
+        try {
+            raw = target.get(ObjectKeys.VOLUME);
+        } catch (ObjectNotFoundException e) {
+            raw = null;
+        }
+        if (raw == null) {
+            try {
+                target.create(ObjectKeys.VOLUME, volume.encode());
+                fresh = true;
+                LOG.info("{} holds no volume yet; it joins volume {} ({}) and is filled from the other targets",
+                        target.describe(), volume.name(), volume.uuid());
+            } catch (ObjectExistsException e) {
+                raw = target.get(ObjectKeys.VOLUME);
+            }
+        }
+        if (raw != null) {
+            checkSameVolume(target, raw);
+        }
+        long real = Recovery.lastSeq(target, site);
+        long last = kv.lastJournalSeq();
+        if (real > last) {
+            throw new TargetConflictException(target.describe() + " holds journal records of site " + site + " up to " + real
+                    + ", but this cache directory only up to " + last + " (the volume was written from another cache "
+                    + "directory since; mount with an empty --cache-dir)");
+        }
+        byte[] before = kv.read(txn -> txn.get(Table.LOCAL, uploadedKey));
+        boolean lost = before != null && real < Bytes.getLong(before, 0);
+        boolean unseen = before == null && last > real;
+        long floor = kv.read(this::firstLocalRecord);
+        boolean trimmed = real + 1 < floor && real < last;
+        long holds = real;
+        if (fresh || lost || unseen || trimmed) {
+            // its upload queue cannot be trusted, and blocks already clean here live only in the other targets
+            cache.pendAllDirty(index);
+            CatchUp copy = mostAdvancedPeer(real);
+            if (copy == null) {
+                throw new StoreUnavailableException(target.describe() + " lacks part of the volume (it holds journal records up to "
+                        + real + " of " + last + ") and no other target holding them answers; retrying", null);
+            }
+            catchUp = copy;
+            LOG.info("catching up {} (journal records up to {}) from {}", target.describe(), real, copy.source());
+            try {
+                holds = copy.run(real);
+            } finally {
+                catchUp = null;
+            }
+            LOG.info("{} caught up from {}: {} object(s) copied, journal records up to {}", target.describe(), copy.source(),
+                    copy.copied(), holds);
+        }
+        long position = holds;
+        String gap = kv.write(txn -> {
+            long first = firstLocalRecord(txn);
+            if (position + 1 < first && position < last) {
+                return target.describe() + " holds journal records up to " + position + ", and records " + (position + 1)
+                        + " to " + (first - 1) + " are neither in the local journal nor in an answering target; retrying";
+            }
+            // the one place a position may move back: the target holds less than this cache believed
+            txn.put(Table.LOCAL, uploadedKey, Bytes.longKey(position));
+            return null;
+        });
+        if (gap != null) {
+            throw new StoreUnavailableException(gap, null);
+        }
+        verified = true;
+        lastError = null;
+    }
+
+    /** A copy from the answering peer of this volume with the most journal records, if it has at least {@code seq}. */
+    private CatchUp mostAdvancedPeer(long seq) {
+        CatchUp best = null;
+        long most = seq - 1;
+        for (ObjectStore peer : peers) {
+            try {
+                checkSameVolume(peer, peer.get(ObjectKeys.VOLUME));
+                long theirs = Recovery.lastSeq(peer, site);
+                if (theirs > most) {
+                    most = theirs;
+                    best = new CatchUp(peer, target, site);
+                }
+            } catch (StoreException e) {
+                LOG.debug("{} cannot be a source for {}: {}", peer.describe(), target.describe(), e.getMessage());
+            }
+        }
+        return best;
+    }
+
+    private void checkSameVolume(ObjectStore t, byte[] raw) throws StoreException {
+        VolumeRecord theirs;
+        try {
+            theirs = VolumeRecord.decode(raw, t.describe());
+        } catch (IllegalArgumentException e) {
+            throw new TargetConflictException(e.getMessage());
+        }
+        if (!theirs.uuid().equals(volume.uuid())) {
+            throw new TargetConflictException(t.describe() + " holds another volume, \"" + theirs.name() + "\" ("
+                    + theirs.uuid() + "), not \"" + volume.name() + "\" (" + volume.uuid() + ")");
+        }
+    }
+
+    /** The first record in the local journal, or the next to be written when it is empty. */
+    private long firstLocalRecord(io.stratafs.meta.KvTxn txn) {
+        long[] first = {kv.lastJournalSeq() + 1};
+        txn.scan(Table.JOURNAL, new byte[0], (k, v) -> {
+            first[0] = k.getLong(k.position());
+            return false;
+        });
+        return first[0];
+    }
+
+    /**
+     * Whether an object already at {@code key} says what {@code data} says. A checkpoint carries the
+     * time it was taken, so two of one journal position (say, after a restore into a new cache
+     * directory) differ only there.
+     */
+    static boolean sameContent(String key, byte[] existing, byte[] data) {
+        if (!key.startsWith("checkpoint/")) {
+            return Arrays.equals(existing, data);
+        }
+        try {
+            SegmentCodec.Entry a = SegmentCodec.decodeCheckpoint(existing, key);
+            SegmentCodec.Entry b = SegmentCodec.decodeCheckpoint(data, key);
+            return a.seq() == b.seq() && a.record().length == b.record().length && a.record().length >= 8
+                    && Arrays.equals(a.record(), 8, a.record().length, b.record(), 8, b.record().length);
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -36,7 +36,18 @@ public final class WriteBack implements AutoCloseable {
     private volatile boolean checkpointRequested;
     private long wakeups;
 
+    /** Write-back to targets known to hold this cache's volume and history (tests, tools). */
     public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency) {
+        this(kv, cache, site, uploadConcurrency, null, java.util.Collections.nCopies(cache.targets().size(), null));
+    }
+
+    /**
+     * Write-back for a mount: each target is checked against {@code volume} before its first upload
+     * and caught up from the others when it lacks history; {@code unreachable} holds, per target, why
+     * it did not answer at mount time (null if it did), shown in status until it answers.
+     */
+    public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency, io.stratafs.config.VolumeRecord volume,
+                     List<String> unreachable) {
         this.kv = kv;
         this.pool = Executors.newFixedThreadPool(Math.max(1, uploadConcurrency * cache.targets().size()), r -> {
             Thread t = new Thread(r, "stratafs-upload");
@@ -45,7 +56,9 @@ public final class WriteBack implements AutoCloseable {
         });
         List<ObjectStore> targets = cache.targets();
         for (int i = 0; i < targets.size(); i++) {
-            uploaders.add(new TargetUploader(i, targets.get(i), kv, cache, site, pool));
+            List<ObjectStore> peers = new ArrayList<>(targets);
+            peers.remove(i);
+            uploaders.add(new TargetUploader(i, targets.get(i), kv, cache, site, pool, volume, peers, unreachable.get(i)));
         }
     }
 
@@ -104,28 +117,41 @@ public final class WriteBack implements AutoCloseable {
     }
 
     private void trimJournal() {
-        long min = Long.MAX_VALUE;
+        List<byte[]> positions = new ArrayList<>();
         for (TargetUploader u : uploaders) {
-            min = Math.min(min, u.uploadedSeq());
+            positions.add(u.uploadedKey());
         }
-        trimJournal(kv, min);
+        trimJournal(kv, positions);
     }
 
-    /** Deletes local journal records up to {@code upTo} (at most 10,000 per call). */
-    static void trimJournal(Kv kv, long upTo) {
+    /**
+     * Deletes local journal records every target holds (at most 10,000 per call). The positions are
+     * read in the deleting transaction, so a position a target's check moves back in the meantime is
+     * respected.
+     */
+    static void trimJournal(Kv kv, List<byte[]> positionKeys) {
         kv.writeVoid(txn -> {
-            List<byte[]> doomed = new ArrayList<>();
-            txn.scan(Table.JOURNAL, new byte[0], (k, v) -> {
-                if (k.getLong(k.position()) > upTo || doomed.size() >= 10_000) {
-                    return false;
-                }
-                doomed.add(Bytes.toArray(k));
-                return true;
-            });
-            for (byte[] k : doomed) {
-                txn.delete(Table.JOURNAL, k);
+            long upTo = Long.MAX_VALUE;
+            for (byte[] key : positionKeys) {
+                byte[] v = txn.get(Table.LOCAL, key);
+                upTo = Math.min(upTo, v == null ? 0 : Bytes.getLong(v, 0));
             }
+            deleteJournal(txn, upTo);
         });
+    }
+
+    private static void deleteJournal(io.stratafs.meta.KvWriteTxn txn, long upTo) {
+        List<byte[]> doomed = new ArrayList<>();
+        txn.scan(Table.JOURNAL, new byte[0], (k, v) -> {
+            if (k.getLong(k.position()) > upTo || doomed.size() >= 10_000) {
+                return false;
+            }
+            doomed.add(Bytes.toArray(k));
+            return true;
+        });
+        for (byte[] k : doomed) {
+            txn.delete(Table.JOURNAL, k);
+        }
     }
 
     /**
@@ -176,15 +202,31 @@ public final class WriteBack implements AutoCloseable {
         List<TargetStatus> out = new ArrayList<>();
         long last = kv.lastJournalSeq();
         for (TargetUploader u : uploaders) {
-            out.add(new TargetStatus(u.target.describe(), u.lastError() == null, u.lastError(),
-                    cache.pendingCount(u.index), Math.max(0, last - u.uploadedSeq()), u.uploadedBlocks(), u.uploadedBytes()));
+            out.add(new TargetStatus(u.target.describe(), u.lastError() == null && u.stopped() == null, u.lastError(),
+                    cache.pendingCount(u.index), Math.max(0, last - u.uploadedSeq()), u.uploadedBlocks(), u.uploadedBytes(),
+                    state(u)));
         }
         return out;
     }
 
     /** What status reports for one target. */
     public record TargetStatus(String target, boolean healthy, String lastError, long pendingBlocks,
-                               long pendingJournalEntries, long uploadedBlocks, long uploadedBytes) {
+                               long pendingJournalEntries, long uploadedBlocks, long uploadedBytes, String state) {
+    }
+
+    /** In words: stopped, not checked yet, catching up (with counts), or in step. */
+    private static String state(TargetUploader u) {
+        CatchUp c = u.catchUp();
+        if (u.stopped() != null) {
+            return "stopped";
+        }
+        if (c != null) {
+            return "catching up from " + c.source() + ": " + c.copied() + " of " + c.total() + " objects copied";
+        }
+        if (!u.verified()) {
+            return u.lastError() == null ? "checking" : "unreachable since mount";
+        }
+        return "ok";
     }
 
     @Override

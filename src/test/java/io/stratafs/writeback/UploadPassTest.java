@@ -127,11 +127,11 @@ class UploadPassTest {
         while (!finishedOrWaitingForLock(fast)) {
             Thread.onSpinWait();
         }
-        WriteBack.trimJournal(kv, uploader.uploadedSeq());
+        WriteBack.trimJournal(kv, List.of(uploader.uploadedKey()));
         target.gate.countDown();
         slow.join();
         fast.join();
-        WriteBack.trimJournal(kv, uploader.uploadedSeq());
+        WriteBack.trimJournal(kv, List.of(uploader.uploadedKey()));
         assertEquals(null, failures[0]);
         assertEquals(null, failures[1]);
         assertEquals(6, uploader.uploadedSeq(), "the upload position moved back");
@@ -266,5 +266,17 @@ class UploadPassTest {
         uploader.pass(false);
         assertEquals(3, uploader.uploadedSeq());
         org.junit.jupiter.api.Assertions.assertArrayEquals(segment, target.get(key));
+    }
+
+    @Test
+    void twoCheckpointsOfOnePositionDifferingOnlyInTheirTimeAreTheSame() {
+        List<Mutation> state = List.of(new Mutation(Table.COUNTER, new byte[] {1}, new byte[] {2}));
+        List<Mutation> other = List.of(new Mutation(Table.COUNTER, new byte[] {1}, new byte[] {3}));
+        String key = ObjectKeys.checkpoint("main", 9);
+        byte[] first = SegmentCodec.encodeCheckpoint(9, io.stratafs.meta.JournalCodec.encode(1_000, state));
+        assertTrue(TargetUploader.sameContent(key, first, SegmentCodec.encodeCheckpoint(9, io.stratafs.meta.JournalCodec.encode(2_000, state))));
+        assertTrue(!TargetUploader.sameContent(key, first, SegmentCodec.encodeCheckpoint(9, io.stratafs.meta.JournalCodec.encode(1_000, other))));
+        String segment = ObjectKeys.journalSegment("main", 1, 1);
+        assertTrue(!TargetUploader.sameContent(segment, new byte[] {1}, new byte[] {2}));
     }
 }
