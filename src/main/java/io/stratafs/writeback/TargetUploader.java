@@ -28,7 +28,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Brings one storage target up to date: first every block pending for it, then the journal records
  * that name them, then (now and then) a checkpoint. The order keeps invariant 4: a target never
- * holds a journal record or checkpoint naming a block it does not hold.
+ * holds a journal record or checkpoint naming a block it does not hold. Before its first upload in a
+ * mount the target is checked (its volume record, how much journal it holds) and, if it lacks
+ * history, caught up from another target ({@link CatchUp}).
+ *
+ * <p>Lock order: {@link #passLock} is taken before the LMDB writer lock (inside {@code kv.write}),
+ * never while holding it.
  */
 final class TargetUploader {
     private static final Logger LOG = LoggerFactory.getLogger(TargetUploader.class);
