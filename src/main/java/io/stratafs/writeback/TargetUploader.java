@@ -2,18 +2,19 @@ package io.stratafs.writeback;
 
 import io.stratafs.cache.BlockCache;
 import io.stratafs.cache.BlockUnavailableException;
+import io.stratafs.config.VolumeRecord;
 import io.stratafs.meta.Bytes;
 import io.stratafs.meta.JournalCodec;
 import io.stratafs.meta.Kv;
+import io.stratafs.meta.KvTxn;
 import io.stratafs.meta.Mutation;
 import io.stratafs.meta.Table;
 import io.stratafs.store.ObjectExistsException;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectNotFoundException;
-import io.stratafs.store.StoreUnavailableException;
-import io.stratafs.config.VolumeRecord;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
+import io.stratafs.store.StoreUnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -381,7 +382,7 @@ final class TargetUploader {
     }
 
     /** The first record in the local journal, or the next to be written when it is empty. */
-    private long firstLocalRecord(io.stratafs.meta.KvTxn txn) {
+    private long firstLocalRecord(KvTxn txn) {
         long[] first = {kv.lastJournalSeq() + 1};
         txn.scan(Table.JOURNAL, new byte[0], (k, v) -> {
             first[0] = k.getLong(k.position());

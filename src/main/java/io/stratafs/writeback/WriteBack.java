@@ -1,11 +1,14 @@
 package io.stratafs.writeback;
 
 import io.stratafs.cache.BlockCache;
+import io.stratafs.config.VolumeRecord;
 import io.stratafs.meta.Bytes;
 import io.stratafs.meta.Kv;
+import io.stratafs.meta.KvWriteTxn;
 import io.stratafs.meta.Table;
 import io.stratafs.store.ObjectStore;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,7 +41,7 @@ public final class WriteBack implements AutoCloseable {
 
     /** Write-back to targets known to hold this cache's volume and history (tests, tools). */
     public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency) {
-        this(kv, cache, site, uploadConcurrency, null, java.util.Collections.nCopies(cache.targets().size(), null));
+        this(kv, cache, site, uploadConcurrency, null, Collections.nCopies(cache.targets().size(), null));
     }
 
     /**
@@ -46,7 +49,7 @@ public final class WriteBack implements AutoCloseable {
      * and caught up from the others when it lacks history; {@code unreachable} holds, per target, why
      * it did not answer at mount time (null if it did), shown in status until it answers.
      */
-    public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency, io.stratafs.config.VolumeRecord volume,
+    public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency, VolumeRecord volume,
                      List<String> unreachable) {
         this.kv = kv;
         this.pool = Executors.newFixedThreadPool(Math.max(1, uploadConcurrency * cache.targets().size()), r -> {
@@ -140,7 +143,7 @@ public final class WriteBack implements AutoCloseable {
         });
     }
 
-    private static void deleteJournal(io.stratafs.meta.KvWriteTxn txn, long upTo) {
+    private static void deleteJournal(KvWriteTxn txn, long upTo) {
         List<byte[]> doomed = new ArrayList<>();
         txn.scan(Table.JOURNAL, new byte[0], (k, v) -> {
             if (k.getLong(k.position()) > upTo || doomed.size() >= 10_000) {
@@ -224,7 +227,7 @@ public final class WriteBack implements AutoCloseable {
             return "catching up from " + c.source() + ": " + c.copied() + " of " + c.total() + " objects copied";
         }
         if (!u.verified()) {
-            return u.lastError() == null ? "checking" : "unreachable since mount";
+            return u.lastError() == null ? "checking" : "not checked yet (see lastError)";
         }
         return "ok";
     }
