@@ -20,9 +20,24 @@ public final class TargetIds {
     private TargetIds() {
     }
 
+    /**
+     * The LOCAL key marking a target whose upload queue misses blocks: it got its id while the cache
+     * already held blocks or journal records, which were queued for the targets of that time only.
+     */
+    static byte[] incompleteKey(int id) {
+        return ("target.incomplete." + id).getBytes(StandardCharsets.UTF_8);
+    }
+
     /** Returns the id of each target, assigning new ones to targets this cache has not seen. */
     public static int[] assign(Kv kv, List<ObjectStore> targets) {
         return kv.write(txn -> {
+            boolean[] holdsData = {false};
+            for (Table t : new Table[] {Table.CACHE_INFO, Table.JOURNAL}) {
+                txn.scan(t, new byte[0], (k, v) -> {
+                    holdsData[0] = true;
+                    return false;
+                });
+            }
             byte[] nextBytes = txn.get(Table.LOCAL, NEXT);
             // a cache written before ids existed keyed its queues by list position: keep that meaning
             int next = nextBytes == null ? 0 : (int) Bytes.getLong(nextBytes, 0);
@@ -41,6 +56,9 @@ public final class TargetIds {
                             + " different targets, the most it can track; mount with a new --cache-dir");
                 }
                 txn.put(Table.LOCAL, key, new byte[] {(byte) id});
+                if (!legacy && holdsData[0]) {
+                    txn.put(Table.LOCAL, incompleteKey(id), new byte[0]);
+                }
                 ids[t] = id;
                 next = Math.max(next, id + 1);
             }

@@ -49,6 +49,7 @@ final class TargetUploader {
     private final ExecutorService pool;
     private final byte[] uploadedKey;
     private final byte[] checkpointKey;
+    private final byte[] incompleteKey;
     private final ReentrantLock passLock = new ReentrantLock();
     private volatile String lastError;
     private volatile String stopped;
@@ -84,6 +85,7 @@ final class TargetUploader {
         int id = cache.targetId(index);
         this.uploadedKey = ("uploaded." + id).getBytes(StandardCharsets.UTF_8);
         this.checkpointKey = ("checkpoint." + id).getBytes(StandardCharsets.UTF_8);
+        this.incompleteKey = TargetIds.incompleteKey(id);
     }
 
     /** Whether the target's record and history were checked in this mount. */
@@ -309,11 +311,11 @@ final class TargetUploader {
         }
         byte[] before = kv.read(txn -> txn.get(Table.LOCAL, uploadedKey));
         boolean lost = before != null && real < Bytes.getLong(before, 0);
-        boolean unseen = before == null && last > real;
+        boolean incomplete = kv.read(txn -> txn.contains(Table.LOCAL, incompleteKey));
         long floor = kv.read(this::firstLocalRecord);
         boolean trimmed = real + 1 < floor && real < last;
         long holds = real;
-        if (fresh || lost || unseen || trimmed) {
+        if (fresh || lost || incomplete || trimmed) {
             // its upload queue cannot be trusted, and blocks already clean here live only in the other targets
             cache.pendAllDirty(index);
             CatchUp copy = mostAdvancedPeer(real);
@@ -340,6 +342,7 @@ final class TargetUploader {
             }
             // the one place a position may move back: the target holds less than this cache believed
             txn.put(Table.LOCAL, uploadedKey, Bytes.longKey(position));
+            txn.delete(Table.LOCAL, incompleteKey);
             return null;
         });
         if (gap != null) {
