@@ -1,5 +1,8 @@
 package io.stratafs.store;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +25,15 @@ public final class MemoryStore implements ObjectStore {
     @Override
     public void put(String key, byte[] data) {
         objects.put(key, data.clone());
+    }
+
+    @Override
+    public void putFile(String key, Path file) throws StoreException {
+        try {
+            objects.put(key, Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new StoreException("cannot read " + file + " to store it as " + key + ": " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.stratafs.store;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -21,6 +22,12 @@ public interface ObjectStore extends AutoCloseable {
 
     /** Stores the object; replaces an existing one atomically (readers see old or new, never a mix). */
     void put(String key, byte[] data) throws StoreException;
+
+    /**
+     * Stores the content of a local file as the object, with {@link #put}'s atomicity, without
+     * reading it into memory (checkpoints of large volumes are hundreds of megabytes).
+     */
+    void putFile(String key, Path file) throws StoreException;
 
     /** Returns the whole object. */
     byte[] get(String key) throws StoreException;

@@ -3,14 +3,16 @@ package io.stratafs.writeback;
 import io.stratafs.cache.BlockCache;
 import io.stratafs.cache.BlockUnavailableException;
 import io.stratafs.meta.Bytes;
-import io.stratafs.meta.JournalCodec;
 import io.stratafs.meta.Kv;
-import io.stratafs.meta.Mutation;
 import io.stratafs.meta.Table;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -35,19 +37,22 @@ final class TargetUploader {
     private final BlockCache cache;
     private final String site;
     private final ExecutorService pool;
+    private final Path spoolDir;
     private final byte[] uploadedKey;
     private final byte[] checkpointKey;
     private volatile String lastError;
+    private volatile String death;
     private volatile long uploadedBlocks;
     private volatile long uploadedBytes;
 
-    TargetUploader(int index, ObjectStore target, Kv kv, BlockCache cache, String site, ExecutorService pool) {
+    TargetUploader(int index, ObjectStore target, Kv kv, BlockCache cache, String site, ExecutorService pool, Path spoolDir) {
         this.index = index;
         this.target = target;
         this.kv = kv;
         this.cache = cache;
         this.site = site;
         this.pool = pool;
+        this.spoolDir = spoolDir;
         this.uploadedKey = ("uploaded." + index).getBytes(StandardCharsets.UTF_8);
         this.checkpointKey = ("checkpoint." + index).getBytes(StandardCharsets.UTF_8);
     }
@@ -100,6 +105,15 @@ final class TargetUploader {
         lastError = e.getMessage();
     }
 
+    void died(Throwable t) {
+        death = "the upload thread for " + target.describe() + " died of " + t + "; remount to resume uploads";
+    }
+
+    /** Why this target's upload thread died, or null while it runs. */
+    String death() {
+        return death;
+    }
+
     private void uploadPendingBlocks() throws StoreException, BlockUnavailableException {
         while (true) {
             List<byte[]> batch = cache.pending(index, 64);
@@ -122,6 +136,9 @@ final class TargetUploader {
                     uploadedBlocks++;
                     done.add(batch.get(i));
                 } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof Error error) {
+                        throw error;
+                    }
                     failure = failure == null ? (Exception) e.getCause() : failure;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -173,29 +190,41 @@ final class TargetUploader {
         }
     }
 
-    /** Writes a checkpoint of the namespace as of the uploaded journal position, if it is consistent. */
+    /**
+     * Writes a checkpoint of the namespace as of the uploaded journal position, if it is consistent.
+     * The checkpoint is encoded into a spool file in the cache directory and uploaded from there:
+     * a volume of millions of entries never sits in the heap (see {@link CheckpointStream}).
+     */
     private void writeCheckpoint() throws StoreException {
-        long[] seq = {0};
-        byte[] record = kv.read(txn -> {
-            seq[0] = Bytes.getLong(txn.get(Table.LOCAL, "journal.next".getBytes(StandardCharsets.UTF_8)), 0) - 1;
-            List<Mutation> puts = new ArrayList<>();
-            for (Table t : Table.values()) {
-                if (t.journaled()) {
-                    txn.scan(t, new byte[0], (k, v) -> {
-                        puts.add(new Mutation(t, Bytes.toArray(k), Bytes.toArray(v)));
-                        return true;
-                    });
+        Path file = spoolDir.resolve("checkpoint-" + index + ".spool");
+        try {
+            long[] entries = {0};
+            long seq = kv.read(txn -> {
+                long s = Bytes.getLong(txn.get(Table.LOCAL, "journal.next".getBytes(StandardCharsets.UTF_8)), 0) - 1;
+                try {
+                    entries[0] = CheckpointStream.write(txn, s, System.currentTimeMillis(), file);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
+                return s;
+            });
+            if (seq != uploadedSeq() || cache.pendingCount(index) != 0) {
+                return;
             }
-            return JournalCodec.encode(System.currentTimeMillis(), puts);
-        });
-        if (seq[0] != uploadedSeq() || cache.pendingCount(index) != 0) {
-            return;
+            target.putFile(ObjectKeys.checkpoint(site, seq), file);
+            kv.writeVoid(txn -> txn.put(Table.LOCAL, checkpointKey, Bytes.longKey(seq)));
+            pruneCheckpoints();
+            LOG.info("checkpoint {} ({} entries, {} bytes) written to {}", seq, entries[0], Files.size(file), target.describe());
+        } catch (IOException | UncheckedIOException e) {
+            throw new StoreException("cannot write the checkpoint spool file " + file + " (check free space in the cache directory): "
+                    + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.debug("removing {}: {}", file, e.toString());
+            }
         }
-        target.put(ObjectKeys.checkpoint(site, seq[0]), SegmentCodec.encodeCheckpoint(seq[0], record));
-        kv.writeVoid(txn -> txn.put(Table.LOCAL, checkpointKey, Bytes.longKey(seq[0])));
-        pruneCheckpoints();
-        LOG.info("checkpoint {} written to {}", seq[0], target.describe());
     }
 
     /** Keeps the two newest checkpoints; journal segments stay as the full history. */

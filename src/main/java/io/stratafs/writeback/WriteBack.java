@@ -5,6 +5,7 @@ import io.stratafs.meta.Bytes;
 import io.stratafs.meta.Kv;
 import io.stratafs.meta.Table;
 import io.stratafs.store.ObjectStore;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -36,7 +37,8 @@ public final class WriteBack implements AutoCloseable {
     private volatile boolean checkpointRequested;
     private long wakeups;
 
-    public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency) {
+    /** {@code spoolDir} (the cache directory) holds checkpoints while they are encoded and uploaded. */
+    public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency, Path spoolDir) {
         this.kv = kv;
         this.pool = Executors.newFixedThreadPool(Math.max(1, uploadConcurrency * cache.targets().size()), r -> {
             Thread t = new Thread(r, "stratafs-upload");
@@ -45,7 +47,7 @@ public final class WriteBack implements AutoCloseable {
         });
         List<ObjectStore> targets = cache.targets();
         for (int i = 0; i < targets.size(); i++) {
-            uploaders.add(new TargetUploader(i, targets.get(i), kv, cache, site, pool));
+            uploaders.add(new TargetUploader(i, targets.get(i), kv, cache, site, pool, spoolDir));
         }
     }
 
@@ -58,7 +60,23 @@ public final class WriteBack implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs passes until closed. A failure is retried with backoff; anything else that escapes (an
+     * Error such as OutOfMemoryError) ends the thread, and then the target is reported dead in the
+     * log, in status and by every flush, rather than looking healthy while nothing uploads.
+     */
     private void loop(TargetUploader u) {
+        try {
+            passUntilClosed(u);
+        } catch (Throwable t) {
+            u.died(t);
+            LOG.error("the upload thread for {} died; nothing more reaches that target until the volume is mounted again: {}",
+                    u.target.describe(), t.toString(), t);
+            wake();
+        }
+    }
+
+    private void passUntilClosed(TargetUploader u) {
         int failures = 0;
         long seen = -1;
         while (running) {
@@ -79,6 +97,17 @@ public final class WriteBack implements AutoCloseable {
             }
             seen = waitForSignal(PASS_INTERVAL_MS, seen);
         }
+    }
+
+    /** Sentences for status and the log: one per upload thread that died. */
+    public List<String> problems() {
+        List<String> out = new ArrayList<>();
+        for (TargetUploader u : uploaders) {
+            if (u.death() != null) {
+                out.add(u.death());
+            }
+        }
+        return out;
     }
 
     /** Waits until woken or the timeout passes; returns the wake-up count seen. */
@@ -133,6 +162,9 @@ public final class WriteBack implements AutoCloseable {
         checkpointRequested = true;
         try {
             while (System.currentTimeMillis() < deadline) {
+                if (!problems().isEmpty()) {
+                    return false;
+                }
                 boolean all = true;
                 for (TargetUploader u : uploaders) {
                     all &= u.caughtUp() && u.lastError() == null;
@@ -169,7 +201,8 @@ public final class WriteBack implements AutoCloseable {
         List<TargetStatus> out = new ArrayList<>();
         long last = kv.lastJournalSeq();
         for (TargetUploader u : uploaders) {
-            out.add(new TargetStatus(u.target.describe(), u.lastError() == null, u.lastError(),
+            String error = u.death() != null ? u.death() : u.lastError();
+            out.add(new TargetStatus(u.target.describe(), error == null, error,
                     cache.pendingCount(u.index), Math.max(0, last - u.uploadedSeq()), u.uploadedBlocks(), u.uploadedBytes()));
         }
         return out;
