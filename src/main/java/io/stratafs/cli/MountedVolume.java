@@ -238,8 +238,8 @@ final class MountedVolume implements AutoCloseable {
         if (ok) {
             LOG.info("every block and journal record is in every storage target");
         } else {
-            LOG.error("stopped with data not yet in the storage targets after {} s: {}; it is kept in {} and uploads when the volume is "
-                    + "mounted again with that cache directory", timeoutMs / 1000, pending(), cacheDir);
+            LOG.error("stopped with data not yet in the storage targets (stop timeout {} s): {}; it is kept in {} and uploads when the "
+                    + "volume is mounted again with that cache directory", stopTimeoutMs / 1000, pending(), cacheDir);
         }
         drained = ok;
         return ok;

@@ -194,8 +194,9 @@ final class TargetUploader {
      * Writes a checkpoint of the namespace as of the uploaded journal position, if it is consistent.
      * The checkpoint is encoded into a spool file in the cache directory and uploaded from there:
      * a volume of millions of entries never sits in the heap (see {@link CheckpointStream}).
+     * Synchronized: a flush runs passes beside the upload thread, and both use the one spool file.
      */
-    private void writeCheckpoint() throws StoreException {
+    private synchronized void writeCheckpoint() throws StoreException {
         Path file = spoolDir.resolve("checkpoint-" + index + ".spool");
         try {
             long[] entries = {0};
