@@ -51,7 +51,8 @@ final class MountedVolume implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-    private final long stopTimeoutMs;
+    /** How long the final drain waits for uploads; {@code umount --no-flush} lowers it to 0. */
+    private volatile long stopTimeoutMs;
     /** Threads that died (any Throwable), one sentence each, for status, flushes and the exit status. */
     private final List<String> deaths = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile StrataFuse fuse;
@@ -160,7 +161,7 @@ final class MountedVolume implements AutoCloseable {
         return out;
     }
 
-    private String handle(String request) {
+    String handle(String request) {
         switch (request) {
             case "ping":
                 return Mounts.isFuseMounted(mountpoint) ? "ok " + ProcessHandle.current().pid() : "starting";
@@ -168,6 +169,9 @@ final class MountedVolume implements AutoCloseable {
                 return Json.write(status());
             case "flush":
                 return flush(Long.MAX_VALUE / 4);
+            case "no-flush":
+                stopTimeoutMs = 0;
+                return "ok";
             default:
                 if (request.startsWith("flush ")) {
                     return flush(Long.parseLong(request.substring(6).trim()));

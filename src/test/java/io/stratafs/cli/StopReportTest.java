@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A background thread that dies (any Throwable reaching the JVM's default handler, which mount
+ * How a mounted volume reports a stop that leaves work behind. A background thread that dies (any Throwable reaching the JVM's default handler, which mount
  * sets to {@link MountedVolume#threadDied}) shows in status and makes the stop report failure.
  */
-class ThreadDeathStatusTest {
+class StopReportTest {
     @TempDir
     Path dir;
 
@@ -41,5 +41,18 @@ class ThreadDeathStatusTest {
             assertFalse(volume.stop(), "a stop with a dead thread does not claim a clean drain");
             assertFalse(volume.drainedCleanly());
         }
+    }
+
+    @Test
+    void umountNoFlushMakesTheFinalDrainGiveUpAtOnce() throws Exception {
+        VolumeRecord record = VolumeRecord.create("v", 64 << 10, "main");
+        MountedVolume volume = new MountedVolume(record, List.of(new MemoryStore()), dir.resolve("mnt"), dir.resolve("cache"),
+                64L << 20, 0, "main", 2, 2, 600_000);
+        assertEquals("ok", volume.handle("no-flush"));
+        long start = System.nanoTime();
+        volume.close();
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(ms < 60_000, "after no-flush the final drain took " + ms + " ms, as if the 600 s stop timeout still held");
+        assertFalse(volume.drainedCleanly(), "the root directory's journal record was never uploaded");
     }
 }
