@@ -32,7 +32,8 @@ import ru.serce.jnrfuse.struct.Timespec;
  * The jnr-fuse adapter: translates each callback into one {@link Vfs} call and the outcome into a
  * return code. Every callback passes through {@link #barrier}, which catches everything, logs
  * unexpected failures once with the operation and path, and returns the mapped errno, so no
- * exception ever reaches native code or takes the mount down.
+ * exception ever reaches native code or takes the mount down. Callbacks that change the volume
+ * go through {@link #change} first, which a stop closes (EROFS) before the final commit and upload.
  */
 public final class StrataFuse extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
