@@ -21,6 +21,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "mount", mixinStandardHelpOptions = true, description = "Mount the volume in STORAGE at MOUNTPOINT.")
 final class MountCommand implements Callable<Integer> {
     private static final long START_TIMEOUT_MS = 120_000;
+    /** How long a stop waits for the serving thread to close the volume after the lazy unmount. */
+    private static final long CLOSE_GRACE_SECONDS = 5;
 
     @Parameters(index = "0", paramLabel = "STORAGE")
     String storage;
@@ -52,12 +54,20 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--foreground", description = "Stay in the foreground (for systemd and debugging).")
     boolean foreground;
 
+    @Option(names = "--stop-timeout", defaultValue = "600", paramLabel = "SECONDS",
+            description = "On SIGTERM or unmount, how long to wait for every block and journal record to reach the targets "
+                    + "before exiting with status 1 and a log line saying what is pending (default ${DEFAULT-VALUE}).")
+    long stopTimeoutSeconds;
+
     @Override
     public Integer call() throws Exception {
         long cacheBytes = Sizes.parse(cacheSize);
         long ramBytes = Sizes.parse(ramCache);
         if (uploadConcurrency < 1 || uploadConcurrency > 256) {
             throw new IllegalArgumentException("--upload-concurrency must be 1 to 256, got " + uploadConcurrency);
+        }
+        if (stopTimeoutSeconds < 0) {
+            throw new IllegalArgumentException("--stop-timeout must be 0 or more seconds, got " + stopTimeoutSeconds);
         }
         Path mp = mountpoint.toAbsolutePath().normalize();
         List<ObjectStore> targets = storageArgs.open(storage);
@@ -78,16 +88,17 @@ final class MountCommand implements Callable<Integer> {
             }
             String siteName = site != null ? site : record.site();
             MountedVolume volume = new MountedVolume(record, targets, probe.unreachable(), mp, cache, cacheBytes, ramBytes, siteName,
-                    uploadConcurrency, storageArgs.downloadConcurrency);
+                    uploadConcurrency, storageArgs.downloadConcurrency, stopTimeoutSeconds * 1000);
             handedOver = true;
+            Thread.setDefaultUncaughtExceptionHandler(volume::threadDied);
             java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(mp, closed), "stratafs-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(volume, mp, closed), "stratafs-shutdown"));
             try (volume) {
                 volume.serve(fuseArgs(record));
             } finally {
                 closed.countDown();
             }
-            return 0;
+            return volume.drainedCleanly() ? 0 : 1;
         } finally {
             if (!handedOver) {
                 targets.forEach(ObjectStore::close);
@@ -96,18 +107,29 @@ final class MountCommand implements Callable<Integer> {
     }
 
     /**
-     * SIGTERM/SIGINT (systemd stop, Ctrl-C): unmount, then hold the JVM open until the serving thread
-     * has committed and flushed, so a stop never cuts the final flush short.
+     * SIGTERM/SIGINT (systemd stop, Ctrl-C): drain while still mounted (new writes get EROFS, open
+     * files are committed, everything uploads within --stop-timeout), then unmount lazily and exit 0
+     * when nothing is pending, 1 otherwise. Files still held open keep a lazily unmounted FUSE
+     * session alive, so the hook does not wait for the serving thread beyond a short grace period:
+     * by then everything is committed to LMDB (and uploaded, if the status is 0).
      */
-    private static void stopOnSignal(Path mp, java.util.concurrent.CountDownLatch closed) {
+    private static void stopOnSignal(MountedVolume volume, Path mp, java.util.concurrent.CountDownLatch closed) {
+        if (closed.getCount() == 0) {
+            return;
+        }
+        boolean drained = volume.stop();
         if (Mounts.isFuseMounted(mp)) {
             Mounts.fusermountU(mp, true);
         }
         try {
-            closed.await(120, java.util.concurrent.TimeUnit.SECONDS);
+            closed.await(CLOSE_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        System.out.flush();
+        System.err.flush();
+        // a signal's exit status would be 143; say what the drain achieved instead
+        Runtime.getRuntime().halt(drained ? 0 : 1);
     }
 
     private static Path defaultCacheDir(VolumeRecord record) {
@@ -157,6 +179,7 @@ final class MountCommand implements Callable<Integer> {
         cmd.add("--cache-size=" + cacheSize);
         cmd.add("--ram-cache=" + ramCache);
         cmd.add("--upload-concurrency=" + uploadConcurrency);
+        cmd.add("--stop-timeout=" + stopTimeoutSeconds);
         cmd.addAll(storageArgs.asArgs());
         if (site != null) {
             cmd.add("--site=" + site);

@@ -52,13 +52,21 @@ final class MountedVolume implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-    private StrataFuse fuse;
+    /** How long the final drain waits for uploads; {@code umount --no-flush} lowers it to 0. */
+    private volatile long stopTimeoutMs;
+    /** Threads that died (any Throwable), one sentence each, for status, flushes and the exit status. */
+    private final List<String> deaths = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile StrataFuse fuse;
     private ServerSocketChannel control;
+    /** Whether the stop drained everything; null until the final drain (stop or close) ran. */
+    private Boolean drained;
 
     /** {@code unreachable}: per target, why it did not answer at mount (null if it did). */
     MountedVolume(VolumeRecord record, List<ObjectStore> targets, List<String> unreachable, Path mountpoint, Path cacheDir,
-                  long cacheSize, long ramCache, String site, int uploadConcurrency, int downloadConcurrency) throws StoreException {
+                  long cacheSize, long ramCache, String site, int uploadConcurrency, int downloadConcurrency,
+                  long stopTimeoutMs) throws StoreException {
         this.record = record;
+        this.stopTimeoutMs = stopTimeoutMs;
         this.targets = targets;
         this.mountpoint = mountpoint;
         this.cacheDir = cacheDir;
@@ -68,7 +76,7 @@ final class MountedVolume implements AutoCloseable {
             adoptCacheDir(unreachable);
             this.cache = new BlockCache(kv, targets, TargetIds.assign(kv, targets), cacheSize, ramCache, downloadConcurrency);
             this.vfs = new Vfs(kv, cache, record.blockSize(), Clock.SYSTEM, this::fsStats);
-            this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency, record, unreachable);
+            this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency, record, unreachable, cacheDir);
         } catch (StoreException | RuntimeException e) {
             kv.close();
             throw e;
@@ -143,10 +151,27 @@ final class MountedVolume implements AutoCloseable {
             vfs.flushAtimes();
         } catch (RuntimeException e) {
             LOG.warn("writing access times failed: {}", e.getMessage());
+        } catch (Error e) {
+            threadDied(Thread.currentThread(), e);
+            throw e;
         }
     }
 
-    private String handle(String request) {
+    /** Records a thread that died, for status, the log and every later flush; any thread may call it. */
+    void threadDied(Thread thread, Throwable cause) {
+        String what = "thread " + thread.getName() + " died of " + cause;
+        deaths.add(what);
+        LOG.error("{}; the mount keeps serving, but unmount and mount again to restore it", what, cause);
+    }
+
+    /** Sentences saying what is broken: dead threads here and in write-back. */
+    List<String> problems() {
+        List<String> out = new ArrayList<>(deaths);
+        out.addAll(writeBack.problems());
+        return out;
+    }
+
+    String handle(String request) {
         switch (request) {
             case "ping":
                 return Mounts.isFuseMounted(mountpoint) ? "ok " + ProcessHandle.current().pid() : "starting";
@@ -154,6 +179,9 @@ final class MountedVolume implements AutoCloseable {
                 return Json.write(status());
             case "flush":
                 return flush(Long.MAX_VALUE / 4);
+            case "no-flush":
+                stopTimeoutMs = 0;
+                return "ok";
             default:
                 if (request.startsWith("flush ")) {
                     return flush(Long.parseLong(request.substring(6).trim()));
@@ -169,18 +197,71 @@ final class MountedVolume implements AutoCloseable {
         } catch (Exception e) {
             return "error " + e.getMessage();
         }
-        if (writeBack.flushAll(timeoutMs)) {
+        if (writeBack.flushAll(timeoutMs) && problems().isEmpty()) {
             return "ok";
         }
-        List<String> problems = new ArrayList<>();
+        return "error uploads did not finish in " + timeoutMs / 1000 + " s (" + pending()
+                + "); the data is safe in the local cache";
+    }
+
+    /** What has not reached the targets, per target, and any dead thread; one line. */
+    private String pending() {
+        List<String> parts = new ArrayList<>(deaths);
         for (WriteBack.TargetStatus t : writeBack.status(cache)) {
             if (t.pendingBlocks() > 0 || t.pendingJournalEntries() > 0 || !t.healthy()) {
-                problems.add(t.target() + ": " + t.pendingBlocks() + " block(s) and " + t.pendingJournalEntries()
+                parts.add(t.target() + ": " + t.pendingBlocks() + " block(s) and " + t.pendingJournalEntries()
                         + " journal record(s) pending" + (t.lastError() == null ? "" : ", last error: " + t.lastError()));
             }
         }
-        return "error uploads did not finish in " + timeoutMs / 1000 + " s (" + String.join("; ", problems)
-                + "); the data is safe in the local cache";
+        return String.join("; ", parts);
+    }
+
+    /**
+     * The stop on SIGTERM: refuses further changes (EROFS), commits open files and uploads every
+     * block and journal record, for at most the stop timeout; then says in the log what, if
+     * anything, is still pending. Returns whether everything reached every target. Runs once; the
+     * final {@link #close} then skips its own drain.
+     */
+    synchronized boolean stop() {
+        if (drained != null) {
+            return drained;
+        }
+        long deadline = System.currentTimeMillis() + stopTimeoutMs;
+        LOG.info("stopping: refusing new writes, committing open files and uploading everything (at most {} s)", stopTimeoutMs / 1000);
+        StrataFuse f = fuse;
+        try {
+            if (f != null && !f.stopWrites(stopTimeoutMs)) {
+                LOG.warn("stopping: some writes were still under way after {} s (waiting at the dirty limit); they fail", stopTimeoutMs / 1000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return drain(Math.max(0, deadline - System.currentTimeMillis()));
+    }
+
+    private boolean drain(long timeoutMs) {
+        boolean ok = true;
+        try {
+            vfs.syncAll();
+        } catch (Exception e) {
+            LOG.error("committing open files failed: {}", e.getMessage());
+            ok = false;
+        }
+        ok &= writeBack.flushAll(timeoutMs) && problems().isEmpty();
+        kv.sync();
+        if (ok) {
+            LOG.info("every block and journal record is in every storage target");
+        } else {
+            LOG.error("stopped with data not yet in the storage targets (stop timeout {} s): {}; it is kept in {} and uploads when the "
+                    + "volume is mounted again with that cache directory", stopTimeoutMs / 1000, pending(), cacheDir);
+        }
+        drained = ok;
+        return ok;
+    }
+
+    /** Whether the final drain left nothing pending (false also when it has not run). */
+    synchronized boolean drainedCleanly() {
+        return Boolean.TRUE.equals(drained);
     }
 
     Map<String, Object> status() {
@@ -219,6 +300,7 @@ final class MountedVolume implements AutoCloseable {
         s.put("pendingBlocks", pendingBlocks);
         s.put("pendingJournalEntries", pendingJournal);
         s.put("uploadedBlocks", uploadedBlocks);
+        s.put("problems", problems());
         s.put("targets", ts);
         return s;
     }
@@ -226,13 +308,10 @@ final class MountedVolume implements AutoCloseable {
     @Override
     public void close() {
         housekeeping.shutdown();
-        try {
-            vfs.syncAll();
-        } catch (Exception e) {
-            LOG.error("final commit failed: {}", e.getMessage());
-        }
-        if (!writeBack.flushAll(30_000)) {
-            LOG.warn("not every block reached the storage targets before exit; the rest uploads on the next mount");
+        synchronized (this) {
+            if (drained == null) {
+                drain(stopTimeoutMs);
+            }
         }
         writeBack.close();
         vfs.close();
@@ -254,6 +333,10 @@ final class MountedVolume implements AutoCloseable {
         for (ObjectStore t : targets) {
             t.close();
         }
-        LOG.info("volume {} closed cleanly", record.name());
+        if (drainedCleanly()) {
+            LOG.info("volume {} closed cleanly", record.name());
+        } else {
+            LOG.error("volume {} closed with data still to upload (see above)", record.name());
+        }
     }
 }

@@ -38,12 +38,15 @@ final class StatusCommand implements Callable<Integer> {
     private static java.util.List<String> splitTop(String s) {
         java.util.List<String> parts = new java.util.ArrayList<>();
         boolean quoted = false;
+        int depth = 0;
         int start = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '"' && (i == 0 || s.charAt(i - 1) != '\\')) {
                 quoted = !quoted;
-            } else if (c == ',' && !quoted) {
+            } else if (!quoted && (c == '[' || c == ']')) {
+                depth += c == '[' ? 1 : -1;
+            } else if (c == ',' && !quoted && depth == 0) {
                 parts.add(s.substring(start, i));
                 start = i + 1;
             }

@@ -37,7 +37,10 @@ final class UmountCommand implements Callable<Integer> {
             throw new IllegalStateException("nothing is mounted at " + mp);
         }
         long pid = Long.parseLong(ping.substring(3).trim());
-        if (!noFlush) {
+        if (noFlush) {
+            // the daemon then commits to its cache and exits without waiting for the targets
+            ControlChannel.request(socket, "no-flush");
+        } else {
             String reply = ControlChannel.request(socket, "flush " + timeoutSeconds * 1000);
             if (reply == null || !reply.startsWith("ok")) {
                 throw new IllegalStateException("not unmounted: " + (reply == null ? "the mount stopped answering" : reply.substring(5).trim())

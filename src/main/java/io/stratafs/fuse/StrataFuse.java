@@ -8,6 +8,10 @@ import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;
 import jnr.ffi.types.dev_t;
@@ -28,7 +32,8 @@ import ru.serce.jnrfuse.struct.Timespec;
  * The jnr-fuse adapter: translates each callback into one {@link Vfs} call and the outcome into a
  * return code. Every callback passes through {@link #barrier}, which catches everything, logs
  * unexpected failures once with the operation and path, and returns the mapped errno, so no
- * exception ever reaches native code or takes the mount down.
+ * exception ever reaches native code or takes the mount down. Callbacks that change the volume
+ * go through {@link #change} first, which a stop closes (EROFS) before the final commit and upload.
  */
 public final class StrataFuse extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
@@ -37,9 +42,14 @@ public final class StrataFuse extends FuseStubFS {
     private static final int MIN_LOOP_THREADS = 16;
     /** The bound on FUSE threads when every one is busy (requests waiting on a slow or absent backend). */
     private static final int MAX_LOOP_THREADS = 256;
+    private static final int O_ACCMODE = 03;
+    private static final int O_TRUNC = 01000;
     private static final ThreadLocal<byte[]> IO_BUF = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
     private final Vfs vfs;
+    /** Changes hold the read side; {@link #stopWrites} takes the write side to wait them out. */
+    private final ReadWriteLock writeGate = new ReentrantReadWriteLock();
+    private volatile boolean writesStopped;
 
     private StrataFuse(Vfs vfs) {
         this.vfs = vfs;
@@ -100,6 +110,34 @@ public final class StrataFuse extends FuseStubFS {
         }
     }
 
+    /**
+     * The barrier for callbacks that change the volume: once {@link #stopWrites} was called they
+     * fail with EROFS, so what a stop has committed and uploaded is everything acknowledged.
+     */
+    private int change(String op, String path, Op body) {
+        Lock gate = writeGate.readLock();
+        gate.lock();
+        try {
+            return writesStopped ? -ErrorCodes.EROFS() : barrier(op, path, body);
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    /**
+     * Refuses every later change with EROFS and waits up to {@code timeoutMs} for the changes under
+     * way to return (a writer held at the dirty limit may not); returns whether they all did.
+     */
+    public boolean stopWrites(long timeoutMs) throws InterruptedException {
+        writesStopped = true;
+        Lock all = writeGate.writeLock();
+        if (!all.tryLock(timeoutMs, TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        all.unlock();
+        return true;
+    }
+
     private Caller caller() {
         var ctx = getContext();
         return new Caller((int) ctx.uid.get(), (int) ctx.gid.get());
@@ -154,7 +192,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
-        return barrier("mknod", path, () -> {
+        return change("mknod", path, () -> {
             vfs.mknod(path, (int) mode, rdev, caller());
             return 0;
         });
@@ -162,7 +200,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int mkdir(String path, @mode_t long mode) {
-        return barrier("mkdir", path, () -> {
+        return change("mkdir", path, () -> {
             vfs.mkdir(path, (int) mode, caller());
             return 0;
         });
@@ -170,7 +208,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int unlink(String path) {
-        return barrier("unlink", path, () -> {
+        return change("unlink", path, () -> {
             vfs.unlink(path);
             return 0;
         });
@@ -178,7 +216,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int rmdir(String path) {
-        return barrier("rmdir", path, () -> {
+        return change("rmdir", path, () -> {
             vfs.rmdir(path);
             return 0;
         });
@@ -186,7 +224,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int symlink(String oldpath, String newpath) {
-        return barrier("symlink", newpath, () -> {
+        return change("symlink", newpath, () -> {
             vfs.symlink(oldpath, newpath, caller());
             return 0;
         });
@@ -194,7 +232,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int rename(String oldpath, String newpath) {
-        return barrier("rename", oldpath, () -> {
+        return change("rename", oldpath, () -> {
             vfs.rename(oldpath, newpath);
             return 0;
         });
@@ -202,7 +240,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int link(String oldpath, String newpath) {
-        return barrier("link", newpath, () -> {
+        return change("link", newpath, () -> {
             vfs.link(oldpath, newpath);
             return 0;
         });
@@ -210,7 +248,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int chmod(String path, @mode_t long mode) {
-        return barrier("chmod", path, () -> {
+        return change("chmod", path, () -> {
             vfs.chmod(path, (int) mode);
             return 0;
         });
@@ -218,7 +256,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int chown(String path, long uid, long gid) {
-        return barrier("chown", path, () -> {
+        return change("chown", path, () -> {
             vfs.chown(path, uid, gid);
             return 0;
         });
@@ -226,7 +264,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int truncate(String path, @off_t long size) {
-        return barrier("truncate", path, () -> {
+        return change("truncate", path, () -> {
             vfs.truncate(path, size);
             return 0;
         });
@@ -234,7 +272,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-        return barrier("ftruncate", path, () -> {
+        return change("ftruncate", path, () -> {
             vfs.ftruncate(fi.fh.get(), size);
             return 0;
         });
@@ -242,7 +280,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int utimens(String path, Timespec[] timespec) {
-        return barrier("utimens", path, () -> {
+        return change("utimens", path, () -> {
             vfs.utimens(path, timespec[0].tv_sec.get(), timespec[0].tv_nsec.longValue(),
                     timespec[1].tv_sec.get(), timespec[1].tv_nsec.longValue());
             return 0;
@@ -251,7 +289,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-        return barrier("create", path, () -> {
+        return change("create", path, () -> {
             fi.fh.set(vfs.create(path, (int) mode, fi.flags.get(), caller()));
             return 0;
         });
@@ -259,10 +297,14 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int open(String path, FuseFileInfo fi) {
-        return barrier("open", path, () -> {
-            fi.fh.set(vfs.open(path, fi.flags.get()));
-            return 0;
-        });
+        int flags = fi.flags.get();
+        boolean writes = (flags & O_ACCMODE) != 0 || (flags & O_TRUNC) != 0;
+        return writes ? change("open", path, () -> openHandle(path, fi)) : barrier("open", path, () -> openHandle(path, fi));
+    }
+
+    private int openHandle(String path, FuseFileInfo fi) throws Exception {
+        fi.fh.set(vfs.open(path, fi.flags.get()));
+        return 0;
     }
 
     @Override
@@ -277,7 +319,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return barrier("write", path, () -> {
+        return change("write", path, () -> {
             byte[] tmp = buffer((int) size);
             buf.get(0, tmp, 0, (int) size);
             return vfs.write(fi.fh.get(), offset, tmp, (int) size);
@@ -344,7 +386,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return barrier("setxattr", path, () -> {
+        return change("setxattr", path, () -> {
             byte[] v = new byte[(int) size];
             value.get(0, v, 0, v.length);
             vfs.setxattr(path, name, v, flags, caller());
@@ -386,7 +428,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int removexattr(String path, String name) {
-        return barrier("removexattr", path, () -> {
+        return change("removexattr", path, () -> {
             vfs.removexattr(path, name);
             return 0;
         });

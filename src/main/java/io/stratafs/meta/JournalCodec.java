@@ -1,10 +1,13 @@
 package io.stratafs.meta;
 
 import java.io.ByteArrayOutputStream;
+import java.io.DataInput;
 import java.io.DataInputStream;
+import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,25 +15,23 @@ import java.util.List;
  * Encodes journal records: the list of mutations one transaction made, with its wall-clock time.
  * Layout (version 1, big-endian): time millis (8), count (4), then per mutation: kind (1: 1=put,
  * 2=delete), table id (1), key length (2), key, and for puts value length (4), value.
+ *
+ * <p>Besides whole records in memory, the header and single mutations can be written and read one
+ * at a time, so a checkpoint of millions of entries streams through a file instead of the heap.
  */
 public final class JournalCodec {
+    /** Bytes of the record header: time (8) and count (4). */
+    public static final int HEADER_BYTES = 12;
+
     private JournalCodec() {
     }
 
     public static byte[] encode(long timeMillis, List<Mutation> mutations) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + mutations.size() * 64);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeLong(timeMillis);
-            out.writeInt(mutations.size());
+            writeHeader(out, timeMillis, mutations.size());
             for (Mutation m : mutations) {
-                out.writeByte(m.isDelete() ? 2 : 1);
-                out.writeByte(m.table().id());
-                out.writeShort(m.key().length);
-                out.write(m.key());
-                if (!m.isDelete()) {
-                    out.writeInt(m.value().length);
-                    out.write(m.value());
-                }
+                writeMutation(out, m.table(), ByteBuffer.wrap(m.key()), m.isDelete() ? null : ByteBuffer.wrap(m.value()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -44,20 +45,58 @@ public final class JournalCodec {
             int n = in.readInt();
             List<Mutation> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                int kind = in.readUnsignedByte();
-                Table table = Table.byId(in.readUnsignedByte());
-                byte[] key = in.readNBytes(in.readUnsignedShort());
-                byte[] value = null;
-                if (kind == 1) {
-                    value = in.readNBytes(in.readInt());
-                } else if (kind != 2) {
-                    throw new IllegalArgumentException("corrupt journal record: mutation kind " + kind);
-                }
-                out.add(new Mutation(table, key, value));
+                out.add(readMutation(in));
             }
             return out;
         } catch (IOException e) {
             throw new IllegalArgumentException("corrupt journal record: " + e.getMessage(), e);
         }
+    }
+
+    public static void writeHeader(DataOutput out, long timeMillis, int count) throws IOException {
+        out.writeLong(timeMillis);
+        out.writeInt(count);
+    }
+
+    /** Writes one mutation; {@code value} null is a delete. The buffers' positions are left alone. */
+    public static void writeMutation(DataOutput out, Table table, ByteBuffer key, ByteBuffer value) throws IOException {
+        out.writeByte(value == null ? 2 : 1);
+        out.writeByte(table.id());
+        out.writeShort(key.remaining());
+        write(out, key);
+        if (value != null) {
+            out.writeInt(value.remaining());
+            write(out, value);
+        }
+    }
+
+    private static void write(DataOutput out, ByteBuffer b) throws IOException {
+        if (b.hasArray()) {
+            out.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
+        } else {
+            byte[] copy = new byte[b.remaining()];
+            b.duplicate().get(copy);
+            out.write(copy);
+        }
+    }
+
+    /** Reads one mutation written by {@link #writeMutation}. */
+    public static Mutation readMutation(DataInput in) throws IOException {
+        int kind = in.readUnsignedByte();
+        Table table = Table.byId(in.readUnsignedByte());
+        byte[] key = new byte[in.readUnsignedShort()];
+        in.readFully(key);
+        byte[] value = null;
+        if (kind == 1) {
+            int len = in.readInt();
+            if (len < 0) {
+                throw new IllegalArgumentException("corrupt journal record: negative value length " + len);
+            }
+            value = new byte[len];
+            in.readFully(value);
+        } else if (kind != 2) {
+            throw new IllegalArgumentException("corrupt journal record: mutation kind " + kind);
+        }
+        return new Mutation(table, key, value);
     }
 }

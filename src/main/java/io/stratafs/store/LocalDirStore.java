@@ -128,6 +128,31 @@ public final class LocalDirStore implements ObjectStore {
     }
 
     @Override
+    public void putFile(String key, Path file) throws StoreException {
+        Path target = pathOf(key);
+        Path dir = target.getParent();
+        Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
+        try {
+            Files.createDirectories(dir);
+            Files.copy(file, tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the original failure is the one worth reporting
+            }
+            throw new StoreUnavailableException("cannot write " + key + " to " + describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public byte[] get(String key) throws StoreException {
         try {
             return Files.readAllBytes(pathOf(key));

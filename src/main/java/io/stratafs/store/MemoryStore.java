@@ -1,5 +1,8 @@
 package io.stratafs.store;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,6 +31,15 @@ public final class MemoryStore implements ObjectStore {
     public void create(String key, byte[] data) throws StoreException {
         if (objects.putIfAbsent(key, data.clone()) != null) {
             throw new ObjectExistsException("object " + key + " already exists in " + describe());
+        }
+    }
+
+    @Override
+    public void putFile(String key, Path file) throws StoreException {
+        try {
+            objects.put(key, Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new StoreException("cannot read " + file + " to store it as " + key + ": " + e.getMessage(), e);
         }
     }
 

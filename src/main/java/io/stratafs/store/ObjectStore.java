@@ -1,5 +1,6 @@
 package io.stratafs.store;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -25,9 +26,15 @@ public interface ObjectStore extends AutoCloseable {
     /**
      * Stores the object only if the key is free, atomically: of two writers creating one key, exactly
      * one succeeds; the other gets {@link ObjectExistsException} and the object stays as the first
-     * wrote it. Used for objects that must never be replaced (journal segments, checkpoints).
+     * wrote it. Used for objects that must never be replaced (journal segments).
      */
     void create(String key, byte[] data) throws StoreException;
+
+    /**
+     * Stores the content of a local file as the object, with {@link #put}'s atomicity, without
+     * reading it into memory (checkpoints of large volumes are hundreds of megabytes).
+     */
+    void putFile(String key, Path file) throws StoreException;
 
     /** Returns the whole object. */
     byte[] get(String key) throws StoreException;

@@ -6,6 +6,8 @@ import io.stratafs.meta.Mutation;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -39,9 +41,7 @@ public final class Recovery {
         List<String> checkpoints = target.list(ObjectKeys.checkpointPrefix(site));
         if (!checkpoints.isEmpty()) {
             String key = checkpoints.get(checkpoints.size() - 1);
-            SegmentCodec.Entry cp = SegmentCodec.decodeCheckpoint(target.get(key), key);
-            kv.restore(JournalCodec.decode(cp.record()), cp.seq());
-            applied = cp.seq();
+            applied = restoreCheckpoint(kv, target, key);
         }
         int segments = 0;
         for (String key : target.list(ObjectKeys.journalPrefix(site))) {
@@ -65,5 +65,68 @@ public final class Recovery {
         LOG.info("restored the namespace from {} up to journal record {} ({} checkpoint(s) found, {} segment(s) replayed)",
                 target.describe(), applied, checkpoints.size(), segments);
         return applied;
+    }
+
+    private static long restoreCheckpoint(Kv kv, ObjectStore target, String key) throws StoreException {
+        long start = System.nanoTime();
+        try (RangedObjectStream in = new RangedObjectStream(target, key)) {
+            long seq = CheckpointStream.restore(in, key, kv);
+            LOG.info("checkpoint {} ({} bytes) restored in {} ms", key, in.offset, (System.nanoTime() - start) / 1_000_000);
+            return seq;
+        } catch (IOException e) {
+            if (e.getCause() instanceof StoreException se) {
+                throw se;
+            }
+            throw new StoreException("cannot read checkpoint " + key + " from " + target.describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** An object read in ranges of {@link #CHUNK} bytes, so a large checkpoint never sits in the heap whole. */
+    private static final class RangedObjectStream extends InputStream {
+        private static final int CHUNK = 8 << 20;
+        private final ObjectStore target;
+        private final String key;
+        private byte[] chunk = new byte[0];
+        private int pos;
+        private long offset;
+        private boolean last;
+
+        RangedObjectStream(ObjectStore target, String key) {
+            this.target = target;
+            this.key = key;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (pos == chunk.length) {
+                if (last) {
+                    return -1;
+                }
+                try {
+                    chunk = target.getRange(key, offset, CHUNK);
+                } catch (StoreException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+                pos = 0;
+                offset += chunk.length;
+                last = chunk.length < CHUNK;
+                if (chunk.length == 0) {
+                    return -1;
+                }
+            }
+            int n = Math.min(len, chunk.length - pos);
+            System.arraycopy(chunk, pos, b, off, n);
+            pos += n;
+            return n;
+        }
     }
 }

@@ -8,10 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Journal segments and checkpoints as objects (docs/FORMAT.md). A segment is the magic
- * {@code SJS1} followed by records, each: sequence (8), length (4), journal record. A checkpoint is
- * the magic {@code SCP1}, the sequence it reflects (8), and one journal record holding a put for
- * every namespace entry.
+ * Journal segments as objects (docs/FORMAT.md): the magic {@code SJS1} followed by records, each:
+ * sequence (8), length (4), journal record. Checkpoints, too large to build in memory, are streamed
+ * by {@link CheckpointStream}; their magic lives here beside the segment's.
  */
 public final class SegmentCodec {
     static final byte[] SEGMENT_MAGIC = "SJS1".getBytes(StandardCharsets.US_ASCII);
@@ -57,30 +56,13 @@ public final class SegmentCodec {
         return out;
     }
 
-    public static byte[] encodeCheckpoint(long seq, byte[] record) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(record.length + 12);
-        out.writeBytes(CHECKPOINT_MAGIC);
-        out.writeBytes(Bytes.longKey(seq));
-        out.writeBytes(record);
-        return out.toByteArray();
-    }
-
-    public static Entry decodeCheckpoint(byte[] bytes, String name) {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        checkMagic(b, CHECKPOINT_MAGIC, name);
-        long seq = b.getLong();
-        byte[] rec = new byte[b.remaining()];
-        b.get(rec);
-        return new Entry(seq, rec);
-    }
-
     private static void checkMagic(ByteBuffer b, byte[] magic, String name) {
-        if (b.remaining() < magic.length + (magic == CHECKPOINT_MAGIC ? 8 : 0)) {
+        if (b.remaining() < magic.length) {
             throw new IllegalArgumentException(name + " is too short to be a StrataFS object");
         }
         for (byte m : magic) {
             if (b.get() != m) {
-                throw new IllegalArgumentException(name + " is not a StrataFS " + (magic == SEGMENT_MAGIC ? "journal segment" : "checkpoint"));
+                throw new IllegalArgumentException(name + " is not a StrataFS journal segment");
             }
         }
     }

@@ -4,10 +4,8 @@ import io.stratafs.cache.BlockCache;
 import io.stratafs.cache.BlockUnavailableException;
 import io.stratafs.config.VolumeRecord;
 import io.stratafs.meta.Bytes;
-import io.stratafs.meta.JournalCodec;
 import io.stratafs.meta.Kv;
 import io.stratafs.meta.KvTxn;
-import io.stratafs.meta.Mutation;
 import io.stratafs.meta.Table;
 import io.stratafs.store.ObjectExistsException;
 import io.stratafs.store.ObjectKeys;
@@ -15,7 +13,11 @@ import io.stratafs.store.ObjectNotFoundException;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
 import io.stratafs.store.StoreUnavailableException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,12 +49,14 @@ final class TargetUploader {
     private final BlockCache cache;
     private final String site;
     private final ExecutorService pool;
+    private final Path spoolDir;
     private final byte[] uploadedKey;
     private final byte[] checkpointKey;
     private final byte[] incompleteKey;
     private final ReentrantLock passLock = new ReentrantLock();
     private volatile String lastError;
     private volatile String stopped;
+    private volatile String death;
     private final VolumeRecord volume;
     private final List<ObjectStore> peers;
     private volatile boolean verified;
@@ -61,23 +65,25 @@ final class TargetUploader {
     private volatile long uploadedBytes;
 
     /** An uploader for a target known to hold this cache's volume and history (tests, tools). */
-    TargetUploader(int index, ObjectStore target, Kv kv, BlockCache cache, String site, ExecutorService pool) {
-        this(index, target, kv, cache, site, pool, null, List.of(), null);
+    TargetUploader(int index, ObjectStore target, Kv kv, BlockCache cache, String site, ExecutorService pool, Path spoolDir) {
+        this(index, target, kv, cache, site, pool, null, List.of(), null, spoolDir);
     }
 
     /**
      * {@code volume}: the record the target must hold (it is written to a target that answers without
      * one), or null to trust the target as it is; {@code peers}: the volume's other targets, to copy
-     * history from when this one lacks it; {@code unreachable}: why the target did not answer at mount.
+     * history from when this one lacks it; {@code unreachable}: why the target did not answer at mount;
+     * {@code spoolDir}: where checkpoints are encoded before their upload.
      */
     TargetUploader(int index, ObjectStore target, Kv kv, BlockCache cache, String site, ExecutorService pool,
-                   VolumeRecord volume, List<ObjectStore> peers, String unreachable) {
+                   VolumeRecord volume, List<ObjectStore> peers, String unreachable, Path spoolDir) {
         this.index = index;
         this.target = target;
         this.kv = kv;
         this.cache = cache;
         this.site = site;
         this.pool = pool;
+        this.spoolDir = spoolDir;
         this.volume = volume;
         this.peers = List.copyOf(peers);
         this.verified = volume == null;
@@ -186,6 +192,15 @@ final class TargetUploader {
         lastError = e.getMessage();
     }
 
+    void died(Throwable t) {
+        death = "the upload thread for " + target.describe() + " died of " + t + "; remount to resume uploads";
+    }
+
+    /** Why this target's upload thread died, or null while it runs. */
+    String death() {
+        return death;
+    }
+
     private void uploadPendingBlocks() throws StoreException, BlockUnavailableException {
         while (true) {
             List<byte[]> batch = cache.pending(index, 64);
@@ -208,6 +223,9 @@ final class TargetUploader {
                     uploadedBlocks++;
                     done.add(batch.get(i));
                 } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof Error error) {
+                        throw error;
+                    }
                     failure = failure == null ? (Exception) e.getCause() : failure;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -403,14 +421,11 @@ final class TargetUploader {
         if (!key.startsWith("checkpoint/")) {
             return Arrays.equals(existing, data);
         }
-        try {
-            SegmentCodec.Entry a = SegmentCodec.decodeCheckpoint(existing, key);
-            SegmentCodec.Entry b = SegmentCodec.decodeCheckpoint(data, key);
-            return a.seq() == b.seq() && a.record().length == b.record().length && a.record().length >= 8
-                    && Arrays.equals(a.record(), 8, a.record().length, b.record(), 8, b.record().length);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        // magic (4) and position (8), then the time (8), then the entries (CheckpointStream)
+        int time = SegmentCodec.CHECKPOINT_MAGIC.length + 8;
+        return existing.length == data.length && existing.length >= time + 8
+                && Arrays.equals(existing, 0, time, data, 0, time)
+                && Arrays.equals(existing, time + 8, existing.length, data, time + 8, data.length);
     }
 
     /** Moves the upload position to {@code seq} unless it is already further. */
@@ -423,29 +438,49 @@ final class TargetUploader {
         });
     }
 
-    /** Writes a checkpoint of the namespace as of the uploaded journal position, if it is consistent. */
-    private void writeCheckpoint() throws StoreException {
-        long[] seq = {0};
-        byte[] record = kv.read(txn -> {
-            seq[0] = Bytes.getLong(txn.get(Table.LOCAL, "journal.next".getBytes(StandardCharsets.UTF_8)), 0) - 1;
-            List<Mutation> puts = new ArrayList<>();
-            for (Table t : Table.values()) {
-                if (t.journaled()) {
-                    txn.scan(t, new byte[0], (k, v) -> {
-                        puts.add(new Mutation(t, Bytes.toArray(k), Bytes.toArray(v)));
-                        return true;
-                    });
+    /**
+     * Writes a checkpoint of the namespace as of the uploaded journal position, if it is consistent.
+     * The checkpoint is encoded into a spool file in the cache directory and uploaded from there:
+     * a volume of millions of entries never sits in the heap (see {@link CheckpointStream}).
+     * Synchronized: a flush runs passes beside the upload thread, and both use the one spool file.
+     *
+     * <p>A checkpoint already at this position is kept: it is a function of the journal up to its
+     * position, and every segment of that journal was created conditionally and compared byte for
+     * byte, so it describes the same namespace (only its timestamp may differ).
+     */
+    private synchronized void writeCheckpoint() throws StoreException {
+        Path file = spoolDir.resolve("checkpoint-" + index + ".spool");
+        try {
+            long[] entries = {0};
+            long seq = kv.read(txn -> {
+                long s = Bytes.getLong(txn.get(Table.LOCAL, "journal.next".getBytes(StandardCharsets.UTF_8)), 0) - 1;
+                try {
+                    entries[0] = CheckpointStream.write(txn, s, System.currentTimeMillis(), file);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
+                return s;
+            });
+            if (seq != uploadedSeq() || cache.pendingCount(index) != 0) {
+                return;
             }
-            return JournalCodec.encode(System.currentTimeMillis(), puts);
-        });
-        if (seq[0] != uploadedSeq() || cache.pendingCount(index) != 0) {
-            return;
+            String key = ObjectKeys.checkpoint(site, seq);
+            if (!target.exists(key)) {
+                target.putFile(key, file);
+            }
+            kv.writeVoid(txn -> txn.put(Table.LOCAL, checkpointKey, Bytes.longKey(seq)));
+            pruneCheckpoints();
+            LOG.info("checkpoint {} ({} entries, {} bytes) written to {}", seq, entries[0], Files.size(file), target.describe());
+        } catch (IOException | UncheckedIOException e) {
+            throw new StoreException("cannot write the checkpoint spool file " + file + " (check free space in the cache directory): "
+                    + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.debug("removing {}: {}", file, e.toString());
+            }
         }
-        publish(ObjectKeys.checkpoint(site, seq[0]), SegmentCodec.encodeCheckpoint(seq[0], record));
-        kv.writeVoid(txn -> txn.put(Table.LOCAL, checkpointKey, Bytes.longKey(seq[0])));
-        pruneCheckpoints();
-        LOG.info("checkpoint {} written to {}", seq[0], target.describe());
     }
 
     /** Keeps the two newest checkpoints; journal segments stay as the full history. */

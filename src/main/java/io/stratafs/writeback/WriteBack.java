@@ -7,6 +7,7 @@ import io.stratafs.meta.Kv;
 import io.stratafs.meta.KvWriteTxn;
 import io.stratafs.meta.Table;
 import io.stratafs.store.ObjectStore;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -40,17 +41,18 @@ public final class WriteBack implements AutoCloseable {
     private long wakeups;
 
     /** Write-back to targets known to hold this cache's volume and history (tests, tools). */
-    public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency) {
-        this(kv, cache, site, uploadConcurrency, null, Collections.nCopies(cache.targets().size(), null));
+    public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency, Path spoolDir) {
+        this(kv, cache, site, uploadConcurrency, null, Collections.nCopies(cache.targets().size(), null), spoolDir);
     }
 
     /**
      * Write-back for a mount: each target is checked against {@code volume} before its first upload
      * and caught up from the others when it lacks history; {@code unreachable} holds, per target, why
-     * it did not answer at mount time (null if it did), shown in status until it answers.
+     * it did not answer at mount time (null if it did), shown in status until it answers; {@code spoolDir} (the cache directory) holds checkpoints
+     * while they are encoded and uploaded.
      */
     public WriteBack(Kv kv, BlockCache cache, String site, int uploadConcurrency, VolumeRecord volume,
-                     List<String> unreachable) {
+                     List<String> unreachable, Path spoolDir) {
         this.kv = kv;
         this.pool = Executors.newFixedThreadPool(Math.max(1, uploadConcurrency * cache.targets().size()), r -> {
             Thread t = new Thread(r, "stratafs-upload");
@@ -61,7 +63,7 @@ public final class WriteBack implements AutoCloseable {
         for (int i = 0; i < targets.size(); i++) {
             List<ObjectStore> peers = new ArrayList<>(targets);
             peers.remove(i);
-            uploaders.add(new TargetUploader(i, targets.get(i), kv, cache, site, pool, volume, peers, unreachable.get(i)));
+            uploaders.add(new TargetUploader(i, targets.get(i), kv, cache, site, pool, volume, peers, unreachable.get(i), spoolDir));
         }
     }
 
@@ -74,7 +76,23 @@ public final class WriteBack implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs passes until closed. A failure is retried with backoff; anything else that escapes (an
+     * Error such as OutOfMemoryError) ends the thread, and then the target is reported dead in the
+     * log, in status and by every flush, rather than looking healthy while nothing uploads.
+     */
     private void loop(TargetUploader u) {
+        try {
+            passUntilClosed(u);
+        } catch (Throwable t) {
+            u.died(t);
+            LOG.error("the upload thread for {} died; nothing more reaches that target until the volume is mounted again: {}",
+                    u.target.describe(), t.toString(), t);
+            wake();
+        }
+    }
+
+    private void passUntilClosed(TargetUploader u) {
         int failures = 0;
         long seen = -1;
         while (running) {
@@ -95,6 +113,17 @@ public final class WriteBack implements AutoCloseable {
             }
             seen = waitForSignal(PASS_INTERVAL_MS, seen);
         }
+    }
+
+    /** Sentences for status and the log: one per upload thread that died. */
+    public List<String> problems() {
+        List<String> out = new ArrayList<>();
+        for (TargetUploader u : uploaders) {
+            if (u.death() != null) {
+                out.add(u.death());
+            }
+        }
+        return out;
     }
 
     /** Waits until woken or the timeout passes; returns the wake-up count seen. */
@@ -166,6 +195,9 @@ public final class WriteBack implements AutoCloseable {
         checkpointRequested = true;
         try {
             while (System.currentTimeMillis() < deadline) {
+                if (!problems().isEmpty()) {
+                    return false;
+                }
                 boolean all = true;
                 for (TargetUploader u : uploaders) {
                     if (u.stopped() != null) {
@@ -205,7 +237,8 @@ public final class WriteBack implements AutoCloseable {
         List<TargetStatus> out = new ArrayList<>();
         long last = kv.lastJournalSeq();
         for (TargetUploader u : uploaders) {
-            out.add(new TargetStatus(u.target.describe(), u.lastError() == null && u.stopped() == null, u.lastError(),
+            String error = u.death() != null ? u.death() : u.lastError();
+            out.add(new TargetStatus(u.target.describe(), error == null && u.stopped() == null, error,
                     cache.pendingCount(u.index), Math.max(0, last - u.uploadedSeq()), u.uploadedBlocks(), u.uploadedBytes(),
                     state(u)));
         }

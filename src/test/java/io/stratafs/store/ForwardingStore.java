@@ -31,6 +31,11 @@ public class ForwardingStore implements ObjectStore {
     }
 
     @Override
+    public void putFile(String key, java.nio.file.Path file) throws StoreException {
+        inner.putFile(key, file);
+    }
+
+    @Override
     public byte[] get(String key) throws StoreException {
         return inner.get(key);
     }

@@ -40,6 +40,18 @@ public abstract class ObjectStoreContract {
     }
 
     @Test
+    void putFileStoresTheFilesBytes() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("stratafs-contract-", ".spool");
+        try {
+            java.nio.file.Files.write(file, bytes("from a file"));
+            store.putFile("checkpoint/main/0000000000000001", file);
+            assertArrayEquals(bytes("from a file"), store.get("checkpoint/main/0000000000000001"));
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
+    @Test
     void putReplacesAnExistingObject() throws Exception {
         store.put("volume", bytes("one"));
         store.put("volume", bytes("two"));

@@ -28,7 +28,7 @@ class TargetCheckTest {
         try (LmdbKv kv = new LmdbKv(cacheDir, 64L << 20)) {
             BlockCache cache = new BlockCache(kv, targets, TargetIds.assign(kv, targets), 16L << 20, 0, 1);
             Vfs vfs = new Vfs(kv, cache, 64 << 10, io.stratafs.vfs.Clock.SYSTEM, () -> new FsStats(1, 1, 0));
-            WriteBack wb = new WriteBack(kv, cache, "main", 2, volume, Arrays.asList(new String[targets.size()]));
+            WriteBack wb = new WriteBack(kv, cache, "main", 2, volume, Arrays.asList(new String[targets.size()]), cacheDir);
             try {
                 vfs.initRoot(Caller.ROOT);
                 long fh = vfs.create("/" + file, 0644, 2, Caller.ROOT);

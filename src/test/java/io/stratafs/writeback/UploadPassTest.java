@@ -101,7 +101,7 @@ class UploadPassTest {
         open.add(kv);
         GatedStore target = new GatedStore();
         BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
-        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool);
+        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool, dir);
         journal(kv, 1, 3);
         Throwable[] failures = new Throwable[2];
         // the background loop's pass stalls in the middle of publishing records 1..3
@@ -218,7 +218,7 @@ class UploadPassTest {
             }
         };
         BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
-        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool);
+        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool, dir);
         for (int round = 0; round < 3; round++) {
             journal(kv, round * 10 + 1, round * 10 + 10);
             uploader.pass(round == 2);
@@ -238,7 +238,7 @@ class UploadPassTest {
                 new SegmentCodec.Entry(2, new byte[] {2}), new SegmentCodec.Entry(3, new byte[] {3})));
         target.put(theirs, foreign);
         BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
-        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool);
+        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool, dir);
         journal(kv, 1, 3);
         StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class, () -> uploader.pass(true));
         assertTrue(e.getMessage().contains(theirs) && e.getMessage().contains("another writer"), e.getMessage());
@@ -256,7 +256,7 @@ class UploadPassTest {
         open.add(kv);
         MemoryStore target = new MemoryStore();
         BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
-        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool);
+        TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool, dir);
         journal(kv, 1, 3);
         uploader.pass(false);
         String key = ObjectKeys.journalSegment("main", 1, 3);
@@ -273,10 +273,15 @@ class UploadPassTest {
         List<Mutation> state = List.of(new Mutation(Table.COUNTER, new byte[] {1}, new byte[] {2}));
         List<Mutation> other = List.of(new Mutation(Table.COUNTER, new byte[] {1}, new byte[] {3}));
         String key = ObjectKeys.checkpoint("main", 9);
-        byte[] first = SegmentCodec.encodeCheckpoint(9, io.stratafs.meta.JournalCodec.encode(1_000, state));
-        assertTrue(TargetUploader.sameContent(key, first, SegmentCodec.encodeCheckpoint(9, io.stratafs.meta.JournalCodec.encode(2_000, state))));
-        assertTrue(!TargetUploader.sameContent(key, first, SegmentCodec.encodeCheckpoint(9, io.stratafs.meta.JournalCodec.encode(1_000, other))));
+        byte[] first = checkpoint(9, io.stratafs.meta.JournalCodec.encode(1_000, state));
+        assertTrue(TargetUploader.sameContent(key, first, checkpoint(9, io.stratafs.meta.JournalCodec.encode(2_000, state))));
+        assertTrue(!TargetUploader.sameContent(key, first, checkpoint(9, io.stratafs.meta.JournalCodec.encode(1_000, other))));
         String segment = ObjectKeys.journalSegment("main", 1, 1);
         assertTrue(!TargetUploader.sameContent(segment, new byte[] {1}, new byte[] {2}));
+    }
+
+    private static byte[] checkpoint(long seq, byte[] record) {
+        return java.nio.ByteBuffer.allocate(SegmentCodec.CHECKPOINT_MAGIC.length + 8 + record.length)
+                .put(SegmentCodec.CHECKPOINT_MAGIC).putLong(seq).put(record).array();
     }
 }

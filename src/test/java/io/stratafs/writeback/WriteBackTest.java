@@ -36,7 +36,7 @@ class WriteBackTest {
             LmdbKv kv = new LmdbKv(cacheDir, 256L << 20);
             BlockCache cache = new BlockCache(kv, targets, 64L << 20, 0);
             Vfs vfs = new Vfs(kv, cache, BLOCK, io.stratafs.vfs.Clock.SYSTEM, () -> new FsStats(1, 1, 0));
-            return new Site(kv, cache, vfs, new WriteBack(kv, cache, "main", 4));
+            return new Site(kv, cache, vfs, new WriteBack(kv, cache, "main", 4, cacheDir));
         }
 
         @Override

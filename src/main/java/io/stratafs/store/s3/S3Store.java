@@ -113,6 +113,17 @@ public final class S3Store implements ObjectStore {
     }
 
     @Override
+    public void putFile(String key, java.nio.file.Path file) throws StoreException {
+        try {
+            call("write", key, () -> client.putObject(r -> r.bucket(location.bucket()).key(location.key(key)), RequestBody.fromFile(file)));
+        } catch (StoreUnavailableException e) {
+            // as in put: a refused upload may surface as a broken pipe; the HEAD names the real cause
+            check();
+            throw e;
+        }
+    }
+
+    @Override
     public byte[] get(String key) throws StoreException {
         return call("read", key, () -> client.getObjectAsBytes(r -> r.bucket(location.bucket()).key(location.key(key))).asByteArray());
     }
