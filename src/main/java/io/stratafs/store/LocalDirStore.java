@@ -107,8 +107,12 @@ public final class LocalDirStore implements ObjectStore {
 
     /** Creates {@code dir} and its missing parents, and fsyncs each one not yet known durable and its parent. */
     private void createDurableDirectories(Path dir) throws IOException {
-        if (durableDirs.contains(dir)) {
+        if (durableDirs.contains(dir) && Files.isDirectory(dir)) {
             return;
+        }
+        // removed since it was synced (a wiped target being refilled): it and its parents start over
+        for (Path p = dir; p != null && p.startsWith(root) && !Files.isDirectory(p); p = p.getParent()) {
+            durableDirs.remove(p);
         }
         Files.createDirectories(dir);
         Set<Path> toSync = new LinkedHashSet<>();

@@ -68,6 +68,22 @@ class LocalDirStoreDurabilityTest {
     }
 
     @Test
+    void directoriesRemovedSinceTheyWereSyncedAreMadeAndSyncedAgain() throws Exception {
+        try (LocalDirStore store = recordingStore(dir)) {
+            store.put("blocks/ab/abc", new byte[] {1});
+            Files.delete(dir.resolve("blocks/ab/abc"));
+            Files.delete(dir.resolve("blocks/ab"));
+            Files.delete(dir.resolve("blocks"));
+            synced.clear();
+            store.put("blocks/ab/abc", new byte[] {2});
+            assertEquals(2, store.get("blocks/ab/abc")[0]);
+        }
+        for (Path d : List.of(dir.resolve("blocks/ab"), dir.resolve("blocks"), dir)) {
+            assertTrue(synced.contains(d), d + " was not fsynced; synced: " + synced);
+        }
+    }
+
+    @Test
     void aFailedDirectorySyncFailsThePut() throws IOException {
         try (LocalDirStore store = new LocalDirStore(dir, d -> {
             throw new IOException("injected fsync failure");
