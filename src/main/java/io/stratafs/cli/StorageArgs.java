@@ -48,7 +48,8 @@ final class StorageArgs {
     List<String> asArgs() {
         List<String> out = new ArrayList<>();
         if (endpoint != null) {
-            out.add("--endpoint=" + endpoint);
+            // as parsed, without user:password@, which every local user could read in the daemon's command line
+            out.add("--endpoint=" + options().endpoint);
         }
         if (region != null) {
             out.add("--region=" + region);

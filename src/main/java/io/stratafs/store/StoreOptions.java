@@ -81,11 +81,36 @@ public final class StoreOptions {
                 if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
                     throw new IllegalArgumentException();
                 }
-                endpoint = u;
+                endpoint = withoutUserInfo(u);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--endpoint \"" + url + "\" is not an http:// or https:// URL");
+                throw new IllegalArgumentException("--endpoint \"" + redactUserInfo(url) + "\" is not an http:// or https:// URL");
             }
             return this;
+        }
+
+        /**
+         * The endpoint is printed in errors, {@code status} and logs, so a {@code user:password@} in it
+         * is dropped here, where it enters: requests are signed with the AWS credentials and S3 never
+         * reads it.
+         */
+        private static URI withoutUserInfo(URI u) {
+            if (u.getRawUserInfo() == null) {
+                return u;
+            }
+            String authority = u.getRawAuthority();
+            return URI.create(u.getScheme() + "://" + authority.substring(authority.lastIndexOf('@') + 1)
+                    + (u.getRawPath() == null ? "" : u.getRawPath()) + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()));
+        }
+
+        /** An endpoint we could not parse, fit to quote: anything up to its last '@' may be a password. */
+        private static String redactUserInfo(String url) {
+            int at = url.lastIndexOf('@');
+            if (at < 0) {
+                return url;
+            }
+            int scheme = url.indexOf("://");
+            int from = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+            return url.substring(0, from) + "<redacted>" + url.substring(at);
         }
 
         public Builder region(String r) {
