@@ -25,8 +25,8 @@ public final class StoreOptions {
     public final int maxConnections;
     public final int downloadConcurrency;
     public final int maxAttempts;
-    public final Duration attemptTimeout;
-    public final Duration callTimeout;
+    /** How long a request may move no bytes before it is abandoned (and retried); never how long it may take. */
+    public final Duration stallTimeout;
     public final Credentials credentials;
 
     private StoreOptions(Builder b) {
@@ -37,8 +37,7 @@ public final class StoreOptions {
         maxConnections = b.maxConnections;
         downloadConcurrency = b.downloadConcurrency;
         maxAttempts = b.maxAttempts;
-        attemptTimeout = b.attemptTimeout;
-        callTimeout = b.callTimeout;
+        stallTimeout = b.stallTimeout;
         credentials = b.credentials;
     }
 
@@ -55,7 +54,7 @@ public final class StoreOptions {
     public String toString() {
         return "StoreOptions[endpoint=" + endpoint + ", region=" + region + ", pathStyle=" + pathStyle
                 + ", checksumsOnlyWhenRequired=" + checksumsOnlyWhenRequired() + ", maxConnections=" + maxConnections
-                + ", maxAttempts=" + maxAttempts + ", credentials=" + (credentials == null ? "default chain" : credentials) + "]";
+                + ", maxAttempts=" + maxAttempts + ", stallTimeout=" + stallTimeout + ", credentials=" + (credentials == null ? "default chain" : credentials) + "]";
     }
 
     /** Builds {@link StoreOptions}; every setter checks its argument. */
@@ -67,8 +66,7 @@ public final class StoreOptions {
         private int maxConnections = 32;
         private int downloadConcurrency = 8;
         private int maxAttempts = 5;
-        private Duration attemptTimeout = Duration.ofSeconds(30);
-        private Duration callTimeout = Duration.ofMinutes(2);
+        private Duration stallTimeout = Duration.ofSeconds(30);
         private Credentials credentials;
 
         public Builder endpoint(String url) {
@@ -146,13 +144,11 @@ public final class StoreOptions {
             return this;
         }
 
-        public Builder attemptTimeout(Duration d) {
-            attemptTimeout = positive("attempt timeout", d);
-            return this;
-        }
-
-        public Builder callTimeout(Duration d) {
-            callTimeout = positive("call timeout", d);
+        public Builder stallTimeout(Duration d) {
+            if (d == null || d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("--stall-timeout must be 1 to 3600 seconds, got " + (d == null ? "nothing" : d.toSeconds()));
+            }
+            stallTimeout = d;
             return this;
         }
 
@@ -169,13 +165,6 @@ public final class StoreOptions {
                 throw new IllegalArgumentException(what + " must be " + min + " to " + max + ", got " + n);
             }
             return n;
-        }
-
-        private static Duration positive(String what, Duration d) {
-            if (d == null || d.isZero() || d.isNegative()) {
-                throw new IllegalArgumentException(what + " must be positive");
-            }
-            return d;
         }
 
         public StoreOptions build() {

@@ -11,6 +11,7 @@ class StorageArgsRedactionTest {
     void theDaemonGetsTheEndpointWithoutItsPassword() {
         StorageArgs a = new StorageArgs();
         a.downloadConcurrency = 8;
+        a.stallTimeout = 30;
         a.endpoint = "http://alice:hunter2-endpoint-password@127.0.0.1:9000";
         String args = String.join(" ", a.asArgs());
         assertFalse(args.contains("hunter2"), args);

@@ -77,7 +77,7 @@ class EndpointRedactionTest {
         int port = server.endpoint().getPort();
         server.stop();
         try (S3Store s = new S3Store(S3Location.parse("s3://present"), options(endpointWithPassword(port))
-                .attemptTimeout(Duration.ofSeconds(2)).callTimeout(Duration.ofSeconds(5)).build())) {
+                .stallTimeout(Duration.ofSeconds(2)).build())) {
             for (var op : List.<org.junit.jupiter.api.function.Executable>of(s::check, () -> s.get("k"), () -> s.put("k", new byte[1]),
                     () -> s.list("blocks/"), () -> s.delete("k"))) {
                 StoreException e = assertThrows(StoreException.class, op);
