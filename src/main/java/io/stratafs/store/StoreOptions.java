@@ -54,7 +54,8 @@ public final class StoreOptions {
     public String toString() {
         return "StoreOptions[endpoint=" + endpoint + ", region=" + region + ", pathStyle=" + pathStyle
                 + ", checksumsOnlyWhenRequired=" + checksumsOnlyWhenRequired() + ", maxConnections=" + maxConnections
-                + ", maxAttempts=" + maxAttempts + ", stallTimeout=" + stallTimeout + ", credentials=" + (credentials == null ? "default chain" : credentials) + "]";
+                + ", maxAttempts=" + maxAttempts + ", stallTimeout=" + stallTimeout
+                + ", credentials=" + (credentials == null ? "default chain" : credentials) + "]";
     }
 
     /** Builds {@link StoreOptions}; every setter checks its argument. */
