@@ -4,6 +4,7 @@ import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
 import io.stratafs.store.StoreFactory;
 import io.stratafs.store.StoreOptions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -26,6 +27,10 @@ final class StorageArgs {
     @Option(names = "--download-concurrency", defaultValue = "8", description = "Parallel block fetches (default ${DEFAULT-VALUE}).")
     int downloadConcurrency;
 
+    @Option(names = "--stall-timeout", paramLabel = "SECONDS", defaultValue = "30", description = "Abandon and retry an S3 request "
+            + "that moves no bytes for this long; a slow transfer that keeps moving never times out (default ${DEFAULT-VALUE}).")
+    int stallTimeout;
+
     StoreOptions options() {
         Boolean whenRequired = null;
         if (checksums != null) {
@@ -37,6 +42,7 @@ final class StorageArgs {
         }
         return StoreOptions.builder().endpoint(endpoint).region(region).pathStyle(pathStyle)
                 .checksumWhenRequired(whenRequired).downloadConcurrency(downloadConcurrency)
+                .stallTimeout(Duration.ofSeconds(stallTimeout))
                 .maxConnections(Math.max(32, downloadConcurrency * 2)).build();
     }
 
@@ -48,7 +54,8 @@ final class StorageArgs {
     List<String> asArgs() {
         List<String> out = new ArrayList<>();
         if (endpoint != null) {
-            out.add("--endpoint=" + endpoint);
+            // as parsed, without user:password@, which every local user could read in the daemon's command line
+            out.add("--endpoint=" + options().endpoint);
         }
         if (region != null) {
             out.add("--region=" + region);
@@ -60,6 +67,7 @@ final class StorageArgs {
             out.add("--checksums=" + checksums);
         }
         out.add("--download-concurrency=" + downloadConcurrency);
+        out.add("--stall-timeout=" + stallTimeout);
         return out;
     }
 }

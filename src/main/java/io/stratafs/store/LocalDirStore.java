@@ -11,22 +11,43 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
  * The embedded default target: objects are files under a local directory, one file per key.
  *
  * <p>Puts write a temporary file, fsync it, rename it over the key and fsync the parent directory,
- * so an object is either absent or complete and durable, even after a power loss.
+ * so an object is either absent or complete and durable, even after a power loss. The directories
+ * on the way (root, {@code blocks/}, {@code blocks/ab/}) must be durable too, or the object vanishes
+ * with a new directory: each is fsynced, with its parent, the first time this instance puts below
+ * it, also when it already existed, because it may have been made by a concurrent put that has not
+ * synced it yet, or by a process that died before it could.
  */
 public final class LocalDirStore implements ObjectStore {
     private static final String TMP_SUFFIX = ".stratafs-tmp";
     private final Path root;
+    private final DirectorySync directorySync;
+    /** Directories this instance has made durable, so only the first put below each pays for it. */
+    private final Set<Path> durableDirs = ConcurrentHashMap.newKeySet();
+
+    /** Makes a directory's entries durable; a seam so tests can see which directories were synced. */
+    @FunctionalInterface
+    interface DirectorySync {
+        void sync(Path dir) throws IOException;
+    }
 
     public LocalDirStore(Path root) {
+        this(root, LocalDirStore::fsyncDirectory);
+    }
+
+    LocalDirStore(Path root, DirectorySync directorySync) {
         this.root = root.toAbsolutePath().normalize();
+        this.directorySync = directorySync;
     }
 
     public Path root() {
@@ -61,7 +82,7 @@ public final class LocalDirStore implements ObjectStore {
         Path dir = target.getParent();
         Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
         try {
-            Files.createDirectories(dir);
+            createDurableDirectories(dir);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.wrap(data);
                 while (buf.hasRemaining()) {
@@ -74,9 +95,7 @@ public final class LocalDirStore implements ObjectStore {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            }
+            directorySync.sync(dir);
         } catch (IOException e) {
             try {
                 Files.deleteIfExists(tmp);
@@ -97,7 +116,7 @@ public final class LocalDirStore implements ObjectStore {
         Path dir = target.getParent();
         Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
         try {
-            Files.createDirectories(dir);
+            createDurableDirectories(dir);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.wrap(data);
                 while (buf.hasRemaining()) {
@@ -133,7 +152,7 @@ public final class LocalDirStore implements ObjectStore {
         Path dir = target.getParent();
         Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
         try {
-            Files.createDirectories(dir);
+            createDurableDirectories(dir);
             Files.copy(file, tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
@@ -149,6 +168,38 @@ public final class LocalDirStore implements ObjectStore {
                 // the original failure is the one worth reporting
             }
             throw new StoreUnavailableException("cannot write " + key + " to " + describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Creates {@code dir} and its missing parents, and fsyncs each one not yet known durable and its parent. */
+    private void createDurableDirectories(Path dir) throws IOException {
+        if (durableDirs.contains(dir) && Files.isDirectory(dir)) {
+            return;
+        }
+        // removed since it was synced (a wiped target being refilled): it and its parents start over
+        for (Path p = dir; p != null && p.startsWith(root) && !Files.isDirectory(p); p = p.getParent()) {
+            durableDirs.remove(p);
+        }
+        Files.createDirectories(dir);
+        Set<Path> toSync = new LinkedHashSet<>();
+        List<Path> chain = new ArrayList<>();
+        for (Path p = dir; p != null && p.startsWith(root) && !durableDirs.contains(p); p = p.getParent()) {
+            chain.add(p);
+            toSync.add(p);
+            if (p.getParent() != null) {
+                toSync.add(p.getParent());
+            }
+        }
+        for (Path p : toSync) {
+            directorySync.sync(p);
+        }
+        // only now: a concurrent put that finds one of these in the set may rely on it at once
+        durableDirs.addAll(chain);
+    }
+
+    private static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
         }
     }
 

@@ -25,8 +25,8 @@ public final class StoreOptions {
     public final int maxConnections;
     public final int downloadConcurrency;
     public final int maxAttempts;
-    public final Duration attemptTimeout;
-    public final Duration callTimeout;
+    /** How long a request may move no bytes before it is abandoned (and retried); never how long it may take. */
+    public final Duration stallTimeout;
     public final Credentials credentials;
 
     private StoreOptions(Builder b) {
@@ -37,8 +37,7 @@ public final class StoreOptions {
         maxConnections = b.maxConnections;
         downloadConcurrency = b.downloadConcurrency;
         maxAttempts = b.maxAttempts;
-        attemptTimeout = b.attemptTimeout;
-        callTimeout = b.callTimeout;
+        stallTimeout = b.stallTimeout;
         credentials = b.credentials;
     }
 
@@ -55,7 +54,8 @@ public final class StoreOptions {
     public String toString() {
         return "StoreOptions[endpoint=" + endpoint + ", region=" + region + ", pathStyle=" + pathStyle
                 + ", checksumsOnlyWhenRequired=" + checksumsOnlyWhenRequired() + ", maxConnections=" + maxConnections
-                + ", maxAttempts=" + maxAttempts + ", credentials=" + (credentials == null ? "default chain" : credentials) + "]";
+                + ", maxAttempts=" + maxAttempts + ", stallTimeout=" + stallTimeout
+                + ", credentials=" + (credentials == null ? "default chain" : credentials) + "]";
     }
 
     /** Builds {@link StoreOptions}; every setter checks its argument. */
@@ -67,8 +67,7 @@ public final class StoreOptions {
         private int maxConnections = 32;
         private int downloadConcurrency = 8;
         private int maxAttempts = 5;
-        private Duration attemptTimeout = Duration.ofSeconds(30);
-        private Duration callTimeout = Duration.ofMinutes(2);
+        private Duration stallTimeout = Duration.ofSeconds(30);
         private Credentials credentials;
 
         public Builder endpoint(String url) {
@@ -81,11 +80,36 @@ public final class StoreOptions {
                 if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
                     throw new IllegalArgumentException();
                 }
-                endpoint = u;
+                endpoint = withoutUserInfo(u);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--endpoint \"" + url + "\" is not an http:// or https:// URL");
+                throw new IllegalArgumentException("--endpoint \"" + redactUserInfo(url) + "\" is not an http:// or https:// URL");
             }
             return this;
+        }
+
+        /**
+         * The endpoint is printed in errors, {@code status} and logs, so a {@code user:password@} in it
+         * is dropped here, where it enters: requests are signed with the AWS credentials and S3 never
+         * reads it.
+         */
+        private static URI withoutUserInfo(URI u) {
+            if (u.getRawUserInfo() == null) {
+                return u;
+            }
+            String authority = u.getRawAuthority();
+            return URI.create(u.getScheme() + "://" + authority.substring(authority.lastIndexOf('@') + 1)
+                    + (u.getRawPath() == null ? "" : u.getRawPath()) + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()));
+        }
+
+        /** An endpoint we could not parse, fit to quote: anything up to its last '@' may be a password. */
+        private static String redactUserInfo(String url) {
+            int at = url.lastIndexOf('@');
+            if (at < 0) {
+                return url;
+            }
+            int scheme = url.indexOf("://");
+            int from = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+            return url.substring(0, from) + "<redacted>" + url.substring(at);
         }
 
         public Builder region(String r) {
@@ -121,13 +145,11 @@ public final class StoreOptions {
             return this;
         }
 
-        public Builder attemptTimeout(Duration d) {
-            attemptTimeout = positive("attempt timeout", d);
-            return this;
-        }
-
-        public Builder callTimeout(Duration d) {
-            callTimeout = positive("call timeout", d);
+        public Builder stallTimeout(Duration d) {
+            if (d == null || d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("--stall-timeout must be 1 to 3600 seconds, got " + (d == null ? "nothing" : d.toSeconds()));
+            }
+            stallTimeout = d;
             return this;
         }
 
@@ -144,13 +166,6 @@ public final class StoreOptions {
                 throw new IllegalArgumentException(what + " must be " + min + " to " + max + ", got " + n);
             }
             return n;
-        }
-
-        private static Duration positive(String what, Duration d) {
-            if (d == null || d.isZero() || d.isNegative()) {
-                throw new IllegalArgumentException(what + " must be positive");
-            }
-            return d;
         }
 
         public StoreOptions build() {

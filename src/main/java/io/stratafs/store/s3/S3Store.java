@@ -32,8 +32,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * A target in an S3-compatible bucket (AWS, MinIO, Ceph RGW, S3Proxy) through the AWS SDK v2:
  * endpoint override, optional path-style addressing, the default credential chain, a bounded
  * connection pool, the SDK's standard retry strategy (exponential backoff with jitter on
- * throttling, 5xx and connection errors) and timeouts per attempt and per call. The only class
- * that knows the AWS SDK. Messages never contain credentials.
+ * throttling, 5xx and connection errors) and a stall timeout that ends a request only when it stops
+ * moving bytes ({@link StallDetectingHttpClient}). With the HTTP client, the only classes that know
+ * the AWS SDK. Messages never contain credentials.
  */
 public final class S3Store implements ObjectStore {
     private final S3Location location;
@@ -51,14 +52,14 @@ public final class S3Store implements ObjectStore {
                 .region(Region.of(o.region != null ? o.region : "us-east-1"))
                 .forcePathStyle(o.pathStyle)
                 .credentialsProvider(credentials(o))
-                .httpClientBuilder(Apache5HttpClient.builder()
+                // no timeout on a whole attempt or call: a block upload may take minutes on a slow
+                // uplink; what must be bounded is a connection that moves nothing
+                .httpClientBuilder(StallDetectingHttpClient.wrap(Apache5HttpClient.builder()
                         .maxConnections(o.maxConnections)
                         .connectionTimeout(java.time.Duration.ofSeconds(10))
-                        .socketTimeout(o.attemptTimeout))
+                        .socketTimeout(o.stallTimeout), o.stallTimeout))
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(o.maxAttempts).build())
-                        .apiCallAttemptTimeout(o.attemptTimeout)
-                        .apiCallTimeout(o.callTimeout)
                         .build());
         if (o.endpoint != null) {
             b.endpointOverride(o.endpoint);
@@ -94,8 +95,11 @@ public final class S3Store implements ObjectStore {
         } catch (StoreUnavailableException e) {
             // A server refusing a PUT (revoked key, deleted bucket) may close the connection while the
             // body is still being sent, so the SDK reports a broken pipe, not the 403 or 404. A HEAD of
-            // the bucket carries no body and names the real cause if there is one.
-            check();
+            // the bucket carries no body and names the real cause if there is one. A stalled link has
+            // no other cause to find, and a HEAD would only stall as well.
+            if (!stalled(e)) {
+                check();
+            }
             throw e;
         }
     }
@@ -228,6 +232,15 @@ public final class S3Store implements ObjectStore {
         } catch (SdkException e) {
             throw new StoreUnavailableException("cannot " + what + " " + describe() + ": " + firstLine(e.getMessage()), e);
         }
+    }
+
+    private static boolean stalled(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof StallDetectingHttpClient.StalledException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String firstLine(String m) {

@@ -90,7 +90,7 @@ class S3StoreTest extends ObjectStoreContract {
         String endpoint = other.endpoint().toString();
         other.close();
         try (S3Store s = new S3Store(S3Location.parse("s3://contract"), server.options().endpoint(endpoint).maxAttempts(2)
-                .attemptTimeout(Duration.ofSeconds(2)).callTimeout(Duration.ofSeconds(5)).build())) {
+                .stallTimeout(Duration.ofSeconds(2)).build())) {
             StoreException e = assertThrows(StoreException.class, () -> s.get("x"));
             assertInstanceOf(StoreUnavailableException.class, e);
             assertTrue(e.getMessage().contains("cannot reach"), e.getMessage());
