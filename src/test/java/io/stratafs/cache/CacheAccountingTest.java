@@ -214,6 +214,30 @@ class CacheAccountingTest {
         }
     }
 
+    /** A commit bigger than the room left in a map full of clean blocks evicts some and is retried. */
+    @Test
+    void aWriteThatFindsTheMapFullEvictsCleanBlocksAndIsRetried() throws Exception {
+        BlockCache c = cache(64L << 20, 4L << 20);
+        for (int i = 0; kv.liveBytes() < kv.mapBytes() * 3 / 4; i++) {
+            write(c, List.of(random(4000, 20_000 + i)));
+            upload(c);
+        }
+        List<byte[]> blocks = new ArrayList<>();
+        List<BlockRef> refs = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            blocks.add(random(4000, 30_000 + i));
+            refs.add(ref(blocks.get(i)));
+        }
+        kv.writeVoid(txn -> {
+            for (int i = 0; i < blocks.size(); i++) {
+                c.stageDirty(txn, refs.get(i), blocks.get(i));
+            }
+        });
+        for (int i = 0; i < blocks.size(); i++) {
+            assertArrayEquals(blocks.get(i), c.readLocal(refs.get(i).hash()));
+        }
+    }
+
     /**
      * Item 5: the uploader can finish a block between the writer's commit and its call to
      * committed(); the block must still end clean, not dirty forever.
