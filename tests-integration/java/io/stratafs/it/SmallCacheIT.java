@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Twenty thousand small files (80 MB) through a 16 MiB cache (issue 7, item 4). A 3-5 KiB block
+ * Ten thousand small files (40 MB) through a 16 MiB cache (issue 7, item 4). A 3-5 KiB block
  * takes one or two whole 4 KiB LMDB overflow pages; the cache must count those pages, so the
  * blocks it keeps stay within --cache-size and eviction starts before LMDB's map fills.
  *
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * commits, and on a disk that alone would take minutes; what is tested here is the accounting.
  */
 class SmallCacheIT {
-    private static final int FILES = 20_000;
+    private static final int FILES = 10_000;
     private static final long CACHE = 16L << 20;
 
     /** Writes FILES files of 3-5 KiB into 100 directories and prints the SHA-256 of all of them, in order. */
