@@ -6,6 +6,7 @@ import io.stratafs.meta.BlockRef;
 import io.stratafs.meta.Bytes;
 import io.stratafs.meta.Kv;
 import io.stratafs.meta.KvWriteTxn;
+import io.stratafs.meta.MetaException;
 import io.stratafs.meta.Table;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
@@ -28,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * target. Dirty blocks (not yet on every target) are pinned; clean blocks are evicted LRU when the
  * cache is over its size. Writers wait while dirty bytes are at the dirty limit (back-pressure).
  *
+ * <p>Sizes are counted as LMDB stores them ({@link #footprint}): a block over half a page goes to
+ * whole overflow pages, so a 4 KiB block takes 8 KiB. The map also holds the namespace, the journal
+ * and the upload queue, which the cache does not count; so eviction also starts when LMDB's own
+ * page count comes within an eighth of the map, writers wait for room there too, and a write that
+ * still finds the map full evicts and retries ({@link Kv#onFull}).
+ *
  * <p>Lock order: the LMDB writer lock (inside {@link Kv#write}) may be held when this object's
  * monitor is taken, never the other way round: no method calls {@code kv.write} while holding
  * {@code this}.
@@ -37,21 +44,40 @@ public final class BlockCache {
     private static final byte CLEAN = 0;
     private static final byte DIRTY = 1;
     private static final long AWAITING_UPLOAD_BYTES = 64L << 20;
+    /** LMDB's page header, and a leaf node's header plus its slot in the page index. */
+    private static final int PAGE_HEADER = 16;
+    private static final int NODE_OVERHEAD = 8 + 2;
+    private static final int HASH = 32;
+    private static final int INFO = 5;
+    /** LOCAL key: how often a full map made the cache evict (written to let LMDB reuse freed pages). */
+    private static final byte[] MAP_FULL_EVICTIONS = "cache.map-full-evictions".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
     private final Kv kv;
     private final List<ObjectStore> targets;
     private final int[] targetIds;
     private final long capacityBytes;
     private final long dirtyLimitBytes;
+    /** LMDB's live pages beyond this (the map less an eighth, kept free for copy-on-write) start eviction. */
+    private final long mapLimitBytes;
+    private final int pageSize;
     private final Cache<String, byte[]> ram;
     private final LinkedHashMap<String, Integer> cleanLru = new LinkedHashMap<>(1024, 0.75f, true);
     private final Map<String, Integer> dirty = new HashMap<>();
+    /**
+     * Blocks the uploader made clean before their writer called {@link #committed}: the writer's
+     * call then counts them clean instead of dirty.
+     */
+    private final Map<String, Integer> cleanBeforeCommitted = new HashMap<>();
+    /** Counts changes that may let a waiting writer in (uploads, releases, evictions). */
+    private long changes;
     /** The newest dirty blocks' bytes, oldest dropped beyond {@link #AWAITING_UPLOAD_BYTES}. */
     private final LinkedHashMap<String, byte[]> awaitingUpload = new LinkedHashMap<>();
     private long awaitingUploadBytes;
     private final ReadStats[] readStats;
     private final java.util.Set<String> prefetching = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ThreadPoolExecutor prefetcher;
+    /** Set when a fetched block was stored: the next {@link #get} checks LMDB's page count. */
+    private final java.util.concurrent.atomic.AtomicBoolean mapFilling = new java.util.concurrent.atomic.AtomicBoolean();
     private long cleanBytes;
     private long dirtyBytes;
     /** Room promised to writers by {@link #reserveDirty} whose blocks are not staged yet. */
@@ -79,6 +105,8 @@ public final class BlockCache {
         this.targets = List.copyOf(targets);
         this.capacityBytes = capacityBytes;
         this.dirtyLimitBytes = Math.max(1, capacityBytes * 9 / 10);
+        this.mapLimitBytes = kv.mapBytes() - kv.mapBytes() / 8;
+        this.pageSize = kv.pageSize();
         this.readStats = new ReadStats[this.targets.size()];
         for (int t = 0; t < readStats.length; t++) {
             readStats[t] = new ReadStats();
@@ -95,6 +123,7 @@ public final class BlockCache {
                 }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
         this.prefetcher.allowCoreThreadTimeOut(true);
         loadAccounting();
+        kv.onFull(this::freeRoomInMap);
     }
 
     /**
@@ -129,10 +158,10 @@ public final class BlockCache {
                 int len = v.getInt(v.position());
                 if (v.get(v.position() + 4) == DIRTY) {
                     dirty.put(hex, len);
-                    dirtyBytes += len;
+                    dirtyBytes += footprint(len);
                 } else {
                     cleanLru.put(hex, len);
-                    cleanBytes += len;
+                    cleanBytes += footprint(len);
                 }
                 return true;
             });
@@ -157,31 +186,73 @@ public final class BlockCache {
     }
 
     /**
-     * Waits until {@code bytes} more dirty bytes fit under the dirty limit, counting what other
-     * writers have reserved but not staged yet, and reserves them; fails at once when they never
-     * can. Reserving all of a transaction's blocks in one call means no writer holds room while it
-     * waits for more. Give the room back with {@link #releaseDirty} once the blocks are
-     * {@link #committed} (or the commit failed).
+     * Waits until {@code bytes} more dirty bytes (counted by {@link #footprint}) fit under the dirty
+     * limit and into LMDB's map, counting what other writers have reserved but not staged yet, and
+     * reserves them; evicts clean blocks when that makes room in the map, and fails at once when
+     * they never can fit. Reserving all of a transaction's blocks in one call means no writer holds
+     * room while it waits for more. Give the room back with {@link #releaseDirty} once the blocks
+     * are {@link #committed} (or the commit failed).
      */
-    public synchronized void reserveDirty(long bytes) throws DirtyLimitException, InterruptedException {
-        if (bytes > dirtyLimitBytes) {
+    public void reserveDirty(long bytes) throws DirtyLimitException, InterruptedException {
+        if (bytes > dirtyLimitBytes || bytes > mapLimitBytes) {
             throw new DirtyLimitException(bytes + " bytes of blocks can never fit into a cache of "
                     + capacityBytes + " bytes (raise --cache-size)");
         }
-        while (dirtyBytes + reservedBytes + bytes > dirtyLimitBytes) {
-            wait(1000);
+        while (true) {
+            long live = kv.liveBytes();
+            long seen;
+            long mapShort;
+            synchronized (this) {
+                mapShort = bytes == 0 ? 0 : live + reservedBytes + bytes - mapLimitBytes;
+                if (dirtyBytes + reservedBytes + bytes <= dirtyLimitBytes && mapShort <= 0) {
+                    reservedBytes += bytes;
+                    return;
+                }
+                if (mapShort > 0 && cleanLru.isEmpty() && dirty.isEmpty() && reservedBytes == 0) {
+                    throw new DirtyLimitException("the LMDB cache file is full with metadata alone; "
+                            + bytes + " more bytes of blocks do not fit (raise --cache-size)");
+                }
+                seen = changes;
+            }
+            if (mapShort <= 0 || evict(mapShort) == 0) {
+                synchronized (this) {
+                    if (changes == seen) {
+                        wait(1000);
+                    }
+                }
+            }
         }
-        reservedBytes += bytes;
     }
 
     public synchronized void releaseDirty(long bytes) {
         reservedBytes -= bytes;
+        changed();
+    }
+
+    private synchronized void changed() {
+        changes++;
         notifyAll();
     }
 
     /** The most dirty data the cache holds before writers wait for uploads. */
     public long dirtyLimitBytes() {
         return dirtyLimitBytes;
+    }
+
+    /**
+     * The bytes a block of {@code length} bytes takes in LMDB, the unit of every size here: its
+     * CACHE_DATA entry, in the leaf page up to about half a page and in whole overflow pages (each
+     * with a page header) beyond, and its CACHE_INFO entry. Leaf bytes count twice, as B-tree pages
+     * are about half full after splits.
+     */
+    public long footprint(int length) {
+        int nodeMax = ((pageSize - PAGE_HEADER) / 2 & ~1) - 2;
+        long info = NODE_OVERHEAD + HASH + INFO + 1;
+        if (NODE_OVERHEAD - 2 + HASH + length <= nodeMax) {
+            return 2 * (info + NODE_OVERHEAD + HASH + length + (length & 1));
+        }
+        long overflowPages = (length + PAGE_HEADER + pageSize - 1L) / pageSize;
+        return overflowPages * pageSize + 2 * (info + NODE_OVERHEAD + HASH + Long.BYTES);
     }
 
     /**
@@ -203,16 +274,26 @@ public final class BlockCache {
         return true;
     }
 
-    /** Accounts for a block staged by {@link #stageDirty} once its transaction committed. */
+    /**
+     * Accounts for a block staged by {@link #stageDirty} once its transaction committed. The
+     * uploader may have made it clean in between ({@link #uploaded} then left a note for this call).
+     */
     public void committed(BlockRef ref, byte[] data, boolean added) {
         String hex = ref.hex();
         if (ref.length() == data.length) {
             ram.put(hex, data);
         }
-        if (added) {
-            synchronized (this) {
+        if (!added) {
+            return;
+        }
+        synchronized (this) {
+            if (cleanBeforeCommitted.remove(hex) != null) {
+                if (cleanLru.put(hex, ref.length()) == null) {
+                    cleanBytes += footprint(ref.length());
+                }
+            } else {
                 if (dirty.put(hex, ref.length()) == null) {
-                    dirtyBytes += ref.length();
+                    dirtyBytes += footprint(ref.length());
                 }
                 if (ref.length() == data.length && awaitingUpload.put(hex, data) == null) {
                     awaitingUploadBytes += data.length;
@@ -223,6 +304,9 @@ public final class BlockCache {
                     oldest.remove();
                 }
             }
+        }
+        if (overCapacity()) {
+            evictOverflow();
         }
     }
 
@@ -307,10 +391,13 @@ public final class BlockCache {
         return data;
     }
 
-    /** Records that target {@code t} now holds these blocks; blocks on every target become clean. */
+    /**
+     * Records that target {@code t} now holds these blocks; blocks on every target become clean,
+     * also those whose writer has not called {@link #committed} yet.
+     */
     public void uploaded(int t, List<byte[]> hashes) {
-        List<byte[]> nowClean = kv.write(txn -> {
-            List<byte[]> clean = new ArrayList<>();
+        List<Cleaned> nowClean = kv.write(txn -> {
+            List<Cleaned> clean = new ArrayList<>();
             for (byte[] h : hashes) {
                 txn.delete(Table.PENDING, pendingKey(targetIds[t], h));
                 boolean stillPending = false;
@@ -321,28 +408,33 @@ public final class BlockCache {
                 if (!stillPending && info != null && info[4] == DIRTY) {
                     info[4] = CLEAN;
                     txn.put(Table.CACHE_INFO, h, info);
-                    clean.add(h);
+                    clean.add(new Cleaned(h, Bytes.getInt(info, 0)));
                 }
             }
             return clean;
         });
         synchronized (this) {
-            for (byte[] h : nowClean) {
-                String hex = Bytes.hex(h);
+            for (Cleaned c : nowClean) {
+                int length = c.length();
+                String hex = Bytes.hex(c.hash());
                 byte[] held = awaitingUpload.remove(hex);
                 if (held != null) {
                     awaitingUploadBytes -= held.length;
                 }
-                Integer len = dirty.remove(hex);
-                if (len != null) {
-                    dirtyBytes -= len;
-                    cleanLru.put(hex, len);
-                    cleanBytes += len;
+                if (dirty.remove(hex) == null) {
+                    cleanBeforeCommitted.put(hex, length);
+                } else {
+                    dirtyBytes -= footprint(length);
+                    cleanLru.put(hex, length);
+                    cleanBytes += footprint(length);
                 }
             }
-            notifyAll();
+            changed();
         }
         evictOverflow();
+    }
+
+    private record Cleaned(byte[] hash, int length) {
     }
 
     /** Reads a block through the tiers; EIO-worthy failures come as {@link BlockUnavailableException}. */
@@ -350,7 +442,7 @@ public final class BlockCache {
         String hex = ref.hex();
         try {
             byte[] data = ram.get(hex, k -> load(ref));
-            if (overCapacity()) {
+            if (overCapacity() || mapFilling.getAndSet(false)) {
                 evictOverflow();
             }
             return data;
@@ -372,22 +464,37 @@ public final class BlockCache {
             LOG.error("block {} is corrupt in the local cache; fetching it from the storage targets", hex);
         }
         byte[] data = fetch(ref);
-        kv.writeVoid(txn -> {
-            if (!txn.contains(Table.CACHE_INFO, ref.hash())) {
-                txn.put(Table.CACHE_DATA, ref.hash(), data);
-                byte[] info = new byte[5];
-                Bytes.putInt(info, 0, data.length);
-                txn.put(Table.CACHE_INFO, ref.hash(), info);
-            } else if (local != null) {
-                txn.put(Table.CACHE_DATA, ref.hash(), data);
-            }
-        });
+        keep(ref, data, local != null);
+        return data;
+    }
+
+    /**
+     * Stores a block fetched from a target. The reader gets the block whether or not this works:
+     * keeping a copy is an optimisation (the map may be full of dirty blocks).
+     */
+    private void keep(BlockRef ref, byte[] data, boolean replaceCorrupt) {
+        String hex = ref.hex();
+        try {
+            kv.writeVoid(txn -> {
+                if (!txn.contains(Table.CACHE_INFO, ref.hash())) {
+                    txn.put(Table.CACHE_DATA, ref.hash(), data);
+                    byte[] info = new byte[5];
+                    Bytes.putInt(info, 0, data.length);
+                    txn.put(Table.CACHE_INFO, ref.hash(), info);
+                } else if (replaceCorrupt) {
+                    txn.put(Table.CACHE_DATA, ref.hash(), data);
+                }
+            });
+        } catch (MetaException e) {
+            LOG.warn("block {} was read from storage but cannot be kept in the local cache: {}", hex, e.getMessage());
+            return;
+        }
         synchronized (this) {
             if (!dirty.containsKey(hex) && cleanLru.put(hex, data.length) == null) {
-                cleanBytes += data.length;
+                cleanBytes += footprint(data.length);
             }
         }
-        return data;
+        mapFilling.set(true);
     }
 
     private byte[] fetch(BlockRef ref) {
@@ -465,20 +572,54 @@ public final class BlockCache {
         return cleanBytes + dirtyBytes > capacityBytes;
     }
 
-    /** Drops least-recently-used clean blocks until the cache is within its size. */
+    /**
+     * Drops least-recently-used clean blocks until the cache is within its size and LMDB's live
+     * pages are within the map limit, and a further 1/64 of the size, so that a stream of cold
+     * reads evicts in batches rather than with one transaction per block.
+     */
     public void evictOverflow() {
+        long mapOver = kv.liveBytes() - mapLimitBytes;
+        long over;
+        synchronized (this) {
+            over = Math.max(cleanBytes + dirtyBytes - capacityBytes, mapOver);
+        }
+        if (over > 0) {
+            evict(over + capacityBytes / 64);
+        }
+    }
+
+    /**
+     * Called by LMDB when a write finds the map full: frees a sixteenth of the map, if that much is
+     * clean. LMDB reuses the pages a transaction frees only two commits later (the previous meta
+     * page still refers to them), so a small commit follows the eviction before the write retries.
+     */
+    private boolean freeRoomInMap() {
+        long evicted = evict(Math.max(kv.mapBytes() / 16, pageSize));
+        if (evicted == 0) {
+            return false;
+        }
+        LOG.info("the LMDB cache file was full; evicted {} bytes of clean blocks to make room", evicted);
+        kv.writeVoid(txn -> {
+            byte[] count = txn.get(Table.LOCAL, MAP_FULL_EVICTIONS);
+            txn.put(Table.LOCAL, MAP_FULL_EVICTIONS, Bytes.longKey(count == null ? 1 : Bytes.getLong(count, 0) + 1));
+        });
+        return true;
+    }
+
+    /** Evicts least-recently-used clean blocks of at least {@code bytes} footprint if there are; returns the bytes evicted. */
+    private long evict(long bytes) {
         List<String> victims = new ArrayList<>();
         synchronized (this) {
-            long over = cleanBytes + dirtyBytes - capacityBytes;
+            long over = bytes;
             Iterator<Map.Entry<String, Integer>> it = cleanLru.entrySet().iterator();
             while (over > 0 && it.hasNext()) {
                 Map.Entry<String, Integer> e = it.next();
                 victims.add(e.getKey());
-                over -= e.getValue();
+                over -= footprint(e.getValue());
             }
         }
         if (victims.isEmpty()) {
-            return;
+            return 0;
         }
         List<String> evicted = kv.write(txn -> {
             List<String> done = new ArrayList<>();
@@ -493,15 +634,20 @@ public final class BlockCache {
             }
             return done;
         });
+        // The RAM tier keeps its copies: it is bounded by itself, and this may run inside one of its
+        // loads (a fetched block retried after a full map), where other entries must not be touched.
+        long freed = 0;
         synchronized (this) {
             for (String hex : evicted) {
                 Integer len = cleanLru.remove(hex);
                 if (len != null) {
-                    cleanBytes -= len;
+                    cleanBytes -= footprint(len);
+                    freed += footprint(len);
                 }
-                ram.invalidate(hex);
             }
+            changed();
         }
+        return freed;
     }
 
     public List<ObjectStore> targets() {

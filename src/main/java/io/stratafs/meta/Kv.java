@@ -14,7 +14,10 @@ public interface Kv extends AutoCloseable {
 
     <T> T read(Function<KvTxn, T> body);
 
-    /** Runs {@code body} in a write transaction and commits; an exception aborts it. */
+    /**
+     * Runs {@code body} in a write transaction and commits; an exception aborts it. A store that
+     * was full runs it again after {@link #onFull}'s callback made room.
+     */
     <T> T write(Function<KvWriteTxn, T> body);
 
     default void writeVoid(Consumer<KvWriteTxn> body) {
@@ -38,6 +41,25 @@ public interface Kv extends AutoCloseable {
 
     /** Bytes used by the store's data file. */
     long usedBytes();
+
+    /** The most bytes the store's data file may grow to (LMDB's map size). */
+    long mapBytes();
+
+    /**
+     * Bytes of the pages that hold live entries in every table, as the store itself counts them;
+     * pages freed by earlier transactions and reusable are not included.
+     */
+    long liveBytes();
+
+    /** The size of one page of the store, the unit it allocates in. */
+    int pageSize();
+
+    /**
+     * Sets what a write transaction that finds the store full calls before giving up: it frees
+     * room (in its own transactions) and returns whether it freed any, and the write is retried.
+     * Bodies passed to {@link #write} may therefore run more than once.
+     */
+    void onFull(java.util.function.BooleanSupplier freeRoom);
 
     @Override
     void close();

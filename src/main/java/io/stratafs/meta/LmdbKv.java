@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.lmdbjava.Cursor;
 import org.lmdbjava.Dbi;
@@ -16,6 +17,7 @@ import org.lmdbjava.EnvFlags;
 import org.lmdbjava.GetOp;
 import org.lmdbjava.LmdbException;
 import org.lmdbjava.SeekOp;
+import org.lmdbjava.Stat;
 import org.lmdbjava.Txn;
 
 /**
@@ -35,6 +37,9 @@ public final class LmdbKv implements Kv {
     private final Env<ByteBuffer> env;
     private final Map<Table, Dbi<ByteBuffer>> dbis = new EnumMap<>(Table.class);
     private final Path dataFile;
+    private final int pageSize;
+    private final ThreadLocal<Boolean> freeing = ThreadLocal.withInitial(() -> false);
+    private volatile BooleanSupplier freeRoom;
     private long journalNext;
 
     public LmdbKv(Path dir, long mapSizeBytes) {
@@ -53,6 +58,7 @@ public final class LmdbKv implements Kv {
         } catch (LmdbException e) {
             throw new MetaException("cannot open the LMDB cache in " + dir + ": " + e.getMessage(), e);
         }
+        pageSize = env.stat().pageSize;
         for (Table t : Table.values()) {
             dbis.put(t, env.openDbi(t.name().toLowerCase(java.util.Locale.ROOT), DbiFlags.MDB_CREATE));
         }
@@ -91,7 +97,39 @@ public final class LmdbKv implements Kv {
     }
 
     @Override
-    public synchronized <T> T write(Function<KvWriteTxn, T> body) {
+    public void onFull(BooleanSupplier freeRoom) {
+        this.freeRoom = freeRoom;
+    }
+
+    /**
+     * On MDB_MAP_FULL the aborted transaction is retried once {@link #onFull}'s callback has freed
+     * room. The callback runs outside this object's monitor, so it may write (evict) itself; a write
+     * it makes that finds the map full again fails rather than recursing.
+     */
+    @Override
+    public <T> T write(Function<KvWriteTxn, T> body) {
+        while (true) {
+            try {
+                return writeOnce(body);
+            } catch (Env.MapFullException e) {
+                BooleanSupplier free = freeRoom;
+                if (free == null || Thread.holdsLock(this) || freeing.get() || !freeRoom(free)) {
+                    throw new CacheFullException("the LMDB cache file is full (raise --cache-size or free space)", e);
+                }
+            }
+        }
+    }
+
+    private boolean freeRoom(BooleanSupplier free) {
+        freeing.set(true);
+        try {
+            return free.getAsBoolean();
+        } finally {
+            freeing.set(false);
+        }
+    }
+
+    private synchronized <T> T writeOnce(Function<KvWriteTxn, T> body) {
         try (Txn<ByteBuffer> txn = env.txnWrite()) {
             WriteView view = new WriteView(txn);
             T result = body.apply(view);
@@ -106,7 +144,7 @@ public final class LmdbKv implements Kv {
             journalNext = next;
             return result;
         } catch (Env.MapFullException e) {
-            throw new CacheFullException("the LMDB cache file is full (raise --cache-size or free space)", e);
+            throw e;
         } catch (LmdbException e) {
             throw new MetaException("LMDB write failed: " + e.getMessage(), e);
         }
@@ -122,6 +160,31 @@ public final class LmdbKv implements Kv {
         var info = env.info();
         var stat = env.stat();
         return (info.lastPageNumber + 1) * (long) stat.pageSize;
+    }
+
+    @Override
+    public long mapBytes() {
+        return env.info().mapSize;
+    }
+
+    @Override
+    public long liveBytes() {
+        try (Txn<ByteBuffer> txn = env.txnRead()) {
+            long pages = pages(env.stat());
+            for (Dbi<ByteBuffer> dbi : dbis.values()) {
+                pages += pages(dbi.stat(txn));
+            }
+            return pages * pageSize;
+        }
+    }
+
+    private static long pages(Stat s) {
+        return s.branchPages + s.leafPages + s.overflowPages;
+    }
+
+    @Override
+    public int pageSize() {
+        return pageSize;
     }
 
     @Override

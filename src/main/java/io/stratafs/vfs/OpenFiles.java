@@ -361,8 +361,8 @@ final class OpenFiles implements AutoCloseable {
         long largest = 0;
         for (byte[] data : datas) {
             refs.add(new BlockRef(Sha256.of(data), data.length));
-            total += data.length;
-            largest = Math.max(largest, data.length);
+            total += cache.footprint(data.length);
+            largest = Math.max(largest, cache.footprint(data.length));
         }
         long reserved = Math.max(largest, Math.min(total, cache.dirtyLimitBytes()));
         reserveDirty(reserved);
@@ -518,7 +518,7 @@ final class OpenFiles implements AutoCloseable {
         byte[] tail = keep == 0 ? new byte[0] : committedBlock(ino, lastIndex);
         byte[] data = tail.length > keep ? Arrays.copyOf(tail, keep) : null;
         BlockRef ref = data == null ? null : new BlockRef(Sha256.of(data), keep);
-        long reserved = data == null ? 0 : keep;
+        long reserved = data == null ? 0 : cache.footprint(keep);
         reserveDirty(reserved);
         try {
             boolean added = Txns.write(kv, txn -> {
