@@ -4,6 +4,7 @@ import io.stratafs.meta.DirEntry;
 import io.stratafs.meta.Inode;
 import io.stratafs.vfs.Caller;
 import io.stratafs.vfs.Errno;
+import io.stratafs.vfs.ErrnoTable;
 import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
 import java.nio.charset.StandardCharsets;
@@ -92,12 +93,21 @@ public final class StrataFuse extends FuseStubFS {
         try {
             return body.run();
         } catch (Throwable t) {
-            Errno e = ErrnoMapper.map(t);
-            if (!ErrnoMapper.routine(e)) {
-                LOG.error("{} {} failed with {}: {}", op, path, e, t.toString(), t instanceof io.stratafs.vfs.FsException ? null : t);
+            Errno e = ErrnoTable.errno(t);
+            boolean unexpected = ErrnoTable.unexpected(t);
+            if (unexpected || !routine(e)) {
+                LOG.error("{} {} failed with {}: {}", op, path, e, t.toString(), unexpected ? t : null);
             }
             return -e.value();
         }
+    }
+
+    /** Errors that are part of normal operation (ENOENT on lookup) rather than worth a log line. */
+    private static boolean routine(Errno e) {
+        return switch (e) {
+            case ENOENT, EEXIST, ENOTEMPTY, ENODATA, ENAMETOOLONG, ENOTDIR, EISDIR, EINVAL, ERANGE, EPERM, EACCES, ENOTSUP -> true;
+            default -> false;
+        };
     }
 
     private Caller caller() {

@@ -336,24 +336,26 @@ public final class Vfs implements AutoCloseable {
             }
         }
         long now = clock.nowNs();
-        write(txn -> {
-            long parent = parentDir(txn, parts);
-            long ino = existingChild(txn, parent, name);
-            Inode inode = inodeOrFail(txn, ino);
-            if (inode.isDir()) {
-                throw new FsException(Errno.EISDIR, "is a directory");
-            }
-            Namespace.unlinkName(txn, parent, name);
-            dropLink(txn, inode, now);
-            Namespace.putInode(txn, inodeOrFail(txn, parent).touched(now));
-            return null;
-        });
+        try (OpenFiles.Deletions gone = files.deletions()) {
+            write(txn -> {
+                long parent = parentDir(txn, parts);
+                long ino = existingChild(txn, parent, name);
+                Inode inode = inodeOrFail(txn, ino);
+                if (inode.isDir()) {
+                    throw new FsException(Errno.EISDIR, "is a directory");
+                }
+                Namespace.unlinkName(txn, parent, name);
+                dropLink(txn, inode, now, gone);
+                Namespace.putInode(txn, inodeOrFail(txn, parent).touched(now));
+                return null;
+            });
+        }
     }
 
     /** One name fewer: the inode goes when no name and no open handle is left. */
-    private void dropLink(KvWriteTxn txn, Inode inode, long now) {
+    private static void dropLink(KvWriteTxn txn, Inode inode, long now, OpenFiles.Deletions gone) {
         int nlink = Math.max(0, inode.nlink() - 1);
-        if (nlink == 0 && !files.isOpen(inode.ino())) {
+        if (nlink == 0 && gone.claim(inode.ino())) {
             Namespace.deleteInode(txn, inode.ino());
         } else {
             Namespace.putInode(txn, inode.withNlink(nlink, now));
@@ -394,35 +396,37 @@ public final class Vfs implements AutoCloseable {
         if (HiddenNames.isHidden(toName) && hide(from, to, now)) {
             return;
         }
-        write(txn -> {
-            long srcParent = parentDir(txn, from);
-            long ino = existingChild(txn, srcParent, fromName);
-            long dstParent = parentDir(txn, to);
-            Inode moving = inodeOrFail(txn, ino);
-            long existing = Namespace.lookup(txn, dstParent, toName);
-            if (existing == ino) {
-                return null;
-            }
-            if (existing != 0) {
-                replaceTarget(txn, moving, inodeOrFail(txn, existing), dstParent, now);
-            }
-            Namespace.unlinkName(txn, srcParent, fromName);
-            Namespace.link(txn, dstParent, toName, ino, moving.mode());
-            Namespace.putInode(txn, moving.changed(now));
-            Inode src = inodeOrFail(txn, srcParent).touched(now);
-            if (srcParent == dstParent) {
+        try (OpenFiles.Deletions gone = files.deletions()) {
+            write(txn -> {
+                long srcParent = parentDir(txn, from);
+                long ino = existingChild(txn, srcParent, fromName);
+                long dstParent = parentDir(txn, to);
+                Inode moving = inodeOrFail(txn, ino);
+                long existing = Namespace.lookup(txn, dstParent, toName);
+                if (existing == ino) {
+                    return null;
+                }
+                if (existing != 0) {
+                    replaceTarget(txn, moving, inodeOrFail(txn, existing), dstParent, now, gone);
+                }
+                Namespace.unlinkName(txn, srcParent, fromName);
+                Namespace.link(txn, dstParent, toName, ino, moving.mode());
+                Namespace.putInode(txn, moving.changed(now));
+                Inode src = inodeOrFail(txn, srcParent).touched(now);
+                if (srcParent == dstParent) {
+                    Namespace.putInode(txn, src);
+                    return null;
+                }
+                Inode dst = inodeOrFail(txn, dstParent).touched(now);
+                if (moving.isDir()) {
+                    src = src.withNlink(src.nlink() - 1, now);
+                    dst = dst.withNlink(dst.nlink() + 1, now);
+                }
                 Namespace.putInode(txn, src);
+                Namespace.putInode(txn, dst);
                 return null;
-            }
-            Inode dst = inodeOrFail(txn, dstParent).touched(now);
-            if (moving.isDir()) {
-                src = src.withNlink(src.nlink() - 1, now);
-                dst = dst.withNlink(dst.nlink() + 1, now);
-            }
-            Namespace.putInode(txn, src);
-            Namespace.putInode(txn, dst);
-            return null;
-        });
+            });
+        }
     }
 
     /**
@@ -434,26 +438,29 @@ public final class Vfs implements AutoCloseable {
     private boolean hide(String[] from, String[] to, long now) throws FsException {
         String fromName = from[from.length - 1];
         String hiddenName = to[to.length - 1];
-        return write(txn -> {
-            long srcParent = parentDir(txn, from);
-            long ino = existingChild(txn, srcParent, fromName);
-            long dstParent = parentDir(txn, to);
-            Inode inode = inodeOrFail(txn, ino);
-            if (inode.isDir() || Namespace.lookup(txn, dstParent, hiddenName) != 0) {
-                return false;
-            }
-            Namespace.unlinkName(txn, srcParent, fromName);
-            dropLink(txn, inode, now);
-            Namespace.putInode(txn, inodeOrFail(txn, srcParent).touched(now));
-            if (files.isOpen(ino)) {
-                // Added under the writer lock: a release racing with us deletes the orphan after us, then forgets the name.
-                hidden.add(dstParent, hiddenName, ino);
-            }
-            return true;
-        });
+        try (OpenFiles.Deletions gone = files.deletions()) {
+            return write(txn -> {
+                long srcParent = parentDir(txn, from);
+                long ino = existingChild(txn, srcParent, fromName);
+                long dstParent = parentDir(txn, to);
+                Inode inode = inodeOrFail(txn, ino);
+                if (inode.isDir() || Namespace.lookup(txn, dstParent, hiddenName) != 0) {
+                    return false;
+                }
+                Namespace.unlinkName(txn, srcParent, fromName);
+                dropLink(txn, inode, now, gone);
+                Namespace.putInode(txn, inodeOrFail(txn, srcParent).touched(now));
+                if (files.isOpen(ino)) {
+                    // Added under the writer lock: a release racing with us deletes the orphan after us, then forgets the name.
+                    hidden.add(dstParent, hiddenName, ino);
+                }
+                return true;
+            });
+        }
     }
 
-    private void replaceTarget(KvWriteTxn txn, Inode moving, Inode victim, long dstParent, long now) throws FsException {
+    private static void replaceTarget(KvWriteTxn txn, Inode moving, Inode victim, long dstParent, long now,
+                                      OpenFiles.Deletions gone) throws FsException {
         if (moving.isDir()) {
             if (!victim.isDir()) {
                 throw new FsException(Errno.ENOTDIR, "cannot replace a non-directory with a directory");
@@ -468,7 +475,7 @@ public final class Vfs implements AutoCloseable {
             if (victim.isDir()) {
                 throw new FsException(Errno.EISDIR, "cannot replace a directory with a non-directory");
             }
-            dropLink(txn, victim, now);
+            dropLink(txn, victim, now, gone);
         }
     }
 
@@ -631,6 +638,11 @@ public final class Vfs implements AutoCloseable {
 
     public void ftruncate(long fh, long size) throws FsException {
         files.ftruncate(fh, size);
+    }
+
+    /** The test seam of {@link OpenFiles}. */
+    void setHooks(OpenFiles.Hooks hooks) {
+        files.hooks = hooks;
     }
 
     @Override
