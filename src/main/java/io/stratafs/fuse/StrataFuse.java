@@ -146,7 +146,7 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         return barrier("fgetattr", path, () -> {
-            fill(stat, vfs.getattr(vfs.inoOf(fi.fh.get())));
+            fill(stat, vfs.getattr(path, fi.fh.get()));
             return 0;
         });
     }

@@ -149,12 +149,44 @@ public final class Vfs implements AutoCloseable {
 
     public Inode getattr(String path) throws FsException {
         String[] parts = split(path);
-        Inode inode = read(txn -> inodeOrFail(txn, walk(txn, parts, parts.length)));
-        return overlay(inode);
+        Inode inode = overlay(read(txn -> inodeOrFail(txn, walk(txn, parts, parts.length))));
+        return hiddenAs(parts, inode.ino()) ? withLinkLibfuseTakesOff(inode) : inode;
     }
 
     public Inode getattr(long ino) throws FsException {
         return overlay(read(txn -> inodeOrFail(txn, ino)));
+    }
+
+    /**
+     * The attributes the kernel's fstat gets through the FUSE barrier: {@code path} is the one
+     * libfuse has for the open file, null when it has none (its directory is gone, which can only
+     * happen to a hidden file).
+     */
+    public Inode getattr(String path, long fh) throws FsException {
+        Inode inode = getattr(files.inoOf(fh));
+        return path == null || hiddenAs(split(path), inode.ino()) ? withLinkLibfuseTakesOff(inode) : inode;
+    }
+
+    /** Whether {@code parts} names {@code ino} by a hidden name that {@link HiddenNames} answers. */
+    private boolean hiddenAs(String[] parts, long ino) throws FsException {
+        if (parts.length == 0 || !HiddenNames.isHidden(parts[parts.length - 1])) {
+            return false;
+        }
+        long parent = read(txn -> walk(txn, parts, parts.length - 1));
+        return hidden.lookup(parent, parts[parts.length - 1]) == ino;
+    }
+
+    /**
+     * libfuse 2 takes one off the link count of a file it hid (it counts the hidden name as a link);
+     * our hidden names are no links, so the count is raised by one for it to arrive exact. A count
+     * of 0 stays 0: libfuse leaves it alone.
+     */
+    private static Inode withLinkLibfuseTakesOff(Inode inode) {
+        if (inode.nlink() == 0) {
+            return inode;
+        }
+        return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink() + 1, inode.size(),
+                inode.atimeNs(), inode.mtimeNs(), inode.ctimeNs(), inode.rdev());
     }
 
     private Inode overlay(Inode inode) {
