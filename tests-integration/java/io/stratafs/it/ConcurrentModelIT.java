@@ -84,6 +84,15 @@ class ConcurrentModelIT {
                             h.update(b)
                             off += len(b)
                         r = h.hexdigest()
+                    elif a[0] == "churn":
+                        path, n, off, size, seed = a[1], *map(int, a[2:])
+                        sizes = []
+                        for i in range(n):
+                            fd = os.open(path, os.O_RDWR)
+                            os.pwrite(fd, pattern(seed + i, size), off + i * size)
+                            sizes.append(str(os.fstat(fd).st_size))
+                            os.close(fd)
+                        r = " ".join(sizes)
                     elif a[0] == "close":
                         os.close(int(a[1]))
                         r = "ok"
@@ -289,7 +298,9 @@ class ConcurrentModelIT {
                 rename(pickName(), newName());
             } else if (op < 86) {
                 unlink(pickName());
-            } else if (op < 93) {
+            } else if (op < 90) {
+                churn(pickName());
+            } else if (op < 94) {
                 log.add("check every open fd");
                 for (Map.Entry<Integer, Fd> e : fds.entrySet()) {
                     checkFd(e.getKey(), e.getValue(), true);
@@ -335,6 +346,28 @@ class ConcurrentModelIT {
             try (FileChannel again = FileChannel.open(root.resolve(p), StandardOpenOption.READ)) {
                 assertEquals(now.length, again.size(), "fstat size of " + p + " reopened right after its close");
             }
+        }
+
+        /**
+         * Opens, writes, fstats and closes one file many times in a row: each open can meet the
+         * asynchronous RELEASE of the close before it, and fstat must show the write just made.
+         */
+        private void churn(String p) throws IOException {
+            byte[][] content = names.get(p);
+            int n = 20;
+            int size = 1 + rnd.nextInt(3000);
+            int offset = rnd.nextInt(content[0].length + 1);
+            int seed = rnd.nextInt(1_000_000);
+            log.add("churn " + p + ": " + n + " x open, write " + size + " bytes from " + offset + ", fstat, close");
+            String[] sizes = ask("churn " + root.resolve(p) + " " + n + " " + offset + " " + size + " " + seed).split(" ");
+            for (int i = 0; i < n; i++) {
+                int end = offset + (i + 1) * size;
+                byte[] now = Arrays.copyOf(content[0], Math.max(content[0].length, end));
+                System.arraycopy(pattern(seed + i, size), 0, now, end - size, size);
+                content[0] = now;
+                assertEquals(now.length, Long.parseLong(sizes[i]), "fstat size after write " + i + " of the churn");
+            }
+            writtenThrough(content, nodes.get(p));
         }
 
         private void openFd(String p) throws IOException {

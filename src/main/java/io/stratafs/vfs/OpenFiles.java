@@ -68,6 +68,10 @@ final class OpenFiles implements AutoCloseable {
         default void openWaitsForDeletion(long ino) {
         }
 
+        /** A getattr found the per-file state of an open file and is about to take its monitor. */
+        default void beforeAttributes(long ino) {
+        }
+
         /** A background commit of block {@code index} is about to run. */
         default void beforeBackgroundCommit(long ino, long index) throws FsException {
         }
@@ -101,26 +105,38 @@ final class OpenFiles implements AutoCloseable {
         return open.containsKey(ino);
     }
 
-    /** Adds what open handles wrote but did not commit yet, and batched access times. */
-    Inode overlay(Inode inode) {
-        Long atime = pendingAtime.get(inode.ino());
+    /**
+     * The attributes of an inode with what open handles wrote but did not commit yet, and batched
+     * access times. For an open file, LMDB is read under the file's monitor: a commit that cleared
+     * the pending state has then reached LMDB, so a concurrent close never makes the size go back.
+     */
+    Inode attributes(long ino) throws FsException {
+        OpenFile of = open.get(ino);
+        Inode inode;
+        if (of == null) {
+            inode = Txns.read(kv, txn -> Txns.inodeOrFail(txn, ino));
+        } else {
+            hooks.beforeAttributes(ino);
+            synchronized (of) {
+                inode = withPendingWrites(of, Txns.read(kv, txn -> Txns.inodeOrFail(txn, ino)));
+            }
+        }
+        Long atime = pendingAtime.get(ino);
         if (atime != null && atime > inode.atimeNs()) {
             inode = inode.withTimes(atime, inode.mtimeNs(), inode.ctimeNs());
         }
-        OpenFile of = open.get(inode.ino());
-        if (of == null) {
+        return inode;
+    }
+
+    private static Inode withPendingWrites(OpenFile of, Inode inode) {
+        if (!of.hasPendingChanges()) {
             return inode;
         }
-        synchronized (of) {
-            if (!of.hasPendingChanges()) {
-                return inode;
-            }
-            long size = of.size >= 0 ? of.size : inode.size();
-            long mtime = of.pendingMtimeNs != 0 ? of.pendingMtimeNs : inode.mtimeNs();
-            long ctime = Math.max(inode.ctimeNs(), mtime);
-            return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(), size,
-                    inode.atimeNs(), mtime, ctime, inode.rdev());
-        }
+        long size = of.size >= 0 ? of.size : inode.size();
+        long mtime = of.pendingMtimeNs != 0 ? of.pendingMtimeNs : inode.mtimeNs();
+        long ctime = Math.max(inode.ctimeNs(), mtime);
+        return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(), size,
+                inode.atimeNs(), mtime, ctime, inode.rdev());
     }
 
     long open(long ino, int flags) throws FsException {

@@ -149,12 +149,12 @@ public final class Vfs implements AutoCloseable {
 
     public Inode getattr(String path) throws FsException {
         String[] parts = split(path);
-        Inode inode = overlay(read(txn -> inodeOrFail(txn, walk(txn, parts, parts.length))));
+        Inode inode = files.attributes(read(txn -> walk(txn, parts, parts.length)));
         return hiddenAs(parts, inode.ino()) ? withLinkLibfuseTakesOff(inode) : inode;
     }
 
     public Inode getattr(long ino) throws FsException {
-        return overlay(read(txn -> inodeOrFail(txn, ino)));
+        return files.attributes(ino);
     }
 
     /**
@@ -187,10 +187,6 @@ public final class Vfs implements AutoCloseable {
         }
         return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink() + 1, inode.size(),
                 inode.atimeNs(), inode.mtimeNs(), inode.ctimeNs(), inode.rdev());
-    }
-
-    private Inode overlay(Inode inode) {
-        return files.overlay(inode);
     }
 
     public void chmod(String path, int mode) throws FsException {

@@ -170,6 +170,37 @@ class OpenReleaseRaceTest {
         vfs.release(fh);
     }
 
+    @Test
+    void fstatRacingACommitOfTheSameFileSeesTheCommittedSize() throws Exception {
+        writeFile("/f", random(100, 5));
+        long writer = vfs.open("/f", RW);
+        long closer = vfs.open("/f", RW);
+        byte[] data = random(5000, 6);
+        vfs.write(writer, 0, data, data.length);
+        boolean[] committed = {false};
+        vfs.setHooks(new OpenFiles.Hooks() {
+            @Override
+            public void beforeAttributes(long ino) {
+                if (!committed[0]) {
+                    committed[0] = true;
+                    try {
+                        vfs.flush(closer);
+                    } catch (FsException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+            }
+        });
+        try {
+            assertEquals(5000, vfs.getattr(vfs.inoOf(writer)).size(), "fstat while the close of another descriptor commits");
+        } finally {
+            vfs.setHooks(OpenFiles.Hooks.NONE);
+        }
+        assertTrue(committed[0], "the hook ran");
+        vfs.release(closer);
+        vfs.release(writer);
+    }
+
     private static void await(CountDownLatch latch) {
         try {
             if (!latch.await(30, TimeUnit.SECONDS)) {
