@@ -125,6 +125,22 @@ class CommitErrorTest {
     }
 
     @Test
+    void aDescriptorOpenedAfterAnUnreportedFailureIsToldToo() throws Exception {
+        failOnce(0, new FsException(Errno.EIO, "injected"));
+        byte[] data = random(BLOCK, 4);
+        long writer = vfs.create("/f", 0644, RW, USER);
+        vfs.write(writer, 0, data, data.length);
+        succeeds(() -> vfs.truncate("/f", BLOCK));
+        long later = vfs.open("/f", RW);
+        assertEquals(Errno.EIO, fails(() -> vfs.fsync(later)), "nobody had been told yet");
+        assertEquals(Errno.EIO, fails(() -> vfs.fsync(writer)));
+        succeeds(() -> vfs.fsync(later));
+        vfs.release(later);
+        vfs.release(writer);
+        assertArrayEquals(data, readBack("/f", BLOCK));
+    }
+
+    @Test
     void anErrorInABackgroundCommitNeitherHangsCloseNorBreaksTheChain() throws Exception {
         failOnce(0, new OutOfMemoryError("injected"));
         byte[] data = random(3 * BLOCK, 3);
