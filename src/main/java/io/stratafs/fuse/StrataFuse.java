@@ -4,6 +4,7 @@ import io.stratafs.meta.DirEntry;
 import io.stratafs.meta.Inode;
 import io.stratafs.vfs.Caller;
 import io.stratafs.vfs.Errno;
+import io.stratafs.vfs.ErrnoTable;
 import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
 import java.nio.charset.StandardCharsets;
@@ -102,9 +103,10 @@ public final class StrataFuse extends FuseStubFS {
         try {
             return body.run();
         } catch (Throwable t) {
-            Errno e = ErrnoMapper.map(t);
-            if (!ErrnoMapper.routine(e)) {
-                LOG.error("{} {} failed with {}: {}", op, path, e, t.toString(), t instanceof io.stratafs.vfs.FsException ? null : t);
+            Errno e = ErrnoTable.errno(t);
+            boolean unexpected = ErrnoTable.unexpected(t);
+            if (unexpected || !routine(e)) {
+                LOG.error("{} {} failed with {}: {}", op, path, e, t.toString(), unexpected ? t : null);
             }
             return -e.value();
         }
@@ -136,6 +138,14 @@ public final class StrataFuse extends FuseStubFS {
         }
         all.unlock();
         return true;
+    }
+
+    /** Errors that are part of normal operation (ENOENT on lookup) rather than worth a log line. */
+    private static boolean routine(Errno e) {
+        return switch (e) {
+            case ENOENT, EEXIST, ENOTEMPTY, ENODATA, ENAMETOOLONG, ENOTDIR, EISDIR, EINVAL, ERANGE, EPERM, EACCES, ENOTSUP -> true;
+            default -> false;
+        };
     }
 
     private Caller caller() {
@@ -174,7 +184,7 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         return barrier("fgetattr", path, () -> {
-            fill(stat, vfs.getattr(vfs.inoOf(fi.fh.get())));
+            fill(stat, vfs.getattr(path, fi.fh.get()));
             return 0;
         });
     }

@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The in-memory state of a regular file that has at least one open handle: blocks being written,
  * full blocks on their way into LMDB, and the size and times those writes imply. Guarded by its own
- * monitor.
+ * monitor, except {@link #handles}.
  */
 final class OpenFile {
     /** A block being written: {@code data[0..length)} is its content. */
@@ -26,8 +26,13 @@ final class OpenFile {
     final TreeMap<Long, byte[]> committing = new TreeMap<>();
     /** The last background commit of this file; commits of one file run one after another. */
     CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
-    /** A background commit failure, reported by the next write, flush or fsync. */
-    FsException asyncError;
+    /** The last background commit failure; each handle reports it once at fsync or flush (errseq). */
+    FsException commitError;
+    /** How many background commits failed; a handle reports when it has seen fewer. */
+    int commitErrors;
+    /** Whether some handle has reported the last failure; a handle opened before that reports it too. */
+    boolean commitErrorSeen;
+    /** Open handles; changed only inside the open map's per-key compute, which orders open against release. */
     int handles;
     long dirtyBytes;
     /** Size including uncommitted writes; -1 until known. */

@@ -14,9 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * File contents through open handles: reads, writes into per-inode {@link OpenFile} buffers, and
@@ -24,11 +27,19 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>A block that a write completes is hashed and committed by a background thread while the
  * writer goes on (at most {@link #MAX_IN_FLIGHT} per file, commits of one file in order); flush,
- * fsync, release and truncate wait for them and commit the rest. Access times are kept in memory
- * and written in batches (lazytime). Lock order: an {@link OpenFile} monitor, then the LMDB writer
- * lock, then the cache's monitor.
+ * fsync, release and truncate wait for them and commit the rest. A background commit that fails
+ * keeps its block in memory to be committed again and is reported once to every handle at its
+ * next fsync or flush (Linux's errseq rule for writeback errors). Access times are kept in memory
+ * and written in batches (lazytime).
+ *
+ * <p>Open, release and deletion of one inode are atomic with respect to each other: the handle
+ * count changes only inside the {@code open} map's per-key compute, and a transaction that deletes
+ * an inode claims it there first (see {@link Deletions}); an open that finds a claim waits for that
+ * transaction to end. Lock order: the {@code open} map's per-key compute (which takes no other
+ * lock), an {@link OpenFile} monitor, then the LMDB writer lock, then the cache's monitor.
  */
 final class OpenFiles implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenFiles.class);
     private static final int MAX_IN_FLIGHT = 4;
     /** Blocks fetched ahead of a sequential reader. */
     private static final int READ_AHEAD_BLOCKS = 4;
@@ -37,14 +48,46 @@ final class OpenFiles implements AutoCloseable {
     /** A file's unfull uncommitted bytes above this are committed early, bounding memory per writer. */
     private static final long MAX_DIRTY_PER_FILE = 64L << 20;
 
+    /**
+     * A test seam at the points where concurrent calls on one inode interleave; every method is a
+     * no-op in production.
+     */
+    interface Hooks {
+        Hooks NONE = new Hooks() {
+        };
+
+        /** A release has counted the file's last handle down, before it checks whether the inode goes. */
+        default void lastHandleCounted(long ino) {
+        }
+
+        /** An unlink or last release decided, inside its transaction, that the inode has no handle and goes. */
+        default void deletionDecided(long ino) {
+        }
+
+        /** An open found its inode being deleted by an unfinished transaction and waits for it. */
+        default void openWaitsForDeletion(long ino) {
+        }
+
+        /** A getattr found the per-file state of an open file and is about to take its monitor. */
+        default void beforeAttributes(long ino) {
+        }
+
+        /** A background commit of block {@code index} is about to run. */
+        default void beforeBackgroundCommit(long ino, long index) throws FsException {
+        }
+    }
+
     private final Kv kv;
     private final BlockCache cache;
     private final int blockSize;
     private final Clock clock;
     private final Map<Long, OpenFile> open = new ConcurrentHashMap<>();
+    /** Inodes that an unfinished transaction is deleting, each with the latch its end opens. */
+    private final Map<Long, CountDownLatch> deleting = new ConcurrentHashMap<>();
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
     private final Map<Long, Long> pendingAtime = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
+    volatile Hooks hooks = Hooks.NONE;
     private final ExecutorService committer = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "stratafs-commit");
         t.setDaemon(true);
@@ -62,39 +105,54 @@ final class OpenFiles implements AutoCloseable {
         return open.containsKey(ino);
     }
 
-    /** Adds what open handles wrote but did not commit yet, and batched access times. */
-    Inode overlay(Inode inode) {
-        Long atime = pendingAtime.get(inode.ino());
+    /**
+     * The attributes of an inode with what open handles wrote but did not commit yet, and batched
+     * access times. For an open file, LMDB is read under the file's monitor: a commit that cleared
+     * the pending state has then reached LMDB, so a concurrent close never makes the size go back.
+     */
+    Inode attributes(long ino) throws FsException {
+        OpenFile of = open.get(ino);
+        Inode inode;
+        if (of == null) {
+            inode = Txns.read(kv, txn -> Txns.inodeOrFail(txn, ino));
+        } else {
+            hooks.beforeAttributes(ino);
+            synchronized (of) {
+                inode = withPendingWrites(of, Txns.read(kv, txn -> Txns.inodeOrFail(txn, ino)));
+            }
+        }
+        Long atime = pendingAtime.get(ino);
         if (atime != null && atime > inode.atimeNs()) {
             inode = inode.withTimes(atime, inode.mtimeNs(), inode.ctimeNs());
         }
-        OpenFile of = open.get(inode.ino());
-        if (of == null) {
+        return inode;
+    }
+
+    private static Inode withPendingWrites(OpenFile of, Inode inode) {
+        if (!of.hasPendingChanges()) {
             return inode;
         }
-        synchronized (of) {
-            if (!of.hasPendingChanges()) {
-                return inode;
-            }
-            long size = of.size >= 0 ? of.size : inode.size();
-            long mtime = of.pendingMtimeNs != 0 ? of.pendingMtimeNs : inode.mtimeNs();
-            long ctime = Math.max(inode.ctimeNs(), mtime);
-            return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(), size,
-                    inode.atimeNs(), mtime, ctime, inode.rdev());
-        }
+        long size = of.size >= 0 ? of.size : inode.size();
+        long mtime = of.pendingMtimeNs != 0 ? of.pendingMtimeNs : inode.mtimeNs();
+        long ctime = Math.max(inode.ctimeNs(), mtime);
+        return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink(), size,
+                inode.atimeNs(), mtime, ctime, inode.rdev());
     }
 
     long open(long ino, int flags) throws FsException {
         OpenFile of = open.compute(ino, (k, existing) -> {
             OpenFile f = existing == null ? new OpenFile(k) : existing;
-            synchronized (f) {
-                f.handles++;
-            }
+            f.handles++;
             return f;
         });
         long fh = nextHandle.getAndIncrement();
-        handles.put(fh, new Handle(ino, flags, of));
+        Handle handle = new Handle(ino, flags, of);
+        synchronized (of) {
+            handle.seenCommitErrors = of.commitErrorSeen ? of.commitErrors : 0;
+        }
+        handles.put(fh, handle);
         try {
+            awaitDeletion(ino);
             Inode inode = Txns.read(kv, txn -> Txns.inodeOrFail(txn, ino));
             if ((flags & Handle.O_TRUNC) != 0 && inode.isRegular() && (flags & Handle.O_ACCMODE) != 0 && inode.size() > 0) {
                 truncate(ino, 0);
@@ -104,6 +162,61 @@ final class OpenFiles implements AutoCloseable {
             throw e;
         }
         return fh;
+    }
+
+    /**
+     * Waits while a transaction that claimed the inode for deletion (before this open counted its
+     * handle) is unfinished, so that the inode read next is either gone (ENOENT) or kept for good.
+     */
+    private void awaitDeletion(long ino) throws FsException {
+        for (CountDownLatch done; (done = deleting.get(ino)) != null; ) {
+            hooks.openWaitsForDeletion(ino);
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FsException(Errno.EIO, "interrupted while waiting for an unlink of the same file");
+            }
+        }
+    }
+
+    /**
+     * The inodes one namespace transaction deletes for lack of names and handles. Claiming happens
+     * inside the transaction, atomically with the open map; the claims end when this is closed,
+     * after the transaction committed or aborted.
+     */
+    final class Deletions implements AutoCloseable {
+        private final List<Long> claimed = new ArrayList<>(1);
+        private final CountDownLatch done = new CountDownLatch(1);
+
+        /** Claims {@code ino} for deletion; false when it has an open handle and must stay. */
+        boolean claim(long ino) {
+            boolean[] ok = {false};
+            open.compute(ino, (k, f) -> {
+                if (f == null) {
+                    deleting.put(k, done);
+                    ok[0] = true;
+                }
+                return f;
+            });
+            if (ok[0]) {
+                claimed.add(ino);
+                hooks.deletionDecided(ino);
+            }
+            return ok[0];
+        }
+
+        @Override
+        public void close() {
+            for (long ino : claimed) {
+                deleting.remove(ino, done);
+            }
+            done.countDown();
+        }
+    }
+
+    Deletions deletions() {
+        return new Deletions();
     }
 
     private Handle handle(long fh) throws FsException {
@@ -200,7 +313,7 @@ final class OpenFiles implements AutoCloseable {
         try {
             return cache.get(ref);
         } catch (BlockUnavailableException e) {
-            throw new FsException(Errno.EIO, e.getMessage(), e);
+            throw ErrnoTable.toFsException(e);
         }
     }
 
@@ -217,7 +330,6 @@ final class OpenFiles implements AutoCloseable {
         Handle h = handle(fh);
         OpenFile of = h.file();
         synchronized (of) {
-            reportAsyncError(of);
             long pos = h.append() ? knownSize(of) : offset;
             long end = pos + length;
             int done = 0;
@@ -246,11 +358,14 @@ final class OpenFiles implements AutoCloseable {
         return length;
     }
 
-    private static void reportAsyncError(OpenFile of) throws FsException {
-        if (of.asyncError != null) {
-            FsException e = of.asyncError;
-            of.asyncError = null;
-            throw e;
+    /** Reports a background commit failure this handle has not been told of yet (errseq). Holds the monitor. */
+    private static void reportCommitError(Handle h) throws FsException {
+        OpenFile of = h.file();
+        if (h.seenCommitErrors != of.commitErrors) {
+            h.seenCommitErrors = of.commitErrors;
+            of.commitErrorSeen = true;
+            FsException e = of.commitError;
+            throw new FsException(e.errno(), e.getMessage() + " (an earlier background commit of this file)", e);
         }
     }
 
@@ -295,25 +410,47 @@ final class OpenFiles implements AutoCloseable {
             of.committing.put(index, data);
             long size = of.size;
             long mtime = of.pendingMtimeNs;
-            of.tail = of.tail.thenRunAsync(() -> commitInBackground(of, index, data, size, mtime), committer);
+            // handle, not thenRun: a stage that failed must not skip the commits queued after it
+            of.tail = of.tail.handleAsync((ignored, failed) -> {
+                commitInBackground(of, index, data, size, mtime);
+                return null;
+            }, committer);
         }
     }
 
     private void commitInBackground(OpenFile of, long index, byte[] data, long size, long mtime) {
         FsException failure = null;
         try {
+            hooks.beforeBackgroundCommit(of.ino, index);
             commitBlocks(of.ino, List.of(index), List.of(data), size, mtime);
-        } catch (FsException e) {
-            failure = e;
-        } catch (RuntimeException e) {
-            failure = new FsException(Errno.EIO, "committing a block failed: " + e.getMessage(), e);
+        } catch (Throwable t) {
+            // An Error too: whatever happens, the block leaves `committing` below, or flush and umount wait forever.
+            failure = ErrnoTable.toFsException(t);
+            LOG.error("committing block {} of inode {} failed; it stays in memory, is committed again at the next "
+                    + "flush or fsync, and fsync and close report the failure: {}", index, of.ino, failure.getMessage(),
+                    failure.getCause());
         }
         synchronized (of) {
             of.committing.remove(index, data);
-            if (failure != null && of.asyncError == null) {
-                of.asyncError = failure;
+            if (failure != null) {
+                keepFailedBlock(of, index, data, mtime);
+                of.commitError = failure;
+                of.commitErrors++;
+                of.commitErrorSeen = false;
             }
             of.notifyAll();
+        }
+    }
+
+    /** Puts a block whose commit failed back among the dirty ones, unless newer writes to it are already queued. */
+    private static void keepFailedBlock(OpenFile of, long index, byte[] data, long mtime) {
+        if (of.dirty.containsKey(index) || of.committing.containsKey(index)) {
+            return;
+        }
+        of.dirty.put(index, new OpenFile.DirtyBlock(data, data.length));
+        of.dirtyBytes += data.length;
+        if (of.pendingMtimeNs == 0) {
+            of.pendingMtimeNs = mtime;
         }
     }
 
@@ -332,7 +469,6 @@ final class OpenFiles implements AutoCloseable {
         while (!of.committing.isEmpty()) {
             awaitCommits(of);
         }
-        reportAsyncError(of);
         if (!of.hasPendingChanges()) {
             return;
         }
@@ -395,7 +531,7 @@ final class OpenFiles implements AutoCloseable {
         try {
             cache.reserveDirty(bytes);
         } catch (DirtyLimitException e) {
-            throw new FsException(Errno.ENOSPC, e.getMessage(), e);
+            throw ErrnoTable.toFsException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FsException(Errno.EIO, "interrupted while waiting for uploads");
@@ -413,12 +549,21 @@ final class OpenFiles implements AutoCloseable {
         }
     }
 
+    /** Commits the file and reports a background commit failure this handle was not told of. */
+    private void commitAndReport(Handle h) throws FsException {
+        OpenFile of = h.file();
+        synchronized (of) {
+            commitAll(of);
+            reportCommitError(h);
+        }
+    }
+
     void flush(long fh) throws FsException {
-        commit(handle(fh).ino());
+        commitAndReport(handle(fh));
     }
 
     void fsync(long fh) throws FsException {
-        commit(handle(fh).ino());
+        commitAndReport(handle(fh));
         flushAtimes();
         kv.sync();
     }
@@ -460,33 +605,41 @@ final class OpenFiles implements AutoCloseable {
             return 0;
         }
         OpenFile of = h.file();
-        boolean last;
+        boolean[] last = {false};
         try {
-            commit(h.ino());
-        } finally {
             synchronized (of) {
-                last = --of.handles == 0;
+                commitAll(of);
             }
-            if (last) {
-                open.remove(h.ino(), of);
+        } finally {
+            open.computeIfPresent(h.ino(), (k, f) -> {
+                if (f != of) {
+                    return f;
+                }
+                last[0] = --f.handles == 0;
+                return last[0] ? null : f;
+            });
+            if (last[0]) {
+                hooks.lastHandleCounted(h.ino());
                 deleteIfOrphan(h.ino());
             }
         }
-        return last ? h.ino() : 0;
+        return last[0] ? h.ino() : 0;
     }
 
-    /** Removes an inode that lost its last name while open, once its last handle is gone. */
+    /**
+     * Removes an inode that lost its last name while open, once its last handle is gone. The check
+     * runs under the writer lock, so an unlink that found the file still open has committed its
+     * link count of 0 by then.
+     */
     void deleteIfOrphan(long ino) {
-        Inode inode = kv.read(txn -> Namespace.inode(txn, ino));
-        if (inode == null || inode.nlink() > 0) {
-            return;
+        try (Deletions gone = deletions()) {
+            kv.writeVoid(txn -> {
+                Inode now = Namespace.inode(txn, ino);
+                if (now != null && now.nlink() == 0 && gone.claim(ino)) {
+                    Namespace.deleteInode(txn, ino);
+                }
+            });
         }
-        kv.writeVoid(txn -> {
-            Inode now = Namespace.inode(txn, ino);
-            if (now != null && now.nlink() == 0 && !open.containsKey(ino)) {
-                Namespace.deleteInode(txn, ino);
-            }
-        });
     }
 
     // ---- truncate --------------------------------------------------------------------------

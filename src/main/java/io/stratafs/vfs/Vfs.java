@@ -149,16 +149,44 @@ public final class Vfs implements AutoCloseable {
 
     public Inode getattr(String path) throws FsException {
         String[] parts = split(path);
-        Inode inode = read(txn -> inodeOrFail(txn, walk(txn, parts, parts.length)));
-        return overlay(inode);
+        Inode inode = files.attributes(read(txn -> walk(txn, parts, parts.length)));
+        return hiddenAs(parts, inode.ino()) ? withLinkLibfuseTakesOff(inode) : inode;
     }
 
     public Inode getattr(long ino) throws FsException {
-        return overlay(read(txn -> inodeOrFail(txn, ino)));
+        return files.attributes(ino);
     }
 
-    private Inode overlay(Inode inode) {
-        return files.overlay(inode);
+    /**
+     * The attributes the kernel's fstat gets through the FUSE barrier: {@code path} is the one
+     * libfuse has for the open file, null when it has none (its directory is gone, which can only
+     * happen to a hidden file).
+     */
+    public Inode getattr(String path, long fh) throws FsException {
+        Inode inode = getattr(files.inoOf(fh));
+        return path == null || hiddenAs(split(path), inode.ino()) ? withLinkLibfuseTakesOff(inode) : inode;
+    }
+
+    /** Whether {@code parts} names {@code ino} by a hidden name that {@link HiddenNames} answers. */
+    private boolean hiddenAs(String[] parts, long ino) throws FsException {
+        if (parts.length == 0 || !HiddenNames.isHidden(parts[parts.length - 1])) {
+            return false;
+        }
+        long parent = read(txn -> walk(txn, parts, parts.length - 1));
+        return hidden.lookup(parent, parts[parts.length - 1]) == ino;
+    }
+
+    /**
+     * libfuse 2 takes one off the link count of a file it hid (it counts the hidden name as a link);
+     * our hidden names are no links, so the count is raised by one for it to arrive exact. A count
+     * of 0 stays 0: libfuse leaves it alone.
+     */
+    private static Inode withLinkLibfuseTakesOff(Inode inode) {
+        if (inode.nlink() == 0) {
+            return inode;
+        }
+        return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink() + 1, inode.size(),
+                inode.atimeNs(), inode.mtimeNs(), inode.ctimeNs(), inode.rdev());
     }
 
     public void chmod(String path, int mode) throws FsException {
@@ -336,24 +364,26 @@ public final class Vfs implements AutoCloseable {
             }
         }
         long now = clock.nowNs();
-        write(txn -> {
-            long parent = parentDir(txn, parts);
-            long ino = existingChild(txn, parent, name);
-            Inode inode = inodeOrFail(txn, ino);
-            if (inode.isDir()) {
-                throw new FsException(Errno.EISDIR, "is a directory");
-            }
-            Namespace.unlinkName(txn, parent, name);
-            dropLink(txn, inode, now);
-            Namespace.putInode(txn, inodeOrFail(txn, parent).touched(now));
-            return null;
-        });
+        try (OpenFiles.Deletions gone = files.deletions()) {
+            write(txn -> {
+                long parent = parentDir(txn, parts);
+                long ino = existingChild(txn, parent, name);
+                Inode inode = inodeOrFail(txn, ino);
+                if (inode.isDir()) {
+                    throw new FsException(Errno.EISDIR, "is a directory");
+                }
+                Namespace.unlinkName(txn, parent, name);
+                dropLink(txn, inode, now, gone);
+                Namespace.putInode(txn, inodeOrFail(txn, parent).touched(now));
+                return null;
+            });
+        }
     }
 
     /** One name fewer: the inode goes when no name and no open handle is left. */
-    private void dropLink(KvWriteTxn txn, Inode inode, long now) {
+    private static void dropLink(KvWriteTxn txn, Inode inode, long now, OpenFiles.Deletions gone) {
         int nlink = Math.max(0, inode.nlink() - 1);
-        if (nlink == 0 && !files.isOpen(inode.ino())) {
+        if (nlink == 0 && gone.claim(inode.ino())) {
             Namespace.deleteInode(txn, inode.ino());
         } else {
             Namespace.putInode(txn, inode.withNlink(nlink, now));
@@ -394,35 +424,37 @@ public final class Vfs implements AutoCloseable {
         if (HiddenNames.isHidden(toName) && hide(from, to, now)) {
             return;
         }
-        write(txn -> {
-            long srcParent = parentDir(txn, from);
-            long ino = existingChild(txn, srcParent, fromName);
-            long dstParent = parentDir(txn, to);
-            Inode moving = inodeOrFail(txn, ino);
-            long existing = Namespace.lookup(txn, dstParent, toName);
-            if (existing == ino) {
-                return null;
-            }
-            if (existing != 0) {
-                replaceTarget(txn, moving, inodeOrFail(txn, existing), dstParent, now);
-            }
-            Namespace.unlinkName(txn, srcParent, fromName);
-            Namespace.link(txn, dstParent, toName, ino, moving.mode());
-            Namespace.putInode(txn, moving.changed(now));
-            Inode src = inodeOrFail(txn, srcParent).touched(now);
-            if (srcParent == dstParent) {
+        try (OpenFiles.Deletions gone = files.deletions()) {
+            write(txn -> {
+                long srcParent = parentDir(txn, from);
+                long ino = existingChild(txn, srcParent, fromName);
+                long dstParent = parentDir(txn, to);
+                Inode moving = inodeOrFail(txn, ino);
+                long existing = Namespace.lookup(txn, dstParent, toName);
+                if (existing == ino) {
+                    return null;
+                }
+                if (existing != 0) {
+                    replaceTarget(txn, moving, inodeOrFail(txn, existing), dstParent, now, gone);
+                }
+                Namespace.unlinkName(txn, srcParent, fromName);
+                Namespace.link(txn, dstParent, toName, ino, moving.mode());
+                Namespace.putInode(txn, moving.changed(now));
+                Inode src = inodeOrFail(txn, srcParent).touched(now);
+                if (srcParent == dstParent) {
+                    Namespace.putInode(txn, src);
+                    return null;
+                }
+                Inode dst = inodeOrFail(txn, dstParent).touched(now);
+                if (moving.isDir()) {
+                    src = src.withNlink(src.nlink() - 1, now);
+                    dst = dst.withNlink(dst.nlink() + 1, now);
+                }
                 Namespace.putInode(txn, src);
+                Namespace.putInode(txn, dst);
                 return null;
-            }
-            Inode dst = inodeOrFail(txn, dstParent).touched(now);
-            if (moving.isDir()) {
-                src = src.withNlink(src.nlink() - 1, now);
-                dst = dst.withNlink(dst.nlink() + 1, now);
-            }
-            Namespace.putInode(txn, src);
-            Namespace.putInode(txn, dst);
-            return null;
-        });
+            });
+        }
     }
 
     /**
@@ -434,26 +466,29 @@ public final class Vfs implements AutoCloseable {
     private boolean hide(String[] from, String[] to, long now) throws FsException {
         String fromName = from[from.length - 1];
         String hiddenName = to[to.length - 1];
-        return write(txn -> {
-            long srcParent = parentDir(txn, from);
-            long ino = existingChild(txn, srcParent, fromName);
-            long dstParent = parentDir(txn, to);
-            Inode inode = inodeOrFail(txn, ino);
-            if (inode.isDir() || Namespace.lookup(txn, dstParent, hiddenName) != 0) {
-                return false;
-            }
-            Namespace.unlinkName(txn, srcParent, fromName);
-            dropLink(txn, inode, now);
-            Namespace.putInode(txn, inodeOrFail(txn, srcParent).touched(now));
-            if (files.isOpen(ino)) {
-                // Added under the writer lock: a release racing with us deletes the orphan after us, then forgets the name.
-                hidden.add(dstParent, hiddenName, ino);
-            }
-            return true;
-        });
+        try (OpenFiles.Deletions gone = files.deletions()) {
+            return write(txn -> {
+                long srcParent = parentDir(txn, from);
+                long ino = existingChild(txn, srcParent, fromName);
+                long dstParent = parentDir(txn, to);
+                Inode inode = inodeOrFail(txn, ino);
+                if (inode.isDir() || Namespace.lookup(txn, dstParent, hiddenName) != 0) {
+                    return false;
+                }
+                Namespace.unlinkName(txn, srcParent, fromName);
+                dropLink(txn, inode, now, gone);
+                Namespace.putInode(txn, inodeOrFail(txn, srcParent).touched(now));
+                if (files.isOpen(ino)) {
+                    // Added under the writer lock: a release racing with us deletes the orphan after us, then forgets the name.
+                    hidden.add(dstParent, hiddenName, ino);
+                }
+                return true;
+            });
+        }
     }
 
-    private void replaceTarget(KvWriteTxn txn, Inode moving, Inode victim, long dstParent, long now) throws FsException {
+    private static void replaceTarget(KvWriteTxn txn, Inode moving, Inode victim, long dstParent, long now,
+                                      OpenFiles.Deletions gone) throws FsException {
         if (moving.isDir()) {
             if (!victim.isDir()) {
                 throw new FsException(Errno.ENOTDIR, "cannot replace a non-directory with a directory");
@@ -468,7 +503,7 @@ public final class Vfs implements AutoCloseable {
             if (victim.isDir()) {
                 throw new FsException(Errno.EISDIR, "cannot replace a directory with a non-directory");
             }
-            dropLink(txn, victim, now);
+            dropLink(txn, victim, now, gone);
         }
     }
 
@@ -631,6 +666,11 @@ public final class Vfs implements AutoCloseable {
 
     public void ftruncate(long fh, long size) throws FsException {
         files.ftruncate(fh, size);
+    }
+
+    /** The test seam of {@link OpenFiles}. */
+    void setHooks(OpenFiles.Hooks hooks) {
+        files.hooks = hooks;
     }
 
     @Override

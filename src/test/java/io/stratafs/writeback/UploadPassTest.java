@@ -187,6 +187,26 @@ class UploadPassTest {
         }
 
         @Override
+        public long mapBytes() {
+            return inner.mapBytes();
+        }
+
+        @Override
+        public long liveBytes() {
+            return inner.liveBytes();
+        }
+
+        @Override
+        public int pageSize() {
+            return inner.pageSize();
+        }
+
+        @Override
+        public void onFull(java.util.function.BooleanSupplier freeRoom) {
+            inner.onFull(freeRoom);
+        }
+
+        @Override
         public void close() {
             inner.close();
         }
