@@ -14,12 +14,15 @@ import io.stratafs.meta.Table;
 import io.stratafs.store.MemoryStore;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
+import io.stratafs.store.StoreException;
 import io.stratafs.vfs.Caller;
 import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,8 +122,8 @@ class WriteBackTest {
 
     @Test
     void everyUploadedJournalRecordNamesOnlyBlocksAlreadyInTheTarget() throws Exception {
-        MemoryStore a = new MemoryStore();
-        try (Site site = Site.open(dir.resolve("c1"), List.of(a))) {
+        JournalOrderCheckingStore target = new JournalOrderCheckingStore();
+        try (Site site = Site.open(dir.resolve("c1"), List.of(target))) {
             site.vfs().initRoot(Caller.ROOT);
             site.writeBack().start();
             for (int i = 0; i < 30; i++) {
@@ -129,18 +132,75 @@ class WriteBackTest {
             }
             assertTrue(site.writeBack().flushAll(60_000));
         }
-        int checked = 0;
-        for (String key : a.list(ObjectKeys.journalPrefix("main"))) {
-            for (SegmentCodec.Entry e : SegmentCodec.decodeSegment(a.get(key), key)) {
-                for (Mutation m : JournalCodec.decode(e.record())) {
-                    if (m.table() == Table.BLOCKMAP && !m.isDelete()) {
-                        String hex = Bytes.hex(BlockRef.decode(m.value()).hash());
-                        assertTrue(a.exists(ObjectKeys.block(hex)), "segment " + key + " names missing block " + hex);
-                        checked++;
+        assertEquals(List.of(), target.violations);
+        assertEquals(30, target.checkedBlocks.get());
+    }
+
+    /**
+     * A target that checks each journal segment at the moment it is put: every block it names must
+     * already be there. Looking only after a flush would miss a segment uploaded before its blocks.
+     */
+    private static final class JournalOrderCheckingStore implements ObjectStore {
+        final MemoryStore delegate = new MemoryStore();
+        final List<String> violations = new CopyOnWriteArrayList<>();
+        final AtomicInteger checkedBlocks = new AtomicInteger();
+
+        @Override
+        public void put(String key, byte[] data) throws StoreException {
+            if (key.startsWith(ObjectKeys.journalPrefix("main"))) {
+                for (SegmentCodec.Entry e : SegmentCodec.decodeSegment(data, key)) {
+                    for (Mutation m : JournalCodec.decode(e.record())) {
+                        if (m.table() == Table.BLOCKMAP && !m.isDelete()) {
+                            String hex = Bytes.hex(BlockRef.decode(m.value()).hash());
+                            if (!delegate.exists(ObjectKeys.block(hex))) {
+                                violations.add("segment " + key + " was put before block " + hex);
+                            }
+                            checkedBlocks.incrementAndGet();
+                        }
                     }
                 }
             }
+            delegate.put(key, data);
         }
-        assertEquals(30, checked);
+
+        @Override
+        public String describe() {
+            return delegate.describe();
+        }
+
+        @Override
+        public void check() {
+            delegate.check();
+        }
+
+        @Override
+        public byte[] get(String key) throws StoreException {
+            return delegate.get(key);
+        }
+
+        @Override
+        public byte[] getRange(String key, long offset, int length) throws StoreException {
+            return delegate.getRange(key, offset, length);
+        }
+
+        @Override
+        public boolean exists(String key) {
+            return delegate.exists(key);
+        }
+
+        @Override
+        public List<String> list(String prefix) {
+            return delegate.list(prefix);
+        }
+
+        @Override
+        public void delete(String key) {
+            delegate.delete(key);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
     }
 }
