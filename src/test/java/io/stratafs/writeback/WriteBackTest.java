@@ -14,15 +14,17 @@ import io.stratafs.meta.Table;
 import io.stratafs.store.MemoryStore;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
-import io.stratafs.store.StoreException;
 import io.stratafs.vfs.Caller;
 import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -122,7 +124,22 @@ class WriteBackTest {
 
     @Test
     void everyUploadedJournalRecordNamesOnlyBlocksAlreadyInTheTarget() throws Exception {
-        JournalOrderCheckingStore target = new JournalOrderCheckingStore();
+        MemoryStore inner = new MemoryStore();
+        List<String> violations = new CopyOnWriteArrayList<>();
+        AtomicInteger checked = new AtomicInteger();
+        ObjectStore target = checkingEachJournalWrite(inner, (key, data) -> {
+            for (SegmentCodec.Entry e : SegmentCodec.decodeSegment(data, key)) {
+                for (Mutation m : JournalCodec.decode(e.record())) {
+                    if (m.table() == Table.BLOCKMAP && !m.isDelete()) {
+                        String hex = Bytes.hex(BlockRef.decode(m.value()).hash());
+                        if (!inner.exists(ObjectKeys.block(hex))) {
+                            violations.add("segment " + key + " was written before block " + hex);
+                        }
+                        checked.incrementAndGet();
+                    }
+                }
+            }
+        });
         try (Site site = Site.open(dir.resolve("c1"), List.of(target))) {
             site.vfs().initRoot(Caller.ROOT);
             site.writeBack().start();
@@ -132,75 +149,28 @@ class WriteBackTest {
             }
             assertTrue(site.writeBack().flushAll(60_000));
         }
-        assertEquals(List.of(), target.violations);
-        assertEquals(30, target.checkedBlocks.get());
+        assertEquals(List.of(), violations);
+        assertEquals(30, checked.get(), "every file's block should have been named by a segment that was checked");
     }
 
     /**
-     * A target that checks each journal segment at the moment it is put: every block it names must
-     * already be there. Looking only after a flush would miss a segment uploaded before its blocks.
+     * The store, with {@code check} run on every journal segment at the moment it is written (before
+     * it reaches the store): looking only after a flush would miss a segment uploaded before its
+     * blocks. A proxy rather than a subclass, so a segment is seen whichever write method carries it.
      */
-    private static final class JournalOrderCheckingStore implements ObjectStore {
-        final MemoryStore delegate = new MemoryStore();
-        final List<String> violations = new CopyOnWriteArrayList<>();
-        final AtomicInteger checkedBlocks = new AtomicInteger();
-
-        @Override
-        public void put(String key, byte[] data) throws StoreException {
-            if (key.startsWith(ObjectKeys.journalPrefix("main"))) {
-                for (SegmentCodec.Entry e : SegmentCodec.decodeSegment(data, key)) {
-                    for (Mutation m : JournalCodec.decode(e.record())) {
-                        if (m.table() == Table.BLOCKMAP && !m.isDelete()) {
-                            String hex = Bytes.hex(BlockRef.decode(m.value()).hash());
-                            if (!delegate.exists(ObjectKeys.block(hex))) {
-                                violations.add("segment " + key + " was put before block " + hex);
-                            }
-                            checkedBlocks.incrementAndGet();
-                        }
+    private static ObjectStore checkingEachJournalWrite(ObjectStore inner, BiConsumer<String, byte[]> check) {
+        String journal = ObjectKeys.journalPrefix("main");
+        return (ObjectStore) Proxy.newProxyInstance(ObjectStore.class.getClassLoader(), new Class<?>[] {ObjectStore.class},
+                (proxy, method, args) -> {
+                    if (args != null && args.length == 2 && args[0] instanceof String key && key.startsWith(journal)
+                            && args[1] instanceof byte[] data) {
+                        check.accept(key, data);
                     }
-                }
-            }
-            delegate.put(key, data);
-        }
-
-        @Override
-        public String describe() {
-            return delegate.describe();
-        }
-
-        @Override
-        public void check() {
-            delegate.check();
-        }
-
-        @Override
-        public byte[] get(String key) throws StoreException {
-            return delegate.get(key);
-        }
-
-        @Override
-        public byte[] getRange(String key, long offset, int length) throws StoreException {
-            return delegate.getRange(key, offset, length);
-        }
-
-        @Override
-        public boolean exists(String key) {
-            return delegate.exists(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) {
-            return delegate.list(prefix);
-        }
-
-        @Override
-        public void delete(String key) {
-            delegate.delete(key);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 }
