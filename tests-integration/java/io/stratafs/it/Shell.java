@@ -104,6 +104,14 @@ final class Shell {
             return process.exitValue();
         }
 
+        /**
+         * How many of the command's processes sit in a system call waiting for a FUSE daemon's reply
+         * ({@code request_wait_answer} is where the kernel parks them; /proc/PID/wchan names it).
+         */
+        long waitingForFuse() {
+            return inSession(process.pid()).stream().filter(h -> wchan(h.pid()).equals("request_wait_answer")).count();
+        }
+
         /** What the command has written so far. */
         String output() {
             try {
@@ -172,6 +180,14 @@ final class Shell {
      */
     static boolean running(long pid) {
         return stat(pid).map(f -> !f[0].equals("Z")).orElse(false);
+    }
+
+    private static String wchan(long pid) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "wchan")).trim();
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** The fields of /proc/PID/stat after the command name: state, ppid, pgrp, session, ... */
