@@ -307,9 +307,10 @@ class S3IT {
             assertTrue(r.exit() != 0 && r.out().contains("bucket \"no-such-bucket\"") && r.out().contains("not found"), r.out());
             assertFalse(fs.isMounted());
         }
-        S3ProxyServer gone = S3ProxyServer.start(serverDir.resolve("gone"));
-        String deadEndpoint = gone.endpoint().toString();
-        gone.close();
+        String deadEndpoint;
+        try (S3ProxyServer gone = S3ProxyServer.start(serverDir.resolve("gone"))) {
+            deadEndpoint = gone.endpoint().toString();
+        }
         try (MountFixture fs = new MountFixture().withStorage("s3://vol/x", "--endpoint", deadEndpoint, "--path-style")) {
             fs.env.put("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY);
             fs.env.put("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
