@@ -6,19 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
  * kill -9 of the mount during heavy writes. Every file that was closed (or fsync'ed) before the kill
  * keeps exactly its content after the next mount; a file still open keeps every byte its last
- * acknowledged fsync covered; a file caught half-written holds, page by page, its new bytes or
- * zeros, never garbage; pending uploads finish; a new machine (an empty cache directory) then sees
- * the same.
+ * acknowledged fsync covered; a file being rewritten at the kill, never closed nor fsync'ed, holds
+ * page by page its new bytes or zeros, never garbage; pending uploads finish; a new machine (an
+ * empty cache directory) then sees the same.
  */
 class CrashIT {
     private static final int CLOSED_BEFORE_KILL = 40;
     private static final int FSYNCS_BEFORE_KILL = 5;
+    private static final int REWRITES_BEFORE_KILL = 2;
+    private static final int REWRITTEN_BYTES = 6_000_123;
     private static final long DEADLINE_MS = 120_000;
 
     /** Writes f1, f2, ... (every third with dd conv=fsync); logs "sha256  fN" only after the file was closed. */
@@ -48,32 +52,53 @@ class CrashIT {
                     f.write(f"{n} {h.hexdigest()}\\n")
             """;
 
+    /**
+     * Writes a source over one file (two blocks) again and again in 64 KiB pieces, never closing nor
+     * fsync'ing it, so at the kill it is certainly open, dirty and most likely mid-write; logs each
+     * pass. Every page of the file can only ever be the source's bytes (or zeros, if lost).
+     */
+    private static final String REWRITER = """
+            import os, sys
+            path, src, log = sys.argv[1:4]
+            data = open(src, "rb").read()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            passes = 0
+            while True:
+                for at in range(0, len(data), 65536):
+                    os.pwrite(fd, data[at:at + 65536], at)
+                passes += 1
+                with open(log, "a") as f:
+                    f.write(f"{passes}\\n")
+            """;
+
     @Test
     void closedAndFsyncedDataSurvivesKillNineAndUploadsResume() throws Exception {
         try (MountFixture fs = new MountFixture()) {
             fs.format().mount();
             Path closedLog = Files.createFile(fs.root.resolve("closed.log"));
             Path fsyncLog = Files.createFile(fs.root.resolve("fsync.log"));
-            Path writerOut = fs.root.resolve("writers.out");
-            Process writer = new ProcessBuilder("bash", "-c", CLOSING_WRITER.formatted(fs.root, fs.mnt, closedLog))
-                    .redirectErrorStream(true).redirectOutput(writerOut.toFile()).start();
-            Process appender = new ProcessBuilder("python3", "-c", FSYNCING_APPENDER, fs.mnt.resolve("open-appended").toString(),
-                    fsyncLog.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(writerOut.toFile())).start();
-            try {
+            Path rewriteLog = Files.createFile(fs.root.resolve("rewrite.log"));
+            byte[] source = new byte[REWRITTEN_BYTES];
+            new Random(7).nextBytes(source);
+            Files.write(fs.root.resolve("rewrite.src"), source);
+            try (Shell.Background writer = Shell.background(fs.root, fs.root.resolve("writer.out"),
+                    List.of("bash", "-c", CLOSING_WRITER.formatted(fs.root, fs.mnt, closedLog)));
+                    Shell.Background appender = Shell.background(fs.root, fs.root.resolve("appender.out"),
+                            List.of("python3", "-c", FSYNCING_APPENDER, fs.mnt.resolve("open-appended").toString(), fsyncLog.toString()));
+                    Shell.Background rewriter = Shell.background(fs.root, fs.root.resolve("rewriter.out"),
+                            List.of("python3", "-c", REWRITER, fs.mnt.resolve("rewritten").toString(),
+                                    fs.root.resolve("rewrite.src").toString(), rewriteLog.toString()))) {
+                List<Shell.Background> all = List.of(writer, appender, rewriter);
+                Supplier<String> outputs = () -> "writer: " + writer.output() + "\nappender: " + appender.output() + "\nrewriter: " + rewriter.output();
                 long deadline = System.currentTimeMillis() + DEADLINE_MS;
-                while (Files.readAllLines(closedLog).size() < CLOSED_BEFORE_KILL || Files.readAllLines(fsyncLog).size() < FSYNCS_BEFORE_KILL) {
-                    assertTrue(System.currentTimeMillis() < deadline, "the writers made no progress: " + Files.readString(writerOut));
-                    assertTrue(writer.isAlive() && appender.isAlive(), "a writer died early: " + Files.readString(writerOut));
+                while (Files.readAllLines(closedLog).size() < CLOSED_BEFORE_KILL || Files.readAllLines(fsyncLog).size() < FSYNCS_BEFORE_KILL
+                        || Files.readAllLines(rewriteLog).size() < REWRITES_BEFORE_KILL) {
+                    assertTrue(System.currentTimeMillis() < deadline, () -> "the writers made no progress: " + outputs.get());
+                    assertTrue(all.stream().allMatch(Shell.Background::isAlive), () -> "a writer died early: " + outputs.get());
                     writer.waitFor(20, TimeUnit.MILLISECONDS);
                 }
-                awaitAFileBeingWritten(fs, closedLog);
-                assertTrue(writer.isAlive() && appender.isAlive(), "the kill must hit running writers");
+                assertTrue(all.stream().allMatch(Shell.Background::isAlive), () -> "the kill must hit running writers: " + outputs.get());
                 fs.kill9();
-            } finally {
-                for (Process p : List.of(writer, appender)) {
-                    p.destroyForcibly();
-                    p.waitFor();
-                }
             }
             List<String> fsyncs = Files.readAllLines(fsyncLog);
             String[] lastFsync = fsyncs.get(fsyncs.size() - 1).split(" ");
@@ -87,8 +112,8 @@ class CrashIT {
                     test "$(head -c %2$s open-appended | sha256sum | cut -d' ' -f1)" = %3$s
                     """.formatted(closedLog, lastFsync[0], lastFsync[1]);
             fs.sh(verify);
-            String torn = halfWrittenFileIsNeverGarbage(fs);
-            System.out.printf("CrashIT: %d closed files and %s fsync'ed bytes intact after kill -9; the half-written file: %s%n",
+            String torn = rewrittenFileIsNeverGarbage(fs);
+            System.out.printf("CrashIT: %d closed files and %s fsync'ed bytes intact after kill -9; the file being rewritten: %s%n",
                     Files.readAllLines(closedLog).size(), lastFsync[0], torn);
 
             long deadline = System.currentTimeMillis() + DEADLINE_MS;
@@ -99,40 +124,20 @@ class CrashIT {
             fs.sh("head -c 3000000 /dev/urandom > after-crash; sha256sum after-crash >> " + closedLog);
             fs.remountWithEmptyCache();
             fs.sh(verify);
-            assertEquals(torn, halfWrittenFileIsNeverGarbage(fs), "the half-written file changed between machines");
+            assertEquals(torn, rewrittenFileIsNeverGarbage(fs), "the file being rewritten at the kill changed between machines");
             assertEquals(0, fs.statusField("dirtyBytes"));
             assertEquals(0, fs.statusField("pendingBlocks"));
         }
     }
 
     /**
-     * Waits (at most 30 s, then gives up seeking) until the closing writer is past the first 4 MiB
-     * block of a file it has not closed yet, so that the kill is likely to tear a multi-block file.
+     * The file the rewriter held open at the kill (its create was acknowledged long before, so it must
+     * exist): each 4 KiB page holds its source's bytes or zeros, and it is no longer than the source.
+     * Returns its length and checksum.
      */
-    private static void awaitAFileBeingWritten(MountFixture fs, Path closedLog) throws Exception {
-        Path current = fs.root.resolve("w.current");
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (System.currentTimeMillis() < deadline) {
-            String n = Files.exists(current) ? Files.readString(current).trim() : "";
-            Path f = fs.mnt.resolve("f" + n);
-            if (!n.isEmpty() && Integer.parseInt(n) > Files.readAllLines(closedLog).size() && Files.exists(f)
-                    && Files.size(f) > (4 << 20) + 100_000) {
-                return;
-            }
-            Thread.onSpinWait();
-        }
-    }
-
-    /**
-     * The file the closing writer had open at the kill (if it got created): each 4 KiB page holds its
-     * source's bytes or zeros, and its length is at most the source's. Returns its length and checksum.
-     */
-    private static String halfWrittenFileIsNeverGarbage(MountFixture fs) {
+    private static String rewrittenFileIsNeverGarbage(MountFixture fs) {
         return fs.sh("""
-                n=$(cat %1$s/w.current)
-                if [ ! -e f$n ]; then echo "none (f$n was not created)"; exit 0; fi
-                if grep -q "  f$n\\$" %1$s/closed.log; then echo "none (f$n was closed)"; exit 0; fi
-                python3 - f$n %1$s/w.src <<'PY'
+                python3 - rewritten %1$s/rewrite.src <<'PY'
                 import sys, hashlib
                 got, src = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
                 assert len(got) <= len(src), f"{sys.argv[1]} is {len(got)} bytes, longer than its source ({len(src)})"

@@ -36,9 +36,16 @@ class S3IT {
 
     @AfterAll
     void stopServer() throws Exception {
-        server.close();
-        try (Stream<Path> walk = Files.walk(serverDir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            if (serverDir != null) {
+                try (Stream<Path> walk = Files.walk(serverDir)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         }
     }
 
@@ -93,32 +100,49 @@ class S3IT {
         }
     }
 
+    /**
+     * Polls status (at most 120 s) until dirty data is within one block of the dirty limit and at
+     * least {@code waiters} of the writers' processes wait for the mount's reply: they are held at
+     * the limit, not merely slow.
+     */
+    private static void awaitWritersHeldAtTheLimit(MountFixture fs, Shell.Background writers, long waiters) throws InterruptedException {
+        long limit = fs.statusField("cacheCapacityBytes") * 9 / 10;
+        long block = fs.statusField("blockSize");
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (fs.statusField("dirtyBytes") < limit - block || writers.waitingForFuse() < waiters) {
+            assertTrue(writers.isAlive(), () -> "the writers ended during the outage: " + writers.output());
+            assertTrue(System.currentTimeMillis() < deadline, () -> "writers never came to wait at the dirty limit of " + limit
+                    + " bytes (" + writers.waitingForFuse() + " waiting): " + fs.statusJson());
+            Thread.sleep(200);
+        }
+    }
+
     @Test
     void anOutageWhileWritingIsNotAnErrorAndWritersWaitAtTheDirtyLimit() throws Exception {
         try (MountFixture fs = s3Fixture().withMountArgs("--cache-size", "48M").format().mount()) {
             server.stop();
-            try {
-                // 96 MiB of new data cannot fit under a 48 MiB cache while nothing uploads: the writer must wait
-                Process writer = new ProcessBuilder("bash", "-euo", "pipefail", "-c", """
-                        for i in $(seq 1 24); do head -c 4194304 /dev/urandom > %1$s/src$i; cp %1$s/src$i %2$s/o$i; done
-                        echo done
-                        """.formatted(fs.root, fs.mnt)).redirectErrorStream(true).start();
-                long deadline = System.currentTimeMillis() + 60_000;
-                boolean sawUnhealthy = false;
-                while (System.currentTimeMillis() < deadline) {
-                    sawUnhealthy |= fs.statusJson().contains("\"healthy\":false");
-                    assertTrue(writer.isAlive(), () -> "the writer ended during the outage: " + output(writer));
-                    writer.waitFor(500, TimeUnit.MILLISECONDS);
-                }
-                assertTrue(sawUnhealthy, "status never reported the unreachable target: " + fs.statusJson());
-                assertTrue(fs.statusField("dirtyBytes") <= 48L << 20, "dirty data passed the cache size");
+            boolean restored = false;
+            // 96 MiB of new data cannot fit under a 48 MiB cache while nothing uploads: the writer must wait
+            try (Shell.Background writer = Shell.background(fs.root, fs.root.resolve("writer.out"), List.of("bash", "-euo", "pipefail", "-c", """
+                    for i in $(seq 1 24); do head -c 4194304 /dev/urandom > %1$s/src$i; cp %1$s/src$i %2$s/o$i; echo copied $i; done
+                    """.formatted(fs.root, fs.mnt)))) {
+                awaitWritersHeldAtTheLimit(fs, writer, 1);
+                awaitUnhealthy(fs);
+                assertTrue(fs.statusField("dirtyBytes") <= fs.statusField("cacheCapacityBytes") * 9 / 10,
+                        () -> "dirty data passed the limit: " + fs.statusJson());
+                assertTrue(writer.isAlive() && writer.output().lines().count() < 24, () -> "the writer did not wait: " + writer.output());
                 server.restartSamePort();
-                assertTrue(writer.waitFor(180, TimeUnit.SECONDS), "the writer did not finish after the server returned");
-                assertEquals(0, writer.exitValue(), () -> output(writer));
+                restored = true;
+                assertTrue(writer.waitFor(180, TimeUnit.SECONDS), () -> "the writer did not finish after the server returned: " + writer.output());
+                assertEquals(0, writer.exitValue(), writer::output);
+                assertEquals(24, writer.output().lines().count(), writer::output);
             } finally {
-                server.restartSamePort();
+                if (!restored) {
+                    server.restartSamePort();
+                }
             }
             awaitUploaded(fs);
+            assertEquals(0, fs.statusField("dirtyBytes"), fs::statusJson);
             fs.remountWithEmptyCache();
             fs.sh("for i in $(seq 1 24); do cmp %s/src$i o$i; done".formatted(fs.root));
         }
@@ -177,27 +201,26 @@ class S3IT {
             fs.sh("head -c 1000000 /dev/urandom > before; sha256sum before > %s/before.sum".formatted(fs.root));
             awaitUploaded(fs);
             server.stop();
-            List<Process> writers = new java.util.ArrayList<>();
-            try {
-                for (int i = 0; i < 40; i++) {
-                    writers.add(new ProcessBuilder("bash", "-c", "head -c 3000000 /dev/urandom > " + fs.mnt.resolve("w" + i))
-                            .redirectErrorStream(true).start());
-                }
-                long deadline = System.currentTimeMillis() + 60_000;
-                while (writers.stream().filter(Process::isAlive).count() < 30 || fs.statusField("dirtyBytes") < 12_000_000) {
-                    assertTrue(System.currentTimeMillis() < deadline, "writers did not pile up at the dirty limit: " + fs.statusJson());
-                    Thread.sleep(200);
-                }
+            boolean restored = false;
+            try (Shell.Background writers = Shell.background(fs.mnt, fs.root.resolve("writers.out"), List.of("bash", "-euo", "pipefail", "-c", """
+                    pids=()
+                    for i in $(seq 0 39); do head -c 3000000 /dev/urandom > w$i & pids+=($!); done
+                    for p in "${pids[@]}"; do wait $p; done
+                    echo all-written
+                    """))) {
+                awaitWritersHeldAtTheLimit(fs, writers, 30);
                 Shell.Result r = Shell.run(fs.mnt, 30, List.of("bash", "-c",
                         "stat -c %%s . > /dev/null; ls -f | grep -c '^w'; sha256sum --quiet -c %s/before.sum && echo readable"
                                 .formatted(fs.root)));
                 assertEquals("40\nreadable", r.out().strip(), r.out());
-            } finally {
                 server.restartSamePort();
-            }
-            for (Process w : writers) {
-                assertTrue(w.waitFor(180, TimeUnit.SECONDS), "a writer never finished after the server returned");
-                assertEquals(0, w.exitValue(), () -> output(w));
+                restored = true;
+                assertTrue(writers.waitFor(180, TimeUnit.SECONDS), () -> "the writers never finished after the server returned: " + writers.output());
+                assertEquals(0, writers.exitValue(), writers::output);
+            } finally {
+                if (!restored) {
+                    server.restartSamePort();
+                }
             }
             awaitUploaded(fs);
         }
@@ -252,15 +275,6 @@ class S3IT {
         }
     }
 
-    /** The output of a process that has ended. */
-    private static String output(Process p) {
-        try {
-            return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            return "(output lost: " + e + ")";
-        }
-    }
-
     /** Flips a byte in every block object under a target's blocks/ directory; returns one of them. */
     private static Path corruptEveryBlock(Path blocks) throws Exception {
         List<Path> files;
@@ -293,9 +307,10 @@ class S3IT {
             assertTrue(r.exit() != 0 && r.out().contains("bucket \"no-such-bucket\"") && r.out().contains("not found"), r.out());
             assertFalse(fs.isMounted());
         }
-        S3ProxyServer gone = S3ProxyServer.start(serverDir.resolve("gone"));
-        String deadEndpoint = gone.endpoint().toString();
-        gone.close();
+        String deadEndpoint;
+        try (S3ProxyServer gone = S3ProxyServer.start(serverDir.resolve("gone"))) {
+            deadEndpoint = gone.endpoint().toString();
+        }
         try (MountFixture fs = new MountFixture().withStorage("s3://vol/x", "--endpoint", deadEndpoint, "--path-style")) {
             fs.env.put("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY);
             fs.env.put("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
