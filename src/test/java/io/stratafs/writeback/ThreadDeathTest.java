@@ -28,7 +28,7 @@ class ThreadDeathTest {
         MemoryStore memory = new MemoryStore();
         return (ObjectStore) Proxy.newProxyInstance(ObjectStore.class.getClassLoader(), new Class<?>[] {ObjectStore.class},
                 (proxy, method, args) -> {
-                    if (method.getName().equals("put") && ((String) args[0]).startsWith("journal/")) {
+                    if ((method.getName().equals("put") || method.getName().equals("create")) && ((String) args[0]).startsWith("journal/")) {
                         throw error;
                     }
                     try {

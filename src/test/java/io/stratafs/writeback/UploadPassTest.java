@@ -225,6 +225,15 @@ class UploadPassTest {
             }
 
             @Override
+            public void putFile(String key, Path file) throws StoreException {
+                try {
+                    put(key, java.nio.file.Files.readAllBytes(file));
+                } catch (java.io.IOException e) {
+                    throw new StoreException(e.getMessage(), e);
+                }
+            }
+
+            @Override
             public void put(String key, byte[] data) throws StoreException {
                 long seq = key.startsWith("journal/") ? ObjectKeys.segmentLast(key)
                         : key.startsWith("checkpoint/") ? ObjectKeys.checkpointSeq(key) : 0;
