@@ -108,22 +108,27 @@ public final class LmdbKv implements Kv {
      */
     @Override
     public <T> T write(Function<KvWriteTxn, T> body) {
+        int fruitless = 0;
         while (true) {
             try {
                 return writeOnce(body);
             } catch (Env.MapFullException e) {
                 BooleanSupplier free = freeRoom;
-                if (free == null || Thread.holdsLock(this) || freeing.get() || !freeRoom(free)) {
+                // another thread's eviction may be committing the room this one needs: a few more tries
+                if (free == null || Thread.holdsLock(this) || freeing.get() || (!freeRoom(free) && ++fruitless > 3)) {
                     throw new CacheFullException("the LMDB cache file is full (raise --cache-size or free space)", e);
                 }
             }
         }
     }
 
+    /** Runs the callback; an eviction that itself finds the map full made no room. */
     private boolean freeRoom(BooleanSupplier free) {
         freeing.set(true);
         try {
             return free.getAsBoolean();
+        } catch (CacheFullException e) {
+            return false;
         } finally {
             freeing.set(false);
         }
