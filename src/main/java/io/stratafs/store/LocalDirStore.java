@@ -78,60 +78,73 @@ public final class LocalDirStore implements ObjectStore {
 
     @Override
     public void put(String key, byte[] data) throws StoreException {
-        Path target = pathOf(key);
-        Path dir = target.getParent();
-        Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
-        try {
-            createDurableDirectories(dir);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(data);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
+        store(key, tmp -> writeSynced(tmp, data), false);
+    }
+
+    /**
+     * Like {@link #put}, but the synced temporary file is hard-linked to the key: link(2) refuses an
+     * existing name atomically, which a rename cannot do.
+     */
+    @Override
+    public void create(String key, byte[] data) throws StoreException {
+        store(key, tmp -> writeSynced(tmp, data), true);
+    }
+
+    @Override
+    public void putFile(String key, Path file) throws StoreException {
+        store(key, tmp -> {
+            Files.copy(file, tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }, false);
+    }
+
+    /** Writes the content of a new temporary file and forces it to disk. */
+    @FunctionalInterface
+    private interface Fill {
+        void into(Path tmp) throws IOException;
+    }
+
+    private static void writeSynced(Path tmp, byte[] data) throws IOException {
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(data);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
             }
-            directorySync.sync(dir);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the original failure is the one worth reporting
-            }
-            throw new StoreUnavailableException("cannot write " + key + " to " + describe() + ": " + e.getMessage(), e);
+            ch.force(true);
         }
     }
 
     /**
-     * Writes a temporary file, fsyncs it and hard-links it to the key: link(2) refuses an existing
-     * name atomically, which a rename cannot do.
+     * The one write path: a synced temporary file beside the key, renamed over it (or, when
+     * {@code exclusive}, linked to it so an existing object is never replaced), then the directory
+     * synced. An object is either absent or complete and durable, even after a power loss.
      */
-    @Override
-    public void create(String key, byte[] data) throws StoreException {
+    private void store(String key, Fill fill, boolean exclusive) throws StoreException {
         Path target = pathOf(key);
         Path dir = target.getParent();
         Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
         try {
             createDurableDirectories(dir);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(data);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
+            fill.into(tmp);
+            if (exclusive) {
+                Files.createLink(target, tmp);
+                Files.delete(tmp);
+            } else {
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
                 }
-                ch.force(true);
             }
-            Files.createLink(target, tmp);
-            Files.delete(tmp);
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            }
+            directorySync.sync(dir);
         } catch (FileAlreadyExistsException e) {
             deleteQuietly(tmp);
-            throw new ObjectExistsException("object " + key + " already exists in " + describe());
+            if (exclusive) {
+                throw new ObjectExistsException("object " + key + " already exists in " + describe());
+            }
+            throw new StoreUnavailableException("cannot write " + key + " to " + describe() + ": " + e.getMessage(), e);
         } catch (IOException e) {
             deleteQuietly(tmp);
             throw new StoreUnavailableException("cannot write " + key + " to " + describe() + ": " + e.getMessage(), e);
@@ -143,31 +156,6 @@ public final class LocalDirStore implements ObjectStore {
             Files.deleteIfExists(tmp);
         } catch (IOException ignored) {
             // the original failure is the one worth reporting
-        }
-    }
-
-    @Override
-    public void putFile(String key, Path file) throws StoreException {
-        Path target = pathOf(key);
-        Path dir = target.getParent();
-        Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
-        try {
-            createDurableDirectories(dir);
-            Files.copy(file, tmp);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            }
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the original failure is the one worth reporting
-            }
-            throw new StoreUnavailableException("cannot write " + key + " to " + describe() + ": " + e.getMessage(), e);
         }
     }
 
