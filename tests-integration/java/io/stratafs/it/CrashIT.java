@@ -89,7 +89,7 @@ class CrashIT {
                             List.of("python3", "-c", REWRITER, fs.mnt.resolve("rewritten").toString(),
                                     fs.root.resolve("rewrite.src").toString(), rewriteLog.toString()))) {
                 List<Shell.Background> all = List.of(writer, appender, rewriter);
-                Supplier<String> outputs = () -> "writer: " + writer.output() + "\nappender: " + appender.output() + "\nrewriter: " + rewriter.output();
+                Supplier<String> outputs = () -> "writer: " + writer.output() + "\nappender: " + appender.output() + "\nrewriter: " + rewriter.output() + fs.logTail();
                 long deadline = System.currentTimeMillis() + DEADLINE_MS;
                 while (Files.readAllLines(closedLog).size() < CLOSED_BEFORE_KILL || Files.readAllLines(fsyncLog).size() < FSYNCS_BEFORE_KILL
                         || Files.readAllLines(rewriteLog).size() < REWRITES_BEFORE_KILL) {

@@ -114,6 +114,10 @@ public final class BlockCache {
         this.ram = Caffeine.newBuilder()
                 .maximumWeight(Math.max(1, ramBytes))
                 .weigher((String k, byte[] v) -> v.length + 64)
+                // Evict on the thread that inserts: Caffeine's default, the JVM's shared pool, has one
+                // thread on a 2-core machine, and while it lags the tier grows by whole blocks past its
+                // bound, heap the daemon does not have (RamTierBoundTest).
+                .executor(Runnable::run)
                 .build();
         this.prefetcher = new java.util.concurrent.ThreadPoolExecutor(fetchThreads, fetchThreads, 30, java.util.concurrent.TimeUnit.SECONDS,
                 new java.util.concurrent.ArrayBlockingQueue<>(4 * fetchThreads), r -> {
@@ -272,6 +276,15 @@ public final class BlockCache {
             txn.put(Table.PENDING, pendingKey(id, ref.hash()), new byte[0]);
         }
         return true;
+    }
+
+    /** Bytes of block data the RAM tier holds right now. */
+    public long ramHeldBytes() {
+        long sum = 0;
+        for (byte[] v : ram.asMap().values()) {
+            sum += v.length;
+        }
+        return sum;
     }
 
     /**
