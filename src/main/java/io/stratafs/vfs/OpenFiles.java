@@ -47,6 +47,8 @@ final class OpenFiles implements AutoCloseable {
     private static final long SEQUENTIAL_SLACK = 1 << 20;
     /** A file's unfull uncommitted bytes above this are committed early, bounding memory per writer. */
     private static final long MAX_DIRTY_PER_FILE = 64L << 20;
+    /** The default bound of what all open files together buffer: a quarter of the heap, at most 256 MiB. */
+    private static final long MAX_BUFFERED = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 4);
 
     /**
      * A test seam at the points where concurrent calls on one inode interleave; every method is a
@@ -87,6 +89,10 @@ final class OpenFiles implements AutoCloseable {
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
     private final Map<Long, Long> pendingAtime = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
+    /** The sum of every open file's {@link OpenFile#dirtyBytes}: uncommitted writes on the heap. */
+    private final AtomicLong buffered = new AtomicLong();
+    /** Above this, writers commit the files that buffer most until half of it is left. */
+    volatile long maxBuffered = MAX_BUFFERED;
     volatile Hooks hooks = Hooks.NONE;
     private final ExecutorService committer = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "stratafs-commit");
@@ -333,6 +339,7 @@ final class OpenFiles implements AutoCloseable {
             long pos = h.append() ? knownSize(of) : offset;
             long end = pos + length;
             int done = 0;
+            boolean filled = false;
             while (done < length) {
                 long index = pos / blockSize;
                 int inBlock = (int) (pos % blockSize);
@@ -340,22 +347,54 @@ final class OpenFiles implements AutoCloseable {
                 OpenFile.DirtyBlock db = dirtyBlock(of, index, inBlock + n);
                 System.arraycopy(src, done, db.data, inBlock, n);
                 if (inBlock + n > db.length) {
-                    of.dirtyBytes += inBlock + n - db.length;
+                    addDirty(of, inBlock + n - db.length);
                     db.length = inBlock + n;
                 }
+                filled |= db.length == blockSize;
                 pos += n;
                 done += n;
             }
             of.size = Math.max(knownSize(of), end);
             of.pendingMtimeNs = clock.nowNs();
-            if (end % blockSize == 0) {
+            if (filled) {
                 commitFullInBackground(of);
             }
             if (of.dirtyBytes > MAX_DIRTY_PER_FILE) {
                 commitAll(of);
             }
         }
+        if (buffered.get() > maxBuffered) {
+            commitLargest();
+        }
         return length;
+    }
+
+    /** Uncommitted bytes that all open files hold. */
+    long bufferedBytes() {
+        return buffered.get();
+    }
+
+    private void addDirty(OpenFile of, long delta) {
+        of.dirtyBytes += delta;
+        buffered.addAndGet(delta);
+    }
+
+    /**
+     * Commits the open files that buffer most until half the bound is left. Runs holding no
+     * monitor, each commit under its own file's, so writers of different files never wait for each
+     * other's locks in an order that could deadlock; sizes read without the monitor only rank them.
+     */
+    private void commitLargest() throws FsException {
+        List<OpenFile> byDirt = new ArrayList<>(open.values());
+        byDirt.sort((a, b) -> Long.compare(b.dirtyBytes, a.dirtyBytes));
+        for (OpenFile of : byDirt) {
+            if (buffered.get() <= maxBuffered / 2) {
+                return;
+            }
+            synchronized (of) {
+                commitAll(of);
+            }
+        }
     }
 
     /** Reports a background commit failure this handle has not been told of yet (errseq). Holds the monitor. */
@@ -380,7 +419,7 @@ final class OpenFiles implements AutoCloseable {
             int committedLen = (int) Math.max(0, Math.min(base.length, knownSize(of) - index * blockSize));
             db = new OpenFile.DirtyBlock(Arrays.copyOf(base, Math.max(committedLen, Math.min(blockSize, need))), committedLen);
             of.dirty.put(index, db);
-            of.dirtyBytes += committedLen;
+            addDirty(of, committedLen);
         }
         if (db.data.length < need) {
             int cap = Math.max(db.data.length, 4096);
@@ -405,7 +444,7 @@ final class OpenFiles implements AutoCloseable {
                 awaitCommits(of);
             }
             OpenFile.DirtyBlock db = of.dirty.remove(index);
-            of.dirtyBytes -= db.length;
+            addDirty(of, -db.length);
             byte[] data = db.data;
             of.committing.put(index, data);
             long size = of.size;
@@ -443,12 +482,12 @@ final class OpenFiles implements AutoCloseable {
     }
 
     /** Puts a block whose commit failed back among the dirty ones, unless newer writes to it are already queued. */
-    private static void keepFailedBlock(OpenFile of, long index, byte[] data, long mtime) {
+    private void keepFailedBlock(OpenFile of, long index, byte[] data, long mtime) {
         if (of.dirty.containsKey(index) || of.committing.containsKey(index)) {
             return;
         }
         of.dirty.put(index, new OpenFile.DirtyBlock(data, data.length));
-        of.dirtyBytes += data.length;
+        addDirty(of, data.length);
         if (of.pendingMtimeNs == 0) {
             of.pendingMtimeNs = mtime;
         }
@@ -480,7 +519,7 @@ final class OpenFiles implements AutoCloseable {
         }
         commitBlocks(of.ino, indexes, datas, of.size, of.pendingMtimeNs);
         of.dirty.clear();
-        of.dirtyBytes = 0;
+        addDirty(of, -of.dirtyBytes);
         of.pendingMtimeNs = 0;
     }
 
@@ -619,6 +658,10 @@ final class OpenFiles implements AutoCloseable {
                 return last[0] ? null : f;
             });
             if (last[0]) {
+                synchronized (of) {
+                    // what a failed last commit left is gone with the file's state; so is its share
+                    addDirty(of, -of.dirtyBytes);
+                }
                 hooks.lastHandleCounted(h.ino());
                 deleteIfOrphan(h.ino());
             }

@@ -668,6 +668,16 @@ public final class Vfs implements AutoCloseable {
         files.ftruncate(fh, size);
     }
 
+    /** Bytes of writes that open files hold on the heap, not yet committed to LMDB. */
+    public long bufferedWriteBytes() {
+        return files.bufferedBytes();
+    }
+
+    /** Changes the bound of {@link #bufferedWriteBytes} (by default a quarter of the heap, at most 256 MiB). */
+    void setMaxBufferedWriteBytes(long bytes) {
+        files.maxBuffered = bytes;
+    }
+
     /** The test seam of {@link OpenFiles}. */
     void setHooks(OpenFiles.Hooks hooks) {
         files.hooks = hooks;
