@@ -24,6 +24,11 @@ final class OpenFile {
     final TreeMap<Long, DirtyBlock> dirty = new TreeMap<>();
     /** Full blocks handed to the background committer, readable here until they are in LMDB. */
     final TreeMap<Long, byte[]> committing = new TreeMap<>();
+    /**
+     * Background commits queued and not finished. More than {@link #committing} holds when one
+     * block was filled again before its previous commit ran; each holds a block on the heap.
+     */
+    int queued;
     /** The last background commit of this file; commits of one file run one after another. */
     CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     /** The last background commit failure; each handle reports it once at fsync or flush (errseq). */

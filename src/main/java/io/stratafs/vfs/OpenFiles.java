@@ -77,6 +77,10 @@ final class OpenFiles implements AutoCloseable {
         /** A background commit of block {@code index} is about to run. */
         default void beforeBackgroundCommit(long ino, long index) throws FsException {
         }
+
+        /** A caller holding the file's monitor is about to wait for its background commits. */
+        default void waitsForCommits(long ino) {
+        }
     }
 
     private final Kv kv;
@@ -440,13 +444,14 @@ final class OpenFiles implements AutoCloseable {
             }
         }
         for (long index : full) {
-            while (of.committing.size() >= MAX_IN_FLIGHT) {
+            while (of.queued >= MAX_IN_FLIGHT) {
                 awaitCommits(of);
             }
             OpenFile.DirtyBlock db = of.dirty.remove(index);
             addDirty(of, -db.length);
             byte[] data = db.data;
             of.committing.put(index, data);
+            of.queued++;
             long size = of.size;
             long mtime = of.pendingMtimeNs;
             // handle, not thenRun: a stage that failed must not skip the commits queued after it
@@ -471,6 +476,7 @@ final class OpenFiles implements AutoCloseable {
         }
         synchronized (of) {
             of.committing.remove(index, data);
+            of.queued--;
             if (failure != null) {
                 keepFailedBlock(of, index, data, mtime);
                 of.commitError = failure;
@@ -494,7 +500,8 @@ final class OpenFiles implements AutoCloseable {
     }
 
     /** Waits (releasing the file's monitor) until a background commit of this file finishes. */
-    private static void awaitCommits(OpenFile of) throws FsException {
+    private void awaitCommits(OpenFile of) throws FsException {
+        hooks.waitsForCommits(of.ino);
         try {
             of.wait(1000);
         } catch (InterruptedException e) {
@@ -505,7 +512,7 @@ final class OpenFiles implements AutoCloseable {
 
     /** Waits for background commits, then commits every remaining change of the file. Holds the monitor. */
     private void commitAll(OpenFile of) throws FsException {
-        while (!of.committing.isEmpty()) {
+        while (of.queued > 0) {
             awaitCommits(of);
         }
         if (!of.hasPendingChanges()) {
