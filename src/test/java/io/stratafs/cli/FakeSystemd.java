@@ -21,7 +21,8 @@ import jnr.ffi.types.ssize_t;
 
 /**
  * systemd's side of the notify protocol for tests: a bound AF_UNIX datagram socket (a path, or an
- * abstract name) whose datagrams are collected in arrival order by a reader thread.
+ * abstract name) whose datagrams are collected by a reader thread; their lines (one assignment
+ * each, such as READY=1) are queued in arrival order.
  * {@link #address()} is the value for NOTIFY_SOCKET.
  */
 public final class FakeSystemd implements AutoCloseable {
@@ -102,37 +103,33 @@ public final class FakeSystemd implements AutoCloseable {
             if (n > 0) {
                 String m = new String(buf, 0, (int) n, StandardCharsets.UTF_8);
                 all.add(m);
-                messages.add(m);
+                messages.addAll(List.of(m.split("\n")));
             }
         }
     }
 
     /**
-     * Takes datagrams in arrival order until one has a line matching {@code wanted} and returns that
-     * line; fails with everything received so far when none comes within {@code timeout}.
+     * Takes lines in arrival order until one matches {@code wanted} and returns it; fails with
+     * everything received so far when none comes within {@code timeout}.
      */
     public String await(Predicate<String> wanted, Duration timeout, String what) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
-            String m = left > 0 ? messages.poll(left, TimeUnit.NANOSECONDS) : null;
-            if (m == null) {
+            String line = left > 0 ? messages.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (line == null) {
                 throw new AssertionError("no " + what + " within " + timeout.toSeconds() + " s; received: " + all);
             }
-            for (String line : m.split("\n")) {
-                if (wanted.test(line)) {
-                    return line;
-                }
+            if (wanted.test(line)) {
+                return line;
             }
         }
     }
 
-    /** Takes every datagram that has arrived and not been taken yet, split into lines. */
+    /** Takes every line that has arrived and not been taken yet. */
     public List<String> takeLines() {
-        List<String> taken = new ArrayList<>();
         List<String> lines = new ArrayList<>();
-        messages.drainTo(taken);
-        taken.forEach(m -> lines.addAll(List.of(m.split("\n"))));
+        messages.drainTo(lines);
         return lines;
     }
 
