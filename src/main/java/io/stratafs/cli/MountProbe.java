@@ -32,13 +32,17 @@ final class MountProbe implements AutoCloseable {
     }
 
     /** Whether a stat of the mount root reached the mount and returned within {@code timeoutMs}. */
-    synchronized boolean answers(long timeoutMs) throws InterruptedException {
-        if (inFlight == null || inFlight.isDone()) {
-            inFlight = prober.submit(this::statRoot);
-            inFlightSinceNanos = System.nanoTime();
+    boolean answers(long timeoutMs) throws InterruptedException {
+        Future<Boolean> probe;
+        synchronized (this) {
+            if (inFlight == null || inFlight.isDone()) {
+                inFlight = prober.submit(this::statRoot);
+                inFlightSinceNanos = System.nanoTime();
+            }
+            probe = inFlight;
         }
         try {
-            return inFlight.get(timeoutMs, TimeUnit.MILLISECONDS);
+            return probe.get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
             return false;
         }

@@ -77,13 +77,24 @@ final class SystemdService implements AutoCloseable {
         if (!notify.enabled()) {
             return;
         }
-        timer.scheduleAtFixedRate(this::reportStatus, STATUS_PERIOD_MS, STATUS_PERIOD_MS, TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(guarded(this::reportStatus), STATUS_PERIOD_MS, STATUS_PERIOD_MS, TimeUnit.MILLISECONDS);
         long watchdog = notify.watchdogMillis();
         if (watchdog > 0) {
             LOG.info("systemd watchdog: {} ms; pinging every {} ms after a stat of the mount root answers within {} ms",
                     watchdog, watchdog / 2, watchdog / 4);
-            timer.scheduleAtFixedRate(() -> watchdog(watchdog / 4), 0, Math.max(1, watchdog / 2), TimeUnit.MILLISECONDS);
+            timer.scheduleAtFixedRate(guarded(() -> watchdog(watchdog / 4)), 0, Math.max(1, watchdog / 2), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** A periodic task that throws is never run again: log the failure and keep the schedule. */
+    private static Runnable guarded(Runnable tick) {
+        return () -> {
+            try {
+                tick.run();
+            } catch (RuntimeException e) {
+                LOG.error("a systemd notification tick failed: {}", e.toString(), e);
+            }
+        };
     }
 
     /**
