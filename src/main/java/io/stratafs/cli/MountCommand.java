@@ -92,7 +92,7 @@ final class MountCommand implements Callable<Integer> {
                     uploadConcurrency, storageArgs.downloadConcurrency, stopTimeoutSeconds * 1000);
             handedOver = true;
             Thread.setDefaultUncaughtExceptionHandler(volume::threadDied);
-            SystemdService service = new SystemdService(notify, mp, volume::status);
+            SystemdService service = new SystemdService(notify, mp, volume::statusUnlessClosing);
             volume.answeringWhen(service::ready);
             java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(volume, service, mp, closed), "stratafs-shutdown"));

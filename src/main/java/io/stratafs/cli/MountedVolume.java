@@ -278,17 +278,14 @@ final class MountedVolume implements AutoCloseable {
         return Boolean.TRUE.equals(drained);
     }
 
-    /** The figures {@code stratafs status} and the systemd status line show; fails once the volume is closing. */
-    Map<String, Object> status() {
+    /** {@link #status()}, or null once the final drain is over and the volume closes (its LMDB goes away). */
+    Map<String, Object> statusUnlessClosing() {
         synchronized (statusLock) {
-            if (statusClosed) {
-                throw new IllegalStateException("the volume " + record.name() + " is closing");
-            }
-            return readStatus();
+            return statusClosed ? null : status();
         }
     }
 
-    private Map<String, Object> readStatus() {
+    Map<String, Object> status() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("volume", record.name());
         s.put("uuid", record.uuid());

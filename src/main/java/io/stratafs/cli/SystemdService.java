@@ -40,7 +40,7 @@ final class SystemdService implements AutoCloseable {
     private volatile boolean stopped;
     private volatile boolean pingsWithheld;
 
-    /** {@code figures}: the status map of the mount (dirtyBytes, dirtyBlocks, pendingBlocks, ...). */
+    /** {@code figures}: the status map of the mount (dirtyBytes, dirtyBlocks, pendingBlocks, ...), null once it closes. */
     SystemdService(SystemdNotify notify, Path mountpoint, Supplier<Map<String, Object>> figures) {
         this.notify = notify;
         this.mountpoint = mountpoint;
