@@ -13,4 +13,4 @@ install -m 0755 "$here/stratafs" /usr/local/lib/stratafs/stratafs
 ln -sf /usr/local/lib/stratafs/stratafs /usr/local/bin/stratafs
 install -m 0644 "$here/stratafs@.service" /etc/systemd/system/stratafs@.service
 systemctl daemon-reload 2>/dev/null || true
-echo "installed: /usr/local/bin/stratafs, /etc/systemd/system/stratafs@.service"
+echo "installed: /usr/local/bin/stratafs, /etc/systemd/system/stratafs@.service (Type=notify; start a volume with: systemctl enable --now stratafs@NAME)"

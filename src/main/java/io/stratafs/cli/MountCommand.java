@@ -70,6 +70,7 @@ final class MountCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--stop-timeout must be 0 or more seconds, got " + stopTimeoutSeconds);
         }
         Path mp = mountpoint.toAbsolutePath().normalize();
+        SystemdNotify notify = foreground ? SystemdNotify.fromEnvironment(System.getenv(), ProcessHandle.current().pid()) : null;
         List<ObjectStore> targets = storageArgs.open(storage);
         boolean handedOver = false;
         try {
@@ -91,11 +92,16 @@ final class MountCommand implements Callable<Integer> {
                     uploadConcurrency, storageArgs.downloadConcurrency, stopTimeoutSeconds * 1000);
             handedOver = true;
             Thread.setDefaultUncaughtExceptionHandler(volume::threadDied);
+            SystemdService service = new SystemdService(notify, mp, volume::statusUnlessClosing);
+            volume.answeringWhen(service::ready);
             java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(volume, mp, closed), "stratafs-shutdown"));
-            try (volume) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(volume, service, mp, closed), "stratafs-shutdown"));
+            try (service; volume) {
+                service.start();
                 volume.serve(fuseArgs(record));
+                service.stopping("unmounted; uploading everything before exit");
             } finally {
+                service.stopped(volume.drainedCleanly());
                 closed.countDown();
             }
             return volume.drainedCleanly() ? 0 : 1;
@@ -113,11 +119,13 @@ final class MountCommand implements Callable<Integer> {
      * session alive, so the hook does not wait for the serving thread beyond a short grace period:
      * by then everything is committed to LMDB (and uploaded, if the status is 0).
      */
-    private static void stopOnSignal(MountedVolume volume, Path mp, java.util.concurrent.CountDownLatch closed) {
+    private static void stopOnSignal(MountedVolume volume, SystemdService service, Path mp, java.util.concurrent.CountDownLatch closed) {
         if (closed.getCount() == 0) {
             return;
         }
+        service.stopping("stopping: refusing new writes and uploading everything");
         boolean drained = volume.stop();
+        service.stopped(drained);
         if (Mounts.isFuseMounted(mp)) {
             Mounts.fusermountU(mp, true);
         }
@@ -190,11 +198,13 @@ final class MountCommand implements Callable<Integer> {
         }
         cmd.add("--foreground");
         long logStart = Files.exists(log) ? Files.size(log) : 0;
-        Process child = new ProcessBuilder(cmd)
+        ProcessBuilder daemon = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectErrorStream(true)
-                .start();
+                .redirectErrorStream(true);
+        // the service manager's socket is for the process it started, which is this one and returns now
+        daemon.environment().keySet().removeAll(List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"));
+        Process child = daemon.start();
         Path socket = ControlChannel.socketFor(mp);
         long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
         while (System.currentTimeMillis() < deadline) {

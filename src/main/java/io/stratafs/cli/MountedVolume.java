@@ -60,6 +60,11 @@ final class MountedVolume implements AutoCloseable {
     private ServerSocketChannel control;
     /** Whether the stop drained everything; null until the final drain (stop or close) ran. */
     private Boolean drained;
+    /** Whether the mount answers; {@code ping} says "ok" only then. */
+    private volatile java.util.function.BooleanSupplier answering = this::isMounted;
+    /** Set once the final drain is over, under the lock: the figures are not read while the volume closes. */
+    private final Object statusLock = new Object();
+    private boolean statusClosed;
 
     /** {@code unreachable}: per target, why it did not answer at mount (null if it did). */
     MountedVolume(VolumeRecord record, List<ObjectStore> targets, List<String> unreachable, Path mountpoint, Path cacheDir,
@@ -171,10 +176,19 @@ final class MountedVolume implements AutoCloseable {
         return out;
     }
 
+    private boolean isMounted() {
+        return Mounts.isFuseMounted(mountpoint);
+    }
+
+    /** Replaces the test for {@code ping}, e.g. with a stat of the mount root through the kernel. */
+    void answeringWhen(java.util.function.BooleanSupplier test) {
+        answering = test;
+    }
+
     String handle(String request) {
         switch (request) {
             case "ping":
-                return Mounts.isFuseMounted(mountpoint) ? "ok " + ProcessHandle.current().pid() : "starting";
+                return answering.getAsBoolean() ? "ok " + ProcessHandle.current().pid() : "starting";
             case "status":
                 return Json.write(status());
             case "flush":
@@ -264,6 +278,13 @@ final class MountedVolume implements AutoCloseable {
         return Boolean.TRUE.equals(drained);
     }
 
+    /** {@link #status()}, or null once the final drain is over and the volume closes (its LMDB goes away). */
+    Map<String, Object> statusUnlessClosing() {
+        synchronized (statusLock) {
+            return statusClosed ? null : status();
+        }
+    }
+
     Map<String, Object> status() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("volume", record.name());
@@ -312,6 +333,9 @@ final class MountedVolume implements AutoCloseable {
             if (drained == null) {
                 drain(stopTimeoutMs);
             }
+        }
+        synchronized (statusLock) {
+            statusClosed = true;
         }
         writeBack.close();
         vfs.close();

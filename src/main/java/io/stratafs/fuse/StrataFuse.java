@@ -8,7 +8,10 @@ import io.stratafs.vfs.ErrnoTable;
 import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -45,6 +48,13 @@ public final class StrataFuse extends FuseStubFS {
     private static final int MAX_LOOP_THREADS = 256;
     private static final int O_ACCMODE = 03;
     private static final int O_TRUNC = 01000;
+    /**
+     * Test seam for the systemd watchdog (system property {@code stratafs.test.holdRootGetattr=FILE}):
+     * while FILE exists, a getattr of the root does not return, as in a mount whose threads hang.
+     * Unset in production, where it costs one null check per getattr.
+     */
+    private static final Path HOLD_ROOT_GETATTR = Optional
+            .ofNullable(System.getProperty("stratafs.test.holdRootGetattr")).map(Path::of).orElse(null);
     private static final ThreadLocal<byte[]> IO_BUF = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
     private final Vfs vfs;
@@ -88,7 +98,7 @@ public final class StrataFuse extends FuseStubFS {
      * Mounts at {@code mountpoint} with the given {@code -o} style arguments and serves requests on
      * threads of our own (see {@link FuseSession}) until unmounted.
      */
-    public void serve(java.nio.file.Path mountpoint, List<String> fuseArgs) throws InterruptedException {
+    public void serve(Path mountpoint, List<String> fuseArgs) throws InterruptedException {
         List<String> args = new java.util.ArrayList<>(List.of("stratafs", "-f", mountpoint.toAbsolutePath().toString()));
         args.addAll(fuseArgs);
         new FuseSession(MIN_LOOP_THREADS, MAX_LOOP_THREADS).serve(fuseOperations, mountpoint, args.toArray(new String[0]));
@@ -140,6 +150,12 @@ public final class StrataFuse extends FuseStubFS {
         return true;
     }
 
+    private static void holdWhileExists(Path file) throws InterruptedException {
+        while (Files.exists(file)) {
+            Thread.sleep(10);
+        }
+    }
+
     /** Errors that are part of normal operation (ENOENT on lookup) rather than worth a log line. */
     private static boolean routine(Errno e) {
         return switch (e) {
@@ -176,6 +192,9 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int getattr(String path, FileStat stat) {
         return barrier("getattr", path, () -> {
+            if (HOLD_ROOT_GETATTR != null && "/".equals(path)) {
+                holdWhileExists(HOLD_ROOT_GETATTR);
+            }
             fill(stat, vfs.getattr(path));
             return 0;
         });
