@@ -85,6 +85,18 @@ class BenchIT {
     }
 
     @Test
+    void withoutRootTheReadIsWarmAndSaysSo() throws IOException {
+        Files.setPosixFilePermissions(plain, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        List<String> cmd = Shell.command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MountFixture.LAUNCHER.toString(),
+                "bench", plain.toString(), "--size", "8M", "--files", "150", "--json");
+        Shell.Split json = Shell.runSplit(Paths.get("/tmp"), 300, cmd);
+        assertEquals(0, json.exit(), json.stdout() + json.stderr());
+        checkJson(json.stdout(), false);
+        assertTrue(json.stdout().contains("warm (page cache not dropped: not root)"), json.stdout());
+        assertEmpty(plain);
+    }
+
+    @Test
     void onAStrataFsMountEveryWorkloadReportsAndTheVolumeStaysHealthy() throws IOException {
         try (MountFixture fs = new MountFixture()) {
             fs.format().mount();

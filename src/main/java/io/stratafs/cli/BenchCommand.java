@@ -93,7 +93,8 @@ final class BenchCommand implements Callable<Integer> {
 
     private static void checkDirectory(Path dir) {
         if (Mounts.isStale(dir)) {
-            throw new IllegalStateException(dir + " is a FUSE mount whose process died (Transport endpoint is not connected); run: stratafs umount " + dir);
+            String fix = Mounts.STRATAFS_TYPE.equals(Mounts.typeAt(dir)) ? "stratafs umount " : "fusermount -u -z ";
+            throw new IllegalStateException(dir + " is a FUSE mount whose process died (Transport endpoint is not connected); run: " + fix + dir);
         }
         if (!Files.exists(dir)) {
             throw new IllegalArgumentException(dir + " does not exist (bench runs in an existing directory, such as a mount point)");

@@ -219,7 +219,7 @@ final class Benchmark {
     private void tree(List<Result> out) throws IOException {
         Path root = Files.createDirectory(scratch.resolve("tree"));
         int dirs = (files + TREE_FILES_PER_DIR - 1) / TREE_FILES_PER_DIR;
-        String unpack = "unpack a tree of " + files + " files in " + dirs + " directories (tar -x)";
+        String unpack = "unpack a tree of " + files + " files in " + dirs + (dirs == 1 ? " directory" : " directories") + " (tar -x)";
         byte[] random = new byte[20_100];
         new SplittableRandom(3).nextBytes(random);
         FileTime mtime = FileTime.fromMillis(1_700_000_000_000L);
