@@ -85,6 +85,14 @@ class BenchIT {
     }
 
     @Test
+    void helpNamesTheOptions() {
+        Shell.Split r = MountFixture.cliSplit("bench", "--help");
+        assertEquals(0, r.exit(), r.stdout() + r.stderr());
+        assertTrue(r.stdout().contains("Usage: stratafs bench") && r.stdout().contains("--size") && r.stdout().contains("--files")
+                && r.stdout().contains("--json"), r.stdout());
+    }
+
+    @Test
     void withoutRootTheReadIsWarmAndSaysSo() throws IOException {
         Files.setPosixFilePermissions(plain, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         List<String> cmd = Shell.command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MountFixture.LAUNCHER.toString(),
