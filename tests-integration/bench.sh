@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# StrataFS benchmark: the same workloads on a plain directory and on a StrataFS mount (embedded
-# local-directory store), side by side in one run. Not part of the test suite; prints figures.
+# StrataFS benchmark: `stratafs bench` (the workloads users run to report figures) on a plain
+# directory, on bindfs over a plain directory (a C FUSE passthrough, for the cost of FUSE itself) and
+# on a StrataFS mount (embedded local-directory store), side by side in one run; then StrataFS on
+# S3Proxy against a plain S3 client. Not part of the test suite; prints figures.
 # Usage (as root, after `mvn -B -DskipTests package`): tests-integration/bench.sh [SIZE_MIB] [FILES]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -8,7 +10,7 @@ launcher="$here/../mount-scripts/stratafs"
 size_mib="${1:-1024}"
 files="${2:-5000}"
 work="$(mktemp -d /tmp/stratafs-bench.XXXXXX)"
-mnt="$work/mnt"; plain="$work/plain"; mkdir -p "$mnt" "$plain" "$work/store"
+mnt="$work/mnt"; plain="$work/plain"; bind="$work/bindfs"; mkdir -p "$mnt" "$plain" "$bind" "$work/store" "$work/bind-src"
 src="/dev/shm/stratafs-bench-src.$$"
 
 s3mnt="$work/s3mnt"; mkdir -p "$s3mnt"
@@ -16,8 +18,9 @@ cleanup() {
   for m in "$mnt" "$s3mnt"; do
     if grep -q " $m " /proc/mounts; then "$launcher" umount "$m" --no-flush >/dev/null 2>&1 || fusermount -u -z "$m"; fi
   done
+  if grep -q " $bind " /proc/mounts; then fusermount -u -z "$bind"; fi
   if [ -n "${s3proxy_pid:-}" ]; then kill "$s3proxy_pid" 2>/dev/null; wait "$s3proxy_pid" 2>/dev/null || true; fi
-  rm -rf "$work" "$src" "$src.tar"
+  rm -rf "$work" "$src"
 }
 trap cleanup EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM HUP   # bash skips the EXIT trap on a fatal signal unless it is trapped
@@ -25,21 +28,14 @@ trap 'exit 130' INT; trap 'exit 143' TERM HUP   # bash skips the EXIT trap on a 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", n / (b - a) }'; }
+bench() { "$launcher" bench "$1" --size "${size_mib}M" --files "$files" --json > "$2"; }
 
+command -v bindfs >/dev/null || apt-get install -y bindfs >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y bindfs >/dev/null; }
+bindfs "$work/bind-src" "$bind"
 "$launcher" format "$work/store" >/dev/null
-mount_fs() { "$launcher" mount "$work/store" "$mnt" --cache-dir "$work/cache" >/dev/null; }
-mount_fs
+"$launcher" mount "$work/store" "$mnt" --cache-dir "$work/cache" >/dev/null
 
-echo "preparing ${size_mib} MiB of random data and a tarball..." >&2
-head -c "$((size_mib * 1048576))" /dev/urandom > "$src"
-mkdir -p "$work/tree"
-for d in $(seq 1 40); do mkdir -p "$work/tree/d$d"; for f in $(seq 1 75); do head -c $(( (d * f * 37) % 20000 + 100 )) /dev/urandom > "$work/tree/d$d/f$f"; done; done
-tar -cf "$src.tar" -C "$work" tree; rm -rf "$work/tree"
-tar_files=$(tar -tf "$src.tar" | grep -vc '/$')
-
-declare -A R
-peak_rss=0
-sample_rss() {  # follows the daemon that does the sequential write; it exits at the remount before the read
+sample_rss() {  # follows the StrataFS daemon while its bench runs
   local pid; pid=$(cat "$work/cache/stratafs.pid")
   while kill -0 "$pid" 2>/dev/null; do
     local kb; kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
@@ -48,58 +44,28 @@ sample_rss() {  # follows the daemon that does the sequential write; it exits at
   done
 }
 
-run_suite() {  # $1 = label, $2 = directory
-  local label="$1" dir="$2" t0 t1
-  drop_caches
-  t0=$(now); dd if="$src" of="$dir/big" bs=1M conv=fsync status=none; t1=$(now)
-  R[$label.write]=$(rate "$size_mib" "$t0" "$t1")
-  if [ "$label" = strata ]; then "$launcher" umount "$mnt" >/dev/null; mount_fs; fi
-  drop_caches
-  t0=$(now); dd if="$dir/big" of=/dev/null bs=1M status=none; t1=$(now)
-  R[$label.read]=$(rate "$size_mib" "$t0" "$t1")
-  rm -f "$dir/big"
-  python3 - "$dir/small" "$files" > "$work/small.$label" <<'PY'
-import os, sys, time
-d, n = sys.argv[1], int(sys.argv[2]); os.makedirs(d); data = os.urandom(4096)
-def timed(f):
-    t = time.perf_counter(); f(); return n / (time.perf_counter() - t)
-def create():
-    for i in range(n):
-        fd = os.open(f"{d}/f{i}", os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644); os.write(fd, data); os.close(fd)
-def stat():
-    for i in range(n): os.stat(f"{d}/f{i}")
-def read():
-    for i in range(n):
-        with open(f"{d}/f{i}", "rb") as f: f.read()
-def delete():
-    for i in range(n): os.unlink(f"{d}/f{i}")
-print(" ".join(f"{timed(f):.0f}" for f in (create, stat, read, delete)))
-PY
-  read -r R[$label.create] R[$label.stat] R[$label.sread] R[$label.delete] < "$work/small.$label"
-  t0=$(now); tar -xf "$src.tar" -C "$dir"; sync; t1=$(now)
-  R[$label.untar]=$(rate "$tar_files" "$t0" "$t1")
-  rm -rf "$dir/tree" "$dir/small"
-}
-
-run_suite plain "$plain"
+echo "stratafs bench --size ${size_mib}M --files $files: plain directory, bindfs, StrataFS..." >&2
+bench "$plain" "$work/plain.json"
+bench "$bind" "$work/bindfs.json"
 echo 0 > "$work/rss"; sample_rss & sampler=$!
-run_suite strata "$mnt"
+bench "$mnt" "$work/strata.json"
 kill "$sampler" 2>/dev/null || true
 peak_rss_mib=$(( $(cat "$work/rss") / 1024 ))
 
-printf '\n%-34s %12s %12s %8s\n' "workload" "plain dir" "StrataFS" "ratio"
-row() { printf '%-34s %12s %12s %8s\n' "$1" "${R[plain.$2]}" "${R[strata.$2]}" "$(awk -v a="${R[strata.$2]}" -v b="${R[plain.$2]}" 'BEGIN { printf "%.2f", a / b }')"; }
-row "sequential write ${size_mib} MiB (MiB/s)" write
-row "sequential read, cold (MiB/s)" read
-row "create ${files} x 4 KiB (files/s)" create
-row "stat (files/s)" stat
-row "read 4 KiB files (files/s)" sread
-row "delete (files/s)" delete
-row "tar -x ${tar_files} files (files/s)" untar
-echo "StrataFS daemon peak RSS (VmRSS, sampled every 0.2 s) while writing the ${size_mib} MiB file and flushing it at umount: ${peak_rss_mib} MiB"
+python3 - "$work/plain.json" "$work/bindfs.json" "$work/strata.json" <<'PY'
+import json, sys
+runs = [json.load(open(p)) for p in sys.argv[1:]]
+vals = [{r["workload"]: r for r in run["results"]} for run in runs]
+print("\n%-66s %10s %10s %10s %7s" % ("workload", "plain dir", "bindfs", "StrataFS", "ratio"))
+for w, r in vals[0].items():
+    p, b, s = (v[w]["value"] for v in vals)
+    print("%-66s %10s %10s %10s %7.2f" % (r["description"] + " (" + r["unit"] + ")", p, b, s, s / p if p else 0))
+PY
+echo "StrataFS daemon peak RSS (VmRSS, sampled every 0.2 s) during its bench: ${peak_rss_mib} MiB"
 
 # ---- S3 column: StrataFS on S3Proxy (127.0.0.1) against a plain S3 client (rclone) -------------
 [ "${BENCH_S3:-1}" = 1 ] || exit 0
+head -c "$((size_mib * 1048576))" /dev/urandom > "$src"
 jar="$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar"
 [ -f "$jar" ] || mvn -q -B dependency:get -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies >/dev/null
 command -v rclone >/dev/null || apt-get install -y rclone >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y rclone >/dev/null; }

@@ -39,7 +39,7 @@ final class FormatCommand implements Callable<Integer> {
         List<ObjectStore> targets = storageArgs.open(storage);
         try {
             for (ObjectStore t : targets) {
-                if (t instanceof LocalDirStore local) {
+                if (t instanceof LocalDirStore local && !Files.exists(local.root())) {
                     Files.createDirectories(local.root());
                 }
                 t.check();

@@ -70,6 +70,7 @@ final class MountCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--stop-timeout must be 0 or more seconds, got " + stopTimeoutSeconds);
         }
         Path mp = mountpoint.toAbsolutePath().normalize();
+        checkMountpoint(mp);
         SystemdNotify notify = foreground ? SystemdNotify.fromEnvironment(System.getenv(), ProcessHandle.current().pid()) : null;
         List<ObjectStore> targets = storageArgs.open(storage);
         boolean handedOver = false;
@@ -77,12 +78,8 @@ final class MountCommand implements Callable<Integer> {
             Volume.Probe probe = Volume.probe(targets, storage);
             VolumeRecord record = probe.record();
             Path cache = (cacheDir != null ? cacheDir : defaultCacheDir(record)).toAbsolutePath().normalize();
-            clearStaleMount(mp);
-            if (!Files.isDirectory(mp)) {
-                throw new IllegalArgumentException("mountpoint " + mp + " is not a directory (create it first)");
-            }
-            if (Mounts.isFuseMounted(mp)) {
-                throw new IllegalStateException(mp + " is already mounted");
+            if (Files.exists(cache) && !Files.isDirectory(cache)) {
+                throw new IllegalArgumentException("cache directory " + cache + " is not a directory (choose another --cache-dir)");
             }
             if (!foreground) {
                 return spawnDaemon(record, cache, mp);
@@ -148,8 +145,28 @@ final class MountCommand implements Callable<Integer> {
         return Paths.get(System.getProperty("user.home"), ".cache", "stratafs", leaf);
     }
 
+    /** Refuses a mountpoint that is missing, not a directory, or already a mount of anything; clears a dead StrataFS mount. */
+    private static void checkMountpoint(Path mp) {
+        clearStaleMount(mp);
+        String type = Mounts.typeAt(mp);
+        if (Mounts.STRATAFS_TYPE.equals(type)) {
+            throw new IllegalStateException(mp + " is already mounted (a StrataFS volume; run: stratafs umount " + mp + ")");
+        }
+        if (type != null && !type.equals("autofs")) {
+            // mounting over it would hide that filesystem from everyone without a word (autofs is
+            // systemd's x-systemd.automount: the real mount goes on top of it by design)
+            throw new IllegalStateException(mp + " is already a mount point (" + Mounts.describeAt(mp) + "); mount StrataFS on an empty directory that is not a mount point");
+        }
+        if (!Files.exists(mp)) {
+            throw new IllegalArgumentException("mountpoint " + mp + " does not exist (create it first)");
+        }
+        if (!Files.isDirectory(mp)) {
+            throw new IllegalArgumentException("mountpoint " + mp + " is not a directory");
+        }
+    }
+
     private static void clearStaleMount(Path mp) {
-        if (Mounts.isStale(mp)) {
+        if (Mounts.STRATAFS_TYPE.equals(Mounts.typeAt(mp)) && Mounts.isStale(mp)) {
             String err = Mounts.fusermountU(mp, true);
             if (err != null) {
                 throw new IllegalStateException("a stale mount at " + mp + " could not be cleared: " + err);

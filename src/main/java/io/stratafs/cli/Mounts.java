@@ -12,20 +12,41 @@ final class Mounts {
     private Mounts() {
     }
 
+    /** The type /proc/mounts gives a StrataFS mount (FUSE with subtype=stratafs). */
+    static final String STRATAFS_TYPE = "fuse.stratafs";
+
     /** Whether a FUSE filesystem is mounted at this path. */
     static boolean isFuseMounted(Path mountpoint) {
+        String type = typeAt(mountpoint);
+        return type != null && type.startsWith("fuse");
+    }
+
+    /** The type of the filesystem mounted at exactly this path (the topmost, if several are stacked), or null. */
+    static String typeAt(Path mountpoint) {
+        String[] m = entryAt(mountpoint);
+        return m == null ? null : m[2];
+    }
+
+    /** What is mounted at exactly this path, for a message: "TYPE from SOURCE", or null. */
+    static String describeAt(Path mountpoint) {
+        String[] m = entryAt(mountpoint);
+        return m == null ? null : m[2] + " from " + unescape(m[0]);
+    }
+
+    private static String[] entryAt(Path mountpoint) {
         String want = mountpoint.toAbsolutePath().normalize().toString();
+        String[] found = null;
         try {
             for (String line : Files.readAllLines(Paths.get("/proc/mounts"), StandardCharsets.UTF_8)) {
                 String[] f = line.split(" ");
-                if (f.length > 2 && f[2].startsWith("fuse") && unescape(f[1]).equals(want)) {
-                    return true;
+                if (f.length > 2 && unescape(f[1]).equals(want)) {
+                    found = f;
                 }
             }
         } catch (IOException e) {
-            return false;
+            return null;
         }
-        return false;
+        return found;
     }
 
     private static String unescape(String s) {

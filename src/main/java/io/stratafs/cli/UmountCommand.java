@@ -26,7 +26,11 @@ final class UmountCommand implements Callable<Integer> {
         Path socket = ControlChannel.socketFor(mp);
         String ping = ControlChannel.request(socket, "ping");
         if (ping == null || !ping.startsWith("ok")) {
-            if (Mounts.isFuseMounted(mp)) {
+            String type = Mounts.typeAt(mp);
+            if (type != null && !Mounts.STRATAFS_TYPE.equals(type)) {
+                throw new IllegalStateException(mp + " is not a StrataFS mount (it is " + Mounts.describeAt(mp) + "); unmount it with umount or fusermount -u");
+            }
+            if (type != null) {
                 String err = Mounts.fusermountU(mp, true);
                 if (err != null) {
                     throw new IllegalStateException("cannot clear the stale mount at " + mp + ": " + err);

@@ -61,6 +61,9 @@ public final class LocalDirStore implements ObjectStore {
 
     @Override
     public void check() throws StoreException {
+        if (Files.exists(root) && !Files.isDirectory(root)) {
+            throw new StoreException("storage " + root + " is not a directory");
+        }
         if (!Files.isDirectory(root)) {
             throw new StoreException("storage directory " + root + " does not exist");
         }

@@ -14,7 +14,8 @@ public final class StoreFactory {
     public static List<ObjectStore> open(String storage, StoreOptions options) throws StoreException {
         List<ObjectStore> out = new ArrayList<>();
         try {
-            for (String part : storage.split(",")) {
+            // -1 keeps trailing empty parts, so "a," is refused rather than read as "a"
+            for (String part : storage.split(",", -1)) {
                 out.add(openOne(part.trim(), options));
             }
         } catch (StoreException | RuntimeException e) {
@@ -29,7 +30,11 @@ public final class StoreFactory {
             throw new StoreException("empty storage target in the list (check for a stray ',')");
         }
         if (spec.startsWith("file://")) {
-            return new LocalDirStore(Paths.get(spec.substring("file://".length())));
+            String path = spec.substring("file://".length());
+            if (!path.startsWith("/")) {
+                throw new StoreException("\"" + spec + "\" needs an absolute path after file://, as in file:///srv/strata");
+            }
+            return new LocalDirStore(Paths.get(path));
         }
         if (spec.startsWith("s3://")) {
             return new S3Store(S3Location.parse(spec), options);

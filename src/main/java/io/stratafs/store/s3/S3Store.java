@@ -228,6 +228,11 @@ public final class S3Store implements ObjectStore {
             throw new StoreException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe() + ": " + status
                     + (code.isEmpty() ? "" : " " + code));
         } catch (SdkClientException e) {
+            if (String.valueOf(e.getMessage()).startsWith("Unable to load credentials")) {
+                // the SDK's text lists every provider it tried in one very long line
+                throw new StoreUnavailableException("no AWS credentials for " + bucket + " (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                        + "or AWS_PROFILE, or run with an instance role)", e);
+            }
             throw new StoreUnavailableException("cannot reach " + bucket + ": " + firstLine(e.getMessage()), e);
         } catch (SdkException e) {
             throw new StoreUnavailableException("cannot " + what + " " + describe() + ": " + firstLine(e.getMessage()), e);
