@@ -139,7 +139,7 @@ final class MountedVolume implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
         fuse = StrataFuse.over(vfs);
         control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
-        Files.writeString(cacheDir.resolve("stratafs.pid"), ProcessHandle.current().pid() + "\n");
+        Files.writeString(cacheDir.resolve(DaemonPidFile.NAME), ProcessHandle.current().pid() + "\n");
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
                 io.stratafs.store.StoreFactory.describeAll(targets));
         fuse.serve(mountpoint, fuseOptions);
@@ -326,7 +326,7 @@ final class MountedVolume implements AutoCloseable {
         }
         kv.close();
         try {
-            Files.deleteIfExists(cacheDir.resolve("stratafs.pid"));
+            Files.deleteIfExists(cacheDir.resolve(DaemonPidFile.NAME));
         } catch (IOException e) {
             LOG.debug("removing pid file: {}", e.toString());
         }
