@@ -174,7 +174,8 @@ final class MountedVolume implements AutoCloseable {
     String handle(String request) {
         switch (request) {
             case "ping":
-                return Mounts.isFuseMounted(mountpoint) ? "ok " + ProcessHandle.current().pid() : "starting";
+                StrataFuse f = fuse;
+                return f != null && f.isMounted() && Mounts.isFuseMounted(mountpoint) ? "ok " + ProcessHandle.current().pid() : "starting";
             case "status":
                 return Json.write(status());
             case "flush":
