@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.stratafs.store.s3.S3ProxyServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -15,9 +16,11 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,6 +127,53 @@ class MountHelperIT {
             fs.cache = fs.root.resolve("cache-new");
             fs.mount();
             assertArrayEquals(data, Files.readAllBytes(fs.mnt.resolve("file")));
+        }
+    }
+
+    /**
+     * S3 options through -o, and a plain umount while the target is down: the daemon tries for
+     * stop-timeout, exits naming what is pending, and the next mount of that cache uploads it
+     * (whose reaching the store on its own the first test already shows).
+     */
+    @Test
+    void plainUmountWithTheTargetDownKeepsThePendingDataForTheNextMount() throws Exception {
+        Path serverDir = Files.createTempDirectory(Path.of("/tmp"), "stratafs-s3proxy-");
+        try (S3ProxyServer server = S3ProxyServer.start(serverDir)) {
+            server.createBucket("vol");
+            try (MountFixture fs = new MountFixture().withStorage("s3://vol/helper", "--endpoint", server.endpoint().toString(), "--path-style")) {
+                fs.env.put("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY);
+                fs.env.put("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
+                fs.env.put("AWS_EC2_METADATA_DISABLED", "true");
+                fs.format();
+                List<String> mount = new ArrayList<>(List.of("env", "-i", "AWS_ACCESS_KEY_ID=" + S3ProxyServer.ACCESS_KEY,
+                        "AWS_SECRET_ACCESS_KEY=" + S3ProxyServer.SECRET_KEY, "AWS_EC2_METADATA_DISABLED=true",
+                        "/usr/bin/mount", "-t", "stratafs", fs.storage, fs.mnt.toString(), "-o", "cache-dir=" + fs.cache
+                                + ",endpoint=" + server.endpoint() + ",path-style,region=us-east-1,stall-timeout=5,stop-timeout=3"));
+                ok(Shell.runSplit(Paths.get("/tmp"), 300, mount), "mount -t stratafs s3://");
+                server.stop();
+                byte[] data = new byte[(2 << 20) + 5];
+                new Random(11).nextBytes(data);
+                Files.write(fs.mnt.resolve("while-down"), data);
+                long pid = pid(fs);
+                ok(bare("/usr/bin/umount", fs.mnt.toString()), "umount");
+                awaitExit(fs, pid);
+                String log = Files.readString(fs.cache.resolve("stratafs.log"));
+                assertTrue(log.contains("ERROR MountedVolume - stopped with data not yet in the storage targets"),
+                        "the log does not say what is pending" + fs.logTail());
+
+                server.restartSamePort();
+                ok(Shell.runSplit(Paths.get("/tmp"), 300, mount), "mount again");
+                long deadline = System.currentTimeMillis() + 120_000;
+                while (fs.statusField("pendingBlocks") > 0 || fs.statusField("pendingJournalEntries") > 0) {
+                    assertTrue(System.currentTimeMillis() < deadline, "the pending data did not upload: " + fs.statusJson());
+                    Thread.sleep(200);
+                }
+                assertArrayEquals(data, Files.readAllBytes(fs.mnt.resolve("while-down")));
+            }
+        } finally {
+            try (Stream<Path> walk = Files.walk(serverDir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
         }
     }
 

@@ -48,7 +48,7 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--upload-concurrency", defaultValue = "8", description = "Parallel uploads per target (default ${DEFAULT-VALUE}).")
     int uploadConcurrency;
 
-    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE mount options, comma-separated (e.g. allow_other).")
+    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE mount options, comma-separated (e.g. ro,attr_timeout=1).")
     List<String> fuseOptions = new ArrayList<>();
 
     @Option(names = "--foreground", description = "Stay in the foreground (for systemd and debugging); the log goes to stderr.")
@@ -80,7 +80,7 @@ final class MountCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--log-file is for the background daemon; with --foreground the log goes to stderr");
         }
         if (noAllowOther && MountAccess.asked(fuseOptions)) {
-            throw new IllegalArgumentException("--no-allow-other contradicts -o allow_other; give one of them");
+            throw new IllegalArgumentException("--no-allow-other contradicts -o allow_other (or allow_root); give one of them");
         }
         Path mp = mountpoint.toAbsolutePath().normalize();
         List<ObjectStore> targets = storageArgs.open(storage);
