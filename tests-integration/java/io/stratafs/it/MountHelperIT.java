@@ -106,11 +106,12 @@ class MountHelperIT {
     void mountTypeStratafsWithOptionsThenPlainUmountUploadsEverythingAndLeavesNoProcess() throws Exception {
         try (MountFixture fs = formatted()) {
             Shell.Split m = bare("/usr/bin/mount", "-t", "stratafs", fs.storage, fs.mnt.toString(),
-                    "-o", "cache-dir=" + fs.cache + ",cache-size=1G,ram-cache=32M,upload-concurrency=2,stop-timeout=60,nosuid");
+                    "-o", "cache-dir=" + fs.cache + ",cache-size=1G,ram-cache=32M,upload-concurrency=2,stop-timeout=60,nosuid,allow_other");
             ok(m, "mount -t stratafs");
             assertEquals("", m.stdout() + m.stderr(), "mount(8) is silent on success");
             assertTrue(fs.isMounted(), "not mounted" + fs.logTail());
-            assertTrue(mountOptions(fs).contains("nosuid"), "a FUSE option did not reach the mount: " + mountOptions(fs));
+            assertTrue(mountOptions(fs).contains("nosuid") && mountOptions(fs).contains("allow_other"),
+                    "a FUSE option did not reach the mount: " + mountOptions(fs));
             assertEquals(1L << 30, fs.statusField("cacheCapacityBytes"), "cache-size=1G did not reach the mount");
 
             byte[] data = new byte[(3 << 20) + 17];
@@ -132,8 +133,7 @@ class MountHelperIT {
 
     /**
      * S3 options through -o, and a plain umount while the target is down: the daemon tries for
-     * stop-timeout, exits naming what is pending, and the next mount of that cache uploads it
-     * (whose reaching the store on its own the first test already shows).
+     * stop-timeout, exits naming what is pending, and the next mount of that cache uploads it.
      */
     @Test
     void plainUmountWithTheTargetDownKeepsThePendingDataForTheNextMount() throws Exception {
