@@ -48,11 +48,18 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--upload-concurrency", defaultValue = "8", description = "Parallel uploads per target (default ${DEFAULT-VALUE}).")
     int uploadConcurrency;
 
-    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE mount options, comma-separated (e.g. allow_other).")
+    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE mount options, comma-separated (e.g. ro,attr_timeout=1).")
     List<String> fuseOptions = new ArrayList<>();
 
-    @Option(names = "--foreground", description = "Stay in the foreground (for systemd and debugging).")
+    @Option(names = "--foreground", description = "Stay in the foreground (for systemd and debugging); the log goes to stderr.")
     boolean foreground;
+
+    @Option(names = "--no-allow-other", description = "When root mounts, serve only root (by default every user may use the "
+            + "mount, and the kernel checks permissions).")
+    boolean noAllowOther;
+
+    @Option(names = "--log-file", paramLabel = "PATH", description = "Log file of the background daemon (default <cache-dir>/stratafs.log).")
+    Path logFile;
 
     @Option(names = "--stop-timeout", defaultValue = "600", paramLabel = "SECONDS",
             description = "On SIGTERM or unmount, how long to wait for every block and journal record to reach the targets "
@@ -69,6 +76,12 @@ final class MountCommand implements Callable<Integer> {
         if (stopTimeoutSeconds < 0) {
             throw new IllegalArgumentException("--stop-timeout must be 0 or more seconds, got " + stopTimeoutSeconds);
         }
+        if (foreground && logFile != null) {
+            throw new IllegalArgumentException("--log-file is for the background daemon; with --foreground the log goes to stderr");
+        }
+        if (noAllowOther && MountAccess.asked(fuseOptions)) {
+            throw new IllegalArgumentException("--no-allow-other contradicts -o allow_other (or allow_root); give one of them");
+        }
         Path mp = mountpoint.toAbsolutePath().normalize();
         checkMountpoint(mp);
         SystemdNotify notify = foreground ? SystemdNotify.fromEnvironment(System.getenv(), ProcessHandle.current().pid()) : null;
@@ -81,6 +94,7 @@ final class MountCommand implements Callable<Integer> {
             if (Files.exists(cache) && !Files.isDirectory(cache)) {
                 throw new IllegalArgumentException("cache directory " + cache + " is not a directory (choose another --cache-dir)");
             }
+            DaemonPidFile.refuseIfLive(cache);
             if (!foreground) {
                 return spawnDaemon(record, cache, mp);
             }
@@ -181,13 +195,19 @@ final class MountCommand implements Callable<Integer> {
         for (String o : fuseOptions) {
             opts += "," + o;
         }
+        if (MountAccess.allowOtherByDefault(noAllowOther, fuseOptions)) {
+            opts += ",allow_other";
+        }
         return List.of("-o", opts);
     }
 
     /** Starts this command again with --foreground in a new session and waits until the mount answers. */
     private int spawnDaemon(VolumeRecord record, Path cache, Path mp) throws IOException, InterruptedException {
         Files.createDirectories(cache);
-        Path log = cache.resolve("stratafs.log");
+        Path log = logFile != null ? logFile.toAbsolutePath() : cache.resolve("stratafs.log");
+        if (log.getParent() != null && !Files.isDirectory(log.getParent())) {
+            throw new IllegalArgumentException("--log-file " + log + ": directory " + log.getParent() + " does not exist");
+        }
         List<String> cmd = new ArrayList<>();
         if (new File("/usr/bin/setsid").canExecute()) {
             cmd.add("/usr/bin/setsid");
@@ -208,6 +228,9 @@ final class MountCommand implements Callable<Integer> {
         cmd.addAll(storageArgs.asArgs());
         if (site != null) {
             cmd.add("--site=" + site);
+        }
+        if (noAllowOther) {
+            cmd.add("--no-allow-other");
         }
         for (String o : fuseOptions) {
             cmd.add("-o");

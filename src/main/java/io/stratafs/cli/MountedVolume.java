@@ -144,7 +144,7 @@ final class MountedVolume implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
         fuse = StrataFuse.over(vfs);
         control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
-        Files.writeString(cacheDir.resolve("stratafs.pid"), ProcessHandle.current().pid() + "\n");
+        Files.writeString(cacheDir.resolve(DaemonPidFile.NAME), ProcessHandle.current().pid() + "\n");
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
                 io.stratafs.store.StoreFactory.describeAll(targets));
         fuse.serve(mountpoint, fuseOptions);
@@ -188,7 +188,8 @@ final class MountedVolume implements AutoCloseable {
     String handle(String request) {
         switch (request) {
             case "ping":
-                return answering.getAsBoolean() ? "ok " + ProcessHandle.current().pid() : "starting";
+                StrataFuse f = fuse;
+                return f != null && f.isMounted() && answering.getAsBoolean() ? "ok " + ProcessHandle.current().pid() : "starting";
             case "status":
                 return Json.write(status());
             case "flush":
@@ -350,7 +351,7 @@ final class MountedVolume implements AutoCloseable {
         }
         kv.close();
         try {
-            Files.deleteIfExists(cacheDir.resolve("stratafs.pid"));
+            Files.deleteIfExists(cacheDir.resolve(DaemonPidFile.NAME));
         } catch (IOException e) {
             LOG.debug("removing pid file: {}", e.toString());
         }

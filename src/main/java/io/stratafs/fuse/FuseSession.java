@@ -85,9 +85,11 @@ final class FuseSession {
 
     /**
      * Mounts with {@code args} (as for {@code fuse_main}: a program name, "-f", the mountpoint,
-     * options) and serves until unmounted.
+     * options) and serves until unmounted. {@code mounted} runs once libfuse has mounted and
+     * accepted every option: fuse_setup mounts before it parses its own options, so a bad option
+     * shows a mount in /proc/mounts for a moment before fuse_setup takes it down and fails.
      */
-    void serve(FuseOperations ops, Path mountpoint, String[] args) throws InterruptedException {
+    void serve(FuseOperations ops, Path mountpoint, String[] args, Runnable mounted) throws InterruptedException {
         List<Pointer> keep = new ArrayList<>();
         Pointer argv = nativeArgv(args, keep);
         PointerByReference mountpointOut = new PointerByReference();
@@ -95,6 +97,7 @@ final class FuseSession {
         if (fuse == null) {
             throw new IllegalStateException("libfuse could not mount " + mountpoint + " (libfuse printed why on stderr)");
         }
+        mounted.run();
         session = lib.fuse_get_session(fuse);
         chan = lib.fuse_session_next_chan(session, null);
         bufsize = lib.fuse_chan_bufsize(chan);

@@ -61,6 +61,7 @@ public final class StrataFuse extends FuseStubFS {
     /** Changes hold the read side; {@link #stopWrites} takes the write side to wait them out. */
     private final ReadWriteLock writeGate = new ReentrantReadWriteLock();
     private volatile boolean writesStopped;
+    private volatile boolean mounted;
 
     private StrataFuse(Vfs vfs) {
         this.vfs = vfs;
@@ -101,7 +102,13 @@ public final class StrataFuse extends FuseStubFS {
     public void serve(Path mountpoint, List<String> fuseArgs) throws InterruptedException {
         List<String> args = new java.util.ArrayList<>(List.of("stratafs", "-f", mountpoint.toAbsolutePath().toString()));
         args.addAll(fuseArgs);
-        new FuseSession(MIN_LOOP_THREADS, MAX_LOOP_THREADS).serve(fuseOperations, mountpoint, args.toArray(new String[0]));
+        new FuseSession(MIN_LOOP_THREADS, MAX_LOOP_THREADS).serve(fuseOperations, mountpoint, args.toArray(new String[0]),
+                () -> mounted = true);
+    }
+
+    /** Whether libfuse mounted with every option accepted (a mount in /proc/mounts alone may be about to fail). */
+    public boolean isMounted() {
+        return mounted;
     }
 
     @FunctionalInterface

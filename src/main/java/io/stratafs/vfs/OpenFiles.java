@@ -472,7 +472,7 @@ final class OpenFiles implements AutoCloseable {
             failure = ErrnoTable.toFsException(t);
             LOG.error("committing block {} of inode {} failed; it stays in memory, is committed again at the next "
                     + "flush or fsync, and fsync and close report the failure: {}", index, of.ino, failure.getMessage(),
-                    failure.getCause());
+                    ErrnoTable.unexpected(t) ? t : null);
         }
         synchronized (of) {
             of.committing.remove(index, data);
