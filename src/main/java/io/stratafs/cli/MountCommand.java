@@ -2,6 +2,7 @@ package io.stratafs.cli;
 
 import io.stratafs.config.Sizes;
 import io.stratafs.config.VolumeRecord;
+import io.stratafs.metrics.MetricsAddress;
 import io.stratafs.store.ObjectStore;
 import java.io.File;
 import java.io.IOException;
@@ -59,6 +60,11 @@ final class MountCommand implements Callable<Integer> {
                     + "before exiting with status 1 and a log line saying what is pending (default ${DEFAULT-VALUE}).")
     long stopTimeoutSeconds;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics over HTTP at http://HOST:PORT/metrics (e.g. 127.0.0.1:9567; default off). "
+                    + "The endpoint has no authentication: use a loopback address unless the network is trusted.")
+    String metrics;
+
     @Override
     public Integer call() throws Exception {
         long cacheBytes = Sizes.parse(cacheSize);
@@ -69,6 +75,7 @@ final class MountCommand implements Callable<Integer> {
         if (stopTimeoutSeconds < 0) {
             throw new IllegalArgumentException("--stop-timeout must be 0 or more seconds, got " + stopTimeoutSeconds);
         }
+        MetricsAddress metricsAddress = metrics == null ? null : MetricsAddress.parse(metrics);
         Path mp = mountpoint.toAbsolutePath().normalize();
         List<ObjectStore> targets = storageArgs.open(storage);
         boolean handedOver = false;
@@ -94,7 +101,7 @@ final class MountCommand implements Callable<Integer> {
             java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(volume, mp, closed), "stratafs-shutdown"));
             try (volume) {
-                volume.serve(fuseArgs(record));
+                volume.serve(fuseArgs(record), metricsAddress);
             } finally {
                 closed.countDown();
             }
@@ -180,6 +187,9 @@ final class MountCommand implements Callable<Integer> {
         cmd.add("--ram-cache=" + ramCache);
         cmd.add("--upload-concurrency=" + uploadConcurrency);
         cmd.add("--stop-timeout=" + stopTimeoutSeconds);
+        if (metrics != null) {
+            cmd.add("--metrics=" + metrics);
+        }
         cmd.addAll(storageArgs.asArgs());
         if (site != null) {
             cmd.add("--site=" + site);
