@@ -108,8 +108,8 @@ public final class StrataFuse extends FuseStubFS {
 
     /**
      * Also times the callback into {@code stratafs_fuse_operation_seconds} and counts what reached the
-     * caller as EIO or ENOSPC. Measured on a stat-heavy run (see README, Observability), the timing
-     * costs too little to switch off.
+     * caller as EIO or ENOSPC. Timing and recording take about 110 ns of CPU per callback against a
+     * round trip of 40 to 70 µs (README, Observability), so they are always on.
      */
     private int barrier(String op, String path, Op body) {
         long start = System.nanoTime();
