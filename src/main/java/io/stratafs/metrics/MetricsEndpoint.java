@@ -17,6 +17,8 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@link VolumeMetrics} and {@link VolumeGauges} as Prometheus metrics over HTTP at
@@ -26,6 +28,7 @@ import java.util.function.Supplier;
  * authentication: bind it to loopback unless the network in front of it is trusted.
  */
 public final class MetricsEndpoint implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsEndpoint.class);
     private final HTTPServer server;
 
     private MetricsEndpoint(HTTPServer server) {
@@ -37,8 +40,12 @@ public final class MetricsEndpoint implements AutoCloseable {
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new Collector(metrics, gauges));
         try {
+            InetAddress bind = InetAddress.getByName(address.host());
+            if (!bind.isLoopbackAddress()) {
+                LOG.warn("metrics at {} are reachable from the network without authentication", address);
+            }
             HTTPServer server = HTTPServer.builder()
-                    .inetAddress(InetAddress.getByName(address.host()))
+                    .inetAddress(bind)
                     .port(address.port())
                     .registry(registry)
                     .buildAndStart();
