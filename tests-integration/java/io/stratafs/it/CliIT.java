@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** The command line: clear one-line errors on stderr, non-zero exits, nothing mounted on failure. */
 class CliIT {
     /** Non-zero exit, nothing on stdout, exactly one line on stderr, containing {@code expected}. */
-    private static void oneLineFailure(Shell.Split r, String expected) {
+    static void oneLineFailure(Shell.Split r, String expected) {
         String both = "stdout:\n" + r.stdout() + "stderr:\n" + r.stderr();
         assertNotEquals(0, r.exit(), both);
         assertEquals("", r.stdout(), "a failure printed to stdout: " + both);

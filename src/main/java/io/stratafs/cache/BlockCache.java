@@ -8,6 +8,9 @@ import io.stratafs.meta.Kv;
 import io.stratafs.meta.KvWriteTxn;
 import io.stratafs.meta.MetaException;
 import io.stratafs.meta.Table;
+import io.stratafs.metrics.ErrorKind;
+import io.stratafs.metrics.VolumeMetrics;
+import io.stratafs.metrics.VolumeMetrics.ReadTier;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
@@ -53,6 +56,7 @@ public final class BlockCache {
     private static final byte[] MAP_FULL_EVICTIONS = "cache.map-full-evictions".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
     private final Kv kv;
+    private final VolumeMetrics metrics;
     private final List<ObjectStore> targets;
     private final int[] targetIds;
     private final long capacityBytes;
@@ -85,7 +89,8 @@ public final class BlockCache {
 
     /** A cache whose targets' persistent ids are their places in the list (tests, fixed target lists). */
     public BlockCache(Kv kv, List<ObjectStore> targets, long capacityBytes, long ramBytes) {
-        this(kv, targets, java.util.stream.IntStream.range(0, targets.size()).toArray(), capacityBytes, ramBytes, 4);
+        this(kv, targets, java.util.stream.IntStream.range(0, targets.size()).toArray(), capacityBytes, ramBytes, 4,
+                new VolumeMetrics());
     }
 
     /**
@@ -94,6 +99,16 @@ public final class BlockCache {
      * read-ahead fetches (--download-concurrency).
      */
     public BlockCache(Kv kv, List<ObjectStore> targets, int[] targetIds, long capacityBytes, long ramBytes, int fetchThreads) {
+        this(kv, targets, targetIds, capacityBytes, ramBytes, fetchThreads, new VolumeMetrics());
+    }
+
+    /**
+     * As above; {@code metrics} counts which tier served each read
+     * and the corrupt blocks met.
+     */
+    public BlockCache(Kv kv, List<ObjectStore> targets, int[] targetIds, long capacityBytes, long ramBytes, int fetchThreads,
+                      VolumeMetrics metrics) {
+        this.metrics = metrics;
         if (targetIds.length != targets.size()) {
             throw new IllegalArgumentException(targets.size() + " targets but " + targetIds.length + " target ids");
         }
@@ -142,7 +157,7 @@ public final class BlockCache {
         }
         prefetcher.execute(() -> {
             try {
-                get(ref);
+                read(ref, null);
             } catch (BlockUnavailableException e) {
                 LOG.debug("read-ahead of {} failed: {}", hex, e.getMessage());
             } finally {
@@ -450,11 +465,22 @@ public final class BlockCache {
     private record Cleaned(byte[] hash, int length) {
     }
 
-    /** Reads a block through the tiers; EIO-worthy failures come as {@link BlockUnavailableException}. */
+    /**
+     * Reads a block through the tiers for a caller, counting the tier that served it; EIO-worthy
+     * failures come as {@link BlockUnavailableException}.
+     */
     public byte[] get(BlockRef ref) throws BlockUnavailableException {
+        ReadTier[] servedBy = {ReadTier.RAM};
+        byte[] data = read(ref, servedBy);
+        metrics.cacheRead(servedBy[0]);
+        return data;
+    }
+
+    /** {@code servedBy}, when given, receives the lower tier that loaded the block (RAM when none had to). */
+    private byte[] read(BlockRef ref, ReadTier[] servedBy) throws BlockUnavailableException {
         String hex = ref.hex();
         try {
-            byte[] data = ram.get(hex, k -> load(ref));
+            byte[] data = ram.get(hex, k -> load(ref, servedBy));
             if (overCapacity() || mapFilling.getAndSet(false)) {
                 evictOverflow();
             }
@@ -464,7 +490,7 @@ public final class BlockCache {
         }
     }
 
-    private byte[] load(BlockRef ref) {
+    private byte[] load(BlockRef ref, ReadTier[] servedBy) {
         String hex = ref.hex();
         byte[] local = kv.read(txn -> txn.get(Table.CACHE_DATA, ref.hash()));
         if (local != null) {
@@ -472,9 +498,16 @@ public final class BlockCache {
                 synchronized (this) {
                     cleanLru.get(hex);
                 }
+                if (servedBy != null) {
+                    servedBy[0] = ReadTier.LOCAL;
+                }
                 return local;
             }
+            metrics.error(ErrorKind.CORRUPT_CACHE_BLOCK);
             LOG.error("block {} is corrupt in the local cache; fetching it from the storage targets", hex);
+        }
+        if (servedBy != null) {
+            servedBy[0] = ReadTier.TARGET;
         }
         byte[] data = fetch(ref);
         keep(ref, data, local != null);
@@ -524,6 +557,7 @@ public final class BlockCache {
                     repair(corrupt, key, data);
                     return data;
                 }
+                metrics.error(ErrorKind.CORRUPT_OBJECT);
                 LOG.error("object {} in {} is corrupt (its SHA-256 does not match its name)", key, target.describe());
                 problems.add(target.describe() + ": corrupt");
                 corrupt.add(target);

@@ -2,6 +2,7 @@ package io.stratafs.cli;
 
 import io.stratafs.config.Sizes;
 import io.stratafs.config.VolumeRecord;
+import io.stratafs.metrics.MetricsAddress;
 import io.stratafs.store.ObjectStore;
 import java.io.File;
 import java.io.IOException;
@@ -66,6 +67,11 @@ final class MountCommand implements Callable<Integer> {
                     + "before exiting with status 1 and a log line saying what is pending (default ${DEFAULT-VALUE}).")
     long stopTimeoutSeconds;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics over HTTP at http://HOST:PORT/metrics (e.g. 127.0.0.1:9567; default off). "
+                    + "The endpoint has no authentication: use a loopback address unless the network is trusted.")
+    String metrics;
+
     @Override
     public Integer call() throws Exception {
         long cacheBytes = Sizes.parse(cacheSize);
@@ -82,6 +88,7 @@ final class MountCommand implements Callable<Integer> {
         if (noAllowOther && MountAccess.asked(fuseOptions)) {
             throw new IllegalArgumentException("--no-allow-other contradicts -o allow_other (or allow_root); give one of them");
         }
+        MetricsAddress metricsAddress = metrics == null ? null : MetricsAddress.parse(metrics);
         Path mp = mountpoint.toAbsolutePath().normalize();
         checkMountpoint(mp);
         SystemdNotify notify = foreground ? SystemdNotify.fromEnvironment(System.getenv(), ProcessHandle.current().pid()) : null;
@@ -109,7 +116,7 @@ final class MountCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stopOnSignal(volume, service, mp, closed), "stratafs-shutdown"));
             try (service; volume) {
                 service.start();
-                volume.serve(fuseArgs(record));
+                volume.serve(fuseArgs(record), metricsAddress);
                 service.stopping("unmounted; uploading everything before exit");
             } finally {
                 service.stopped(volume.drainedCleanly());
@@ -225,6 +232,9 @@ final class MountCommand implements Callable<Integer> {
         cmd.add("--ram-cache=" + ramCache);
         cmd.add("--upload-concurrency=" + uploadConcurrency);
         cmd.add("--stop-timeout=" + stopTimeoutSeconds);
+        if (metrics != null) {
+            cmd.add("--metrics=" + metrics);
+        }
         cmd.addAll(storageArgs.asArgs());
         if (site != null) {
             cmd.add("--site=" + site);

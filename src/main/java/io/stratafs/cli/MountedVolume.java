@@ -6,7 +6,12 @@ import io.stratafs.fuse.StrataFuse;
 import io.stratafs.meta.Kv;
 import io.stratafs.meta.LmdbKv;
 import io.stratafs.meta.Table;
+import io.stratafs.metrics.MetricsAddress;
+import io.stratafs.metrics.MetricsEndpoint;
+import io.stratafs.metrics.VolumeGauges;
+import io.stratafs.metrics.VolumeMetrics;
 import io.stratafs.store.LocalDirStore;
+import io.stratafs.store.MeasuredStore;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
 import io.stratafs.vfs.Caller;
@@ -46,6 +51,9 @@ final class MountedVolume implements AutoCloseable {
     private final BlockCache cache;
     private final Vfs vfs;
     private final WriteBack writeBack;
+    /** The counters behind status and the Prometheus endpoint; every target request is measured into them. */
+    private final VolumeMetrics metrics = new VolumeMetrics();
+    private MetricsEndpoint metricsEndpoint;
     private final java.util.concurrent.ScheduledExecutorService housekeeping =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "stratafs-housekeeping");
@@ -72,15 +80,16 @@ final class MountedVolume implements AutoCloseable {
                   long stopTimeoutMs) throws StoreException {
         this.record = record;
         this.stopTimeoutMs = stopTimeoutMs;
-        this.targets = targets;
+        this.targets = targets.stream().<ObjectStore>map(t -> new MeasuredStore(t, metrics)).toList();
         this.mountpoint = mountpoint;
         this.cacheDir = cacheDir;
         this.site = site;
         this.kv = new LmdbKv(cacheDir, cacheSize + cacheSize / 4 + (2L << 30));
         try {
             adoptCacheDir(unreachable);
-            this.cache = new BlockCache(kv, targets, TargetIds.assign(kv, targets), cacheSize, ramCache, downloadConcurrency);
-            this.vfs = new Vfs(kv, cache, record.blockSize(), Clock.SYSTEM, this::fsStats);
+            this.cache = new BlockCache(kv, this.targets, TargetIds.assign(kv, this.targets), cacheSize, ramCache, downloadConcurrency,
+                    metrics);
+            this.vfs = new Vfs(kv, cache, record.blockSize(), Clock.SYSTEM, this::fsStats, metrics);
             this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency, record, unreachable, cacheDir);
         } catch (StoreException | RuntimeException e) {
             kv.close();
@@ -126,7 +135,7 @@ final class MountedVolume implements AutoCloseable {
     private FsStats fsStats() {
         long total = 1L << 50;
         long free = total;
-        if (targets.get(0) instanceof LocalDirStore local) {
+        if (((MeasuredStore) targets.get(0)).inner() instanceof LocalDirStore local) {
             try {
                 FileStore fs = Files.getFileStore(local.root());
                 total = fs.getTotalSpace();
@@ -138,11 +147,18 @@ final class MountedVolume implements AutoCloseable {
         return new FsStats(total, free, 0);
     }
 
-    /** Mounts and serves until unmounted; returns after the final flush. */
-    void serve(List<String> fuseOptions) throws IOException, InterruptedException {
+    /**
+     * Mounts and serves until unmounted; returns after the final flush. With a {@code metricsAddress}
+     * the Prometheus endpoint starts before the mount, so an address in use fails the mount.
+     */
+    void serve(List<String> fuseOptions, MetricsAddress metricsAddress) throws IOException, InterruptedException {
         writeBack.start();
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
-        fuse = StrataFuse.over(vfs);
+        if (metricsAddress != null) {
+            metricsEndpoint = MetricsEndpoint.start(metricsAddress, metrics, this::gauges);
+            LOG.info("serving Prometheus metrics at http://{}/metrics (no authentication)", metricsAddress);
+        }
+        fuse = StrataFuse.over(vfs, metrics);
         control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
         Files.writeString(cacheDir.resolve(DaemonPidFile.NAME), ProcessHandle.current().pid() + "\n");
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
@@ -322,13 +338,37 @@ final class MountedVolume implements AutoCloseable {
         s.put("pendingBlocks", pendingBlocks);
         s.put("pendingJournalEntries", pendingJournal);
         s.put("uploadedBlocks", uploadedBlocks);
+        s.putAll(ObservedStatus.fields(metrics, oldestPendingChangeAgeSeconds()));
         s.put("problems", problems());
         s.put("targets", ts);
         return s;
     }
 
+    /** Seconds since the oldest change not yet in every target was committed; 0 when there is none. */
+    private double oldestPendingChangeAgeSeconds() {
+        long oldest = writeBack.oldestPendingChangeMillis();
+        return oldest < 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0;
+    }
+
+    /** The levels a Prometheus scrape reads, from the same sources as {@link #status}. */
+    VolumeGauges gauges() {
+        long backlogBlocks = 0;
+        long backlogJournal = 0;
+        List<VolumeGauges.Target> ts = new ArrayList<>();
+        for (WriteBack.TargetStatus t : writeBack.status(cache)) {
+            backlogBlocks = Math.max(backlogBlocks, t.pendingBlocks());
+            backlogJournal = Math.max(backlogJournal, t.pendingJournalEntries());
+            ts.add(new VolumeGauges.Target(t.target(), t.healthy(), t.pendingBlocks(), t.pendingJournalEntries()));
+        }
+        return new VolumeGauges(cache.cachedBytes(), cache.capacityBytes(), cache.dirtyBytes(), cache.dirtyBlocks(),
+                backlogBlocks, backlogJournal, oldestPendingChangeAgeSeconds(), ts);
+    }
+
     @Override
     public void close() {
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
         housekeeping.shutdown();
         synchronized (this) {
             if (drained == null) {

@@ -44,8 +44,8 @@ final class StatusCommand implements Callable<Integer> {
             char c = s.charAt(i);
             if (c == '"' && (i == 0 || s.charAt(i - 1) != '\\')) {
                 quoted = !quoted;
-            } else if (!quoted && (c == '[' || c == ']')) {
-                depth += c == '[' ? 1 : -1;
+            } else if (!quoted && (c == '[' || c == ']' || c == '{' || c == '}')) {
+                depth += c == '[' || c == '{' ? 1 : -1;
             } else if (c == ',' && !quoted && depth == 0) {
                 parts.add(s.substring(start, i));
                 start = i + 1;
@@ -60,8 +60,13 @@ final class StatusCommand implements Callable<Integer> {
     private static void appendField(StringBuilder out, String indent, String field) {
         int colon = field.indexOf("\":");
         String key = field.substring(1, colon);
-        String value = field.substring(colon + 2).replaceAll("^\"|\"$", "");
-        out.append(indent).append(String.format("%-22s %s%n", key, value));
+        String value = field.substring(colon + 2);
+        if (value.startsWith("{")) {
+            // a nested object (errors by kind) reads best as kind=count pairs on one line
+            value = value.substring(1, value.length() - 1).replace("\":", "=").replace("\"", "").replace(",", " ");
+        }
+        value = value.replaceAll("^\"|\"$", "");
+        out.append(indent).append(String.format("%-30s %s%n", key, value));
     }
 
     @Override

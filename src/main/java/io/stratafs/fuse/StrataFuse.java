@@ -2,6 +2,8 @@ package io.stratafs.fuse;
 
 import io.stratafs.meta.DirEntry;
 import io.stratafs.meta.Inode;
+import io.stratafs.metrics.ErrorKind;
+import io.stratafs.metrics.VolumeMetrics;
 import io.stratafs.vfs.Caller;
 import io.stratafs.vfs.Errno;
 import io.stratafs.vfs.ErrnoTable;
@@ -58,20 +60,25 @@ public final class StrataFuse extends FuseStubFS {
     private static final ThreadLocal<byte[]> IO_BUF = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
     private final Vfs vfs;
+    private final VolumeMetrics metrics;
     /** Changes hold the read side; {@link #stopWrites} takes the write side to wait them out. */
     private final ReadWriteLock writeGate = new ReentrantReadWriteLock();
     private volatile boolean writesStopped;
     private volatile boolean mounted;
 
-    private StrataFuse(Vfs vfs) {
+    private StrataFuse(Vfs vfs, VolumeMetrics metrics) {
         this.vfs = vfs;
+        this.metrics = metrics;
         allowNullPaths();
     }
 
-    /** The adapter for {@code vfs}; fails with a sentence saying what to install when libfuse 2 is missing. */
-    public static StrataFuse over(Vfs vfs) {
+    /**
+     * The adapter for {@code vfs}, timing every callback into {@code metrics}; fails with a sentence
+     * saying what to install when libfuse 2 is missing.
+     */
+    public static StrataFuse over(Vfs vfs, VolumeMetrics metrics) {
         try {
-            return new StrataFuse(vfs);
+            return new StrataFuse(vfs, metrics);
         } catch (UnsatisfiedLinkError e) {
             throw new IllegalStateException("libfuse 2 is not installed (libfuse.so.2 not found); install it: apt-get install libfuse2 fuse3", e);
         }
@@ -116,16 +123,33 @@ public final class StrataFuse extends FuseStubFS {
         int run() throws Exception;
     }
 
-    private static int barrier(String op, String path, Op body) {
+    /**
+     * Also times the callback into {@code stratafs_fuse_operation_seconds} and counts what reached the
+     * caller as EIO or ENOSPC. Timing and recording take about 110 ns of CPU per callback against a
+     * round trip of 40 to 70 µs (README, Observability), so they are always on.
+     */
+    private int barrier(String op, String path, Op body) {
+        long start = System.nanoTime();
         try {
             return body.run();
         } catch (Throwable t) {
             Errno e = ErrnoTable.errno(t);
+            countError(e);
             boolean unexpected = ErrnoTable.unexpected(t);
             if (unexpected || !routine(e)) {
                 LOG.error("{} {} failed with {}: {}", op, path, e, t.toString(), unexpected ? t : null);
             }
             return -e.value();
+        } finally {
+            metrics.fuseOperation(op).observeNanos(System.nanoTime() - start);
+        }
+    }
+
+    private void countError(Errno e) {
+        if (e == Errno.EIO) {
+            metrics.error(ErrorKind.EIO);
+        } else if (e == Errno.ENOSPC) {
+            metrics.error(ErrorKind.CACHE_FULL);
         }
     }
 

@@ -53,6 +53,11 @@ public final class JournalCodec {
         }
     }
 
+    /** The wall-clock time a record was committed at, read from its header. */
+    public static long timeMillis(ByteBuffer record) {
+        return record.getLong(record.position());
+    }
+
     public static void writeHeader(DataOutput out, long timeMillis, int count) throws IOException {
         out.writeLong(timeMillis);
         out.writeInt(count);

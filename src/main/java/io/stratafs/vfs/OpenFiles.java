@@ -8,6 +8,8 @@ import io.stratafs.meta.BlockRef;
 import io.stratafs.meta.Inode;
 import io.stratafs.meta.Kv;
 import io.stratafs.meta.Namespace;
+import io.stratafs.metrics.ErrorKind;
+import io.stratafs.metrics.VolumeMetrics;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -98,14 +100,16 @@ final class OpenFiles implements AutoCloseable {
     /** Above this, writers commit the files that buffer most until half of it is left. */
     volatile long maxBuffered = MAX_BUFFERED;
     volatile Hooks hooks = Hooks.NONE;
+    private final VolumeMetrics metrics;
     private final ExecutorService committer = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "stratafs-commit");
         t.setDaemon(true);
         return t;
     });
 
-    OpenFiles(Kv kv, BlockCache cache, int blockSize, Clock clock) {
+    OpenFiles(Kv kv, BlockCache cache, int blockSize, Clock clock, VolumeMetrics metrics) {
         this.kv = kv;
+        this.metrics = metrics;
         this.cache = cache;
         this.blockSize = blockSize;
         this.clock = clock;
@@ -470,6 +474,7 @@ final class OpenFiles implements AutoCloseable {
         } catch (Throwable t) {
             // An Error too: whatever happens, the block leaves `committing` below, or flush and umount wait forever.
             failure = ErrnoTable.toFsException(t);
+            metrics.error(ErrorKind.COMMIT_FAILED);
             LOG.error("committing block {} of inode {} failed; it stays in memory, is committed again at the next "
                     + "flush or fsync, and fsync and close report the failure: {}", index, of.ino, failure.getMessage(),
                     ErrnoTable.unexpected(t) ? t : null);

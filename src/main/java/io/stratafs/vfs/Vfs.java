@@ -7,6 +7,7 @@ import io.stratafs.meta.Kv;
 import io.stratafs.meta.KvTxn;
 import io.stratafs.meta.KvWriteTxn;
 import io.stratafs.meta.Namespace;
+import io.stratafs.metrics.VolumeMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Supplier;
@@ -36,12 +37,17 @@ public final class Vfs implements AutoCloseable {
     private final HiddenNames hidden = new HiddenNames();
 
     public Vfs(Kv kv, BlockCache cache, int blockSize, Clock clock, Supplier<FsStats> stats) {
+        this(kv, cache, blockSize, clock, stats, new VolumeMetrics());
+    }
+
+    /** {@code metrics} counts the background commits that fail. */
+    public Vfs(Kv kv, BlockCache cache, int blockSize, Clock clock, Supplier<FsStats> stats, VolumeMetrics metrics) {
         this.kv = kv;
         this.cache = cache;
         this.blockSize = blockSize;
         this.clock = clock;
         this.stats = stats;
-        this.files = new OpenFiles(kv, cache, blockSize, clock);
+        this.files = new OpenFiles(kv, cache, blockSize, clock, metrics);
     }
 
     /** Creates the root directory of a new volume, owned by the caller; does nothing when present. */

@@ -3,6 +3,7 @@ package io.stratafs.writeback;
 import io.stratafs.cache.BlockCache;
 import io.stratafs.config.VolumeRecord;
 import io.stratafs.meta.Bytes;
+import io.stratafs.meta.JournalCodec;
 import io.stratafs.meta.Kv;
 import io.stratafs.meta.KvWriteTxn;
 import io.stratafs.meta.Table;
@@ -230,6 +231,31 @@ public final class WriteBack implements AutoCloseable {
         } finally {
             checkpointRequested = false;
         }
+    }
+
+    /**
+     * When the oldest committed change that some target does not hold yet was made (wall-clock
+     * millis), or -1 when every target holds every change. Blocks go up before the journal records
+     * that name them, so the oldest journal record not yet everywhere is the oldest change.
+     */
+    public long oldestPendingChangeMillis() {
+        long upTo = Long.MAX_VALUE;
+        for (TargetUploader u : uploaders) {
+            upTo = Math.min(upTo, u.uploadedSeq());
+        }
+        if (upTo >= kv.lastJournalSeq()) {
+            return -1;
+        }
+        byte[] from = Bytes.longKey(upTo + 1);
+        long[] time = {-1};
+        kv.read(txn -> {
+            txn.scan(Table.JOURNAL, new byte[0], from, (k, v) -> {
+                time[0] = JournalCodec.timeMillis(v);
+                return false;
+            });
+            return null;
+        });
+        return time[0];
     }
 
     /** One line per target for status: health, backlog, totals. */

@@ -1,0 +1,153 @@
+package io.stratafs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code mount --metrics}: a real mount serves Prometheus metrics on a loopback port, whose values
+ * move with real IO through real tools, and {@code status --json} carries the same counters; an
+ * address in use or malformed fails the mount in one line and leaves nothing mounted.
+ */
+class MetricsIT {
+    private static final long MIB = 1 << 20;
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String scrape(int port) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return r.body();
+    }
+
+    /** The value of the sample whose name and labels are exactly {@code series}. */
+    private static double sample(String text, String series) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(text);
+        assertTrue(m.find(), "no sample " + series + " in:\n" + text);
+        return Double.parseDouble(m.group(1));
+    }
+
+    /** A number in the status JSON, decimals included (MountFixture.statusField reads integers). */
+    private static double statusNumber(String json, String name) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\":(-?[0-9.Ee+-]+)").matcher(json);
+        assertTrue(m.find(), "status has no number " + name + ": " + json);
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static void awaitUploaded(MountFixture fs) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (fs.statusField("pendingBlocks") > 0 || fs.statusField("pendingJournalEntries") > 0) {
+            assertTrue(System.nanoTime() < deadline, "uploads did not finish within 60 s: " + fs.statusJson());
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void realIoMovesTheScrapedFiguresAndStatusCarriesTheSameCounters() throws Exception {
+        int port = freePort();
+        try (MountFixture fs = new MountFixture()) {
+            fs.withMountArgs("--metrics", "127.0.0.1:" + port).format().mount();
+            String before = scrape(port);
+            double uploadedBefore = sample(before, "stratafs_uploaded_bytes_total");
+
+            fs.sh("dd if=/dev/urandom of=big bs=1M count=8 status=none && cp big copy && mkdir d && "
+                    + "for i in $(seq 1 50); do echo $i > d/f$i; done && ls -l d > /dev/null && stat d/f1 > /dev/null");
+            awaitUploaded(fs);
+            String written = scrape(port);
+            // a family shows once it has a sample: histograms once an operation or request ran
+            for (String type : new String[] {
+                "# TYPE stratafs_cache_bytes gauge", "# TYPE stratafs_cache_capacity_bytes gauge", "# TYPE stratafs_dirty_bytes gauge",
+                "# TYPE stratafs_upload_backlog_blocks gauge", "# TYPE stratafs_upload_backlog_journal_records gauge",
+                "# TYPE stratafs_oldest_pending_change_age_seconds gauge", "# TYPE stratafs_target_healthy gauge",
+                "# TYPE stratafs_uploaded_bytes_total counter", "# TYPE stratafs_downloaded_bytes_total counter",
+                "# TYPE stratafs_cache_reads_total counter", "# TYPE stratafs_errors_total counter",
+                "# TYPE stratafs_fuse_operation_seconds histogram", "# TYPE stratafs_object_store_request_seconds histogram"}) {
+                assertTrue(written.lines().anyMatch(type::equals), "no \"" + type + "\" in:\n" + written);
+            }
+            assertTrue(sample(written, "stratafs_uploaded_bytes_total") - uploadedBefore >= 8 * MIB,
+                    "8 MiB of distinct data went up:\n" + written);
+            assertTrue(sample(written, "stratafs_fuse_operation_seconds_count{op=\"write\"}") >= 64, "8 MiB in 128 KiB writes");
+            assertTrue(sample(written, "stratafs_fuse_operation_seconds_count{op=\"create\"}") >= 52);
+            assertTrue(sample(written, "stratafs_fuse_operation_seconds_count{op=\"getattr\"}") > 0);
+            String target = "file://" + fs.storage;
+            assertTrue(sample(written, "stratafs_object_store_request_seconds_count{op=\"put\",target=\"" + target + "\"}") >= 2,
+                    "blocks were put to " + target + ":\n" + written);
+            assertTrue(sample(written, "stratafs_cache_bytes") >= 8 * MIB);
+            assertEquals(1.0, sample(written, "stratafs_target_healthy{target=\"" + target + "\"}"));
+            assertEquals(0.0, sample(written, "stratafs_upload_backlog_blocks"));
+            assertEquals(0.0, sample(written, "stratafs_oldest_pending_change_age_seconds"), "nothing is pending after the uploads");
+
+            // a new machine: every block read comes from the target once, then from RAM
+            fs.remountWithEmptyCache();
+            fs.sh("cat big > /dev/null && cat big > /dev/null && cmp big copy");
+            String read = scrape(port);
+            assertTrue(sample(read, "stratafs_downloaded_bytes_total") >= 8 * MIB, read);
+            assertTrue(sample(read, "stratafs_cache_reads_total{tier=\"target\"}") >= 1, read);
+            assertTrue(sample(read, "stratafs_cache_reads_total{tier=\"ram\"}") >= 2, read);
+            assertEquals(0.0, sample(read, "stratafs_errors_total{kind=\"eio\"}"));
+
+            String json = fs.statusJson();
+            assertEquals(sample(read, "stratafs_cache_reads_total{tier=\"target\"}"), statusNumber(json, "cacheReadsFetched"),
+                    "status and metrics read the same counters");
+            double ratio = statusNumber(json, "cacheHitRatio");
+            assertTrue(ratio > 0 && ratio < 1, "some reads were fetched and some hit RAM: " + json);
+            assertTrue(statusNumber(json, "downloadedBytesTotal") >= 8 * MIB, json);
+            assertTrue(statusNumber(json, "uploadBytesPerSecond") >= 0 && statusNumber(json, "oldestPendingChangeAgeSeconds") >= 0, json);
+            for (String kind : new String[] {"target_unavailable", "corrupt_object", "corrupt_cache_block", "cache_full", "eio",
+                "commit_failed"}) {
+                assertTrue(json.contains("\"" + kind + "\":0"), "status counts no " + kind + ": " + json);
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (statusNumber(fs.statusJson(), "downloadBytesPerSecond") == 0) {
+                assertTrue(System.nanoTime() < deadline, "the download rate never showed the 8 MiB just read: " + fs.statusJson());
+                Thread.sleep(100);
+            }
+            String human = fs.runOk("status", fs.mnt.toString());
+            assertTrue(human.contains("errors") && human.contains("eio=0"), human);
+            assertTrue(human.contains("cacheHitRatio"), human);
+        }
+    }
+
+    @Test
+    void aMetricsPortInUseFailsTheMountInOneLineAndLeavesNothingMounted() throws Exception {
+        try (MountFixture fs = new MountFixture();
+             ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            fs.format();
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            Shell.Split r = MountFixture.cliSplit("mount", fs.storage, fs.mnt.toString(), "--cache-dir", fs.cache.toString(),
+                    "--metrics", address);
+            CliIT.oneLineFailure(r, "cannot serve metrics on " + address);
+            assertFalse(fs.isMounted());
+            assertTrue(fs.daemons().isEmpty(), "a failed mount left a daemon running");
+        }
+    }
+
+    @Test
+    void aMalformedAddressIsRefusedBeforeAnythingStarts() throws Exception {
+        try (MountFixture fs = new MountFixture()) {
+            fs.format();
+            for (String bad : new String[] {"9567", "127.0.0.1:port", "127.0.0.1:70000"}) {
+                Shell.Split r = MountFixture.cliSplit("mount", fs.storage, fs.mnt.toString(), "--cache-dir", fs.cache.toString(),
+                        "--metrics", bad);
+                CliIT.oneLineFailure(r, "--metrics");
+                assertFalse(fs.isMounted());
+                assertTrue(fs.daemons().isEmpty());
+            }
+        }
+    }
+}
