@@ -47,6 +47,19 @@ public interface ObjectStore extends AutoCloseable {
     /** All keys that start with {@code prefix}, in ascending order. */
     List<String> list(String prefix) throws StoreException;
 
+    /**
+     * Like {@link #list}, with each object's size and last write time. A default that refuses, so a
+     * wrapper written before gc existed still compiles; every store gc runs on implements it.
+     */
+    default List<ObjectInfo> listInfo(String prefix) throws StoreException {
+        throw new StoreException(describe() + " cannot report when its objects were written, which gc and fsck need");
+    }
+
+    /** One object's size and last write time, or null when it does not exist (see {@link #listInfo}). */
+    default ObjectInfo stat(String key) throws StoreException {
+        throw new StoreException(describe() + " cannot report when its objects were written, which gc and fsck need");
+    }
+
     /** Deletes the object; deleting a missing key is not an error. */
     void delete(String key) throws StoreException;
 
