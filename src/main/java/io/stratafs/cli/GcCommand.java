@@ -85,7 +85,10 @@ final class GcCommand implements Callable<Integer> {
         long toTrash = r.actions().stream().filter(a -> a.verb().contains("trash")).count();
         if (toTrash > 0) {
             s.append("; ").append(toTrash).append(dryRun ? " block(s) would move" : " block(s) moved")
-                    .append(" to trash/, deleted by a gc run at least ").append(minAge).append(" later");
+                    .append(" to trash/");
+            if (!minAge.trim().equals("0")) {
+                s.append(", deleted by a gc run at least ").append(minAge).append(" later if still unreferenced");
+            }
         }
         if (r.restored() > 0) {
             s.append("; ").append(r.restored()).append(" referenced block(s) restored from trash/");

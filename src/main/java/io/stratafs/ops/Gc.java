@@ -64,16 +64,22 @@ public final class Gc {
             live.refresh();
             trashUnreferenced(t, live);
         }
-        // a mount may have published records naming a block between the listing and its move
+        // a mount may have published records naming a block between the listing and its move; the
+        // trash's age counts up to this listing, so a record it misses came at least --min-age late
+        long listedAt = clock.getAsLong();
         live.refresh();
         for (ObjectStore t : volume.targets()) {
-            emptyTrash(t, live);
+            emptyTrash(t, live, listedAt);
         }
         return new Result(List.copyOf(actions), freed, trashed, restored);
     }
 
     private boolean oldEnough(ObjectInfo info) {
         return info != null && clock.getAsLong() - info.lastModifiedMillis() >= minAgeMillis;
+    }
+
+    private boolean trashedBefore(ObjectInfo info, long listedAt) {
+        return info != null && listedAt - info.lastModifiedMillis() >= minAgeMillis;
     }
 
     /** Per site: every checkpoint but the newest, and the segments that end at or before it. */
@@ -139,7 +145,7 @@ public final class Gc {
         actions.add(new Action("moved to trash", t.describe(), info.key(), info.size()));
     }
 
-    private void emptyTrash(ObjectStore t, LiveSet live) throws StoreException {
+    private void emptyTrash(ObjectStore t, LiveSet live, long listedAt) throws StoreException {
         List<ObjectInfo> trash = t.listInfo(ObjectKeys.TRASH_PREFIX);
         progress.phase("emptying the trash of " + t.describe(), trash.size());
         for (ObjectInfo info : trash) {
@@ -153,7 +159,7 @@ public final class Gc {
                     }
                 }
                 actions.add(new Action(dryRun ? "would restore" : "restored", t.describe(), ObjectKeys.block(hex), info.size()));
-            } else if (oldEnough(t.stat(info.key()))) {
+            } else if (trashedBefore(t.stat(info.key()), listedAt)) {
                 remove(t, info.key(), info.size());
             }
             progress.advance();
