@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code stratafs} command: format, mount, umount, status. */
+/** The {@code stratafs} command: format, mount, umount, status, fsck, gc. */
 @Command(name = "stratafs", mixinStandardHelpOptions = true, version = "stratafs 0.1.0",
         description = "A POSIX filesystem over tiered block storage: RAM, local SSD (LMDB), object stores.",
         subcommands = {FormatCommand.class, MountCommand.class, UmountCommand.class, StatusCommand.class,
