@@ -14,6 +14,7 @@ import io.stratafs.metrics.VolumeMetrics.ReadTier;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
+import io.stratafs.store.TrashedBlocks;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -551,7 +552,7 @@ public final class BlockCache {
             ObjectStore target = targets.get(t);
             long start = System.nanoTime();
             try {
-                byte[] data = target.get(key);
+                byte[] data = TrashedBlocks.read(target, ref.hex());
                 readStats[t].success(System.nanoTime() - start);
                 if (Arrays.equals(Sha256.of(data), ref.hash())) {
                     repair(corrupt, key, data);

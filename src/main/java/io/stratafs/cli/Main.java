@@ -4,11 +4,11 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code stratafs} command: format, mount, umount, status, bench. */
+/** The {@code stratafs} command: format, mount, umount, status, bench, fsck, gc. */
 @Command(name = "stratafs", mixinStandardHelpOptions = true, version = "stratafs 0.1.0",
         description = "A POSIX filesystem over tiered block storage: RAM, local SSD (LMDB), object stores.",
         subcommands = {FormatCommand.class, MountCommand.class, UmountCommand.class, StatusCommand.class,
-                BenchCommand.class})
+                BenchCommand.class, FsckCommand.class, GcCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -252,6 +252,30 @@ public final class LocalDirStore implements ObjectStore {
     }
 
     @Override
+    public List<ObjectInfo> listInfo(String prefix) throws StoreException {
+        List<ObjectInfo> out = new ArrayList<>();
+        for (String key : list(prefix)) {
+            ObjectInfo info = stat(key);
+            if (info != null) {
+                out.add(info);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public ObjectInfo stat(String key) throws StoreException {
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(pathOf(key), java.nio.file.attribute.BasicFileAttributes.class);
+            return new ObjectInfo(key, a.size(), a.lastModifiedTime().toMillis());
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new StoreUnavailableException("cannot look up " + key + " in " + describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public void delete(String key) throws StoreException {
         try {
             Files.deleteIfExists(pathOf(key));

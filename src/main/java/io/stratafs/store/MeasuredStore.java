@@ -119,6 +119,16 @@ public final class MeasuredStore implements ObjectStore {
     }
 
     @Override
+    public List<ObjectInfo> listInfo(String prefix) throws StoreException {
+        return timed("list", () -> inner.listInfo(prefix));
+    }
+
+    @Override
+    public ObjectInfo stat(String key) throws StoreException {
+        return timed("exists", () -> inner.stat(key));
+    }
+
+    @Override
     public void delete(String key) throws StoreException {
         timed("delete", () -> {
             inner.delete(key);

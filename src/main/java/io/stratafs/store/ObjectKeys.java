@@ -11,7 +11,26 @@ public final class ObjectKeys {
 
     /** {@code blocks/ab/ab12...}: two hex characters of fan-out keep directory listings short. */
     public static String block(String hashHex) {
-        return "blocks/" + hashHex.substring(0, 2) + "/" + hashHex;
+        return BLOCKS_PREFIX + hashHex.substring(0, 2) + "/" + hashHex;
+    }
+
+    public static final String BLOCKS_PREFIX = "blocks/";
+    public static final String TRASH_PREFIX = "trash/";
+
+    /** The SHA-256 (hex) of a block or trashed block key. */
+    public static String blockHex(String key) {
+        return key.substring(key.lastIndexOf('/') + 1);
+    }
+
+    /** Where gc keeps a block it found unreferenced until a later run may delete it (docs/FORMAT.md). */
+    public static String trashedBlock(String hashHex) {
+        return TRASH_PREFIX + hashHex.substring(0, 2) + "/" + hashHex;
+    }
+
+    /** The site of a {@code journal/<site>/...} or {@code checkpoint/<site>/...} key. */
+    public static String siteOf(String key) {
+        int first = key.indexOf('/');
+        return key.substring(first + 1, key.indexOf('/', first + 1));
     }
 
     public static String journalPrefix(String site) {

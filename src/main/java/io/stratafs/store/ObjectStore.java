@@ -47,6 +47,12 @@ public interface ObjectStore extends AutoCloseable {
     /** All keys that start with {@code prefix}, in ascending order. */
     List<String> list(String prefix) throws StoreException;
 
+    /** Like {@link #list}, with each object's size and last write time (gc's age rule needs them). */
+    List<ObjectInfo> listInfo(String prefix) throws StoreException;
+
+    /** One object's size and last write time, or null when it does not exist (see {@link #listInfo}). */
+    ObjectInfo stat(String key) throws StoreException;
+
     /** Deletes the object; deleting a missing key is not an error. */
     void delete(String key) throws StoreException;
 

@@ -1,11 +1,17 @@
 package io.stratafs.writeback;
 
+import io.stratafs.meta.BlockRef;
 import io.stratafs.meta.Bytes;
+import io.stratafs.meta.JournalCodec;
+import io.stratafs.meta.Mutation;
+import io.stratafs.meta.Table;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Journal segments as objects (docs/FORMAT.md): the magic {@code SJS1} followed by records, each:
@@ -52,6 +58,20 @@ public final class SegmentCodec {
             byte[] rec = new byte[len];
             b.get(rec);
             out.add(new Entry(seq, rec));
+        }
+        return out;
+    }
+
+    /** The blocks (SHA-256 in hex, and length) that the records put into files' block maps, in order. */
+    public static Map<String, Integer> blocksNamed(List<Entry> entries) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            for (Mutation m : JournalCodec.decode(e.record())) {
+                if (m.table() == Table.BLOCKMAP && !m.isDelete()) {
+                    BlockRef ref = BlockRef.decode(m.value());
+                    out.put(ref.hex(), ref.length());
+                }
+            }
         }
         return out;
     }

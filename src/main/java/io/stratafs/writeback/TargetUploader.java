@@ -63,6 +63,8 @@ final class TargetUploader {
     private volatile CatchUp catchUp;
     private volatile long uploadedBlocks;
     private volatile long uploadedBytes;
+    /** Blocks put during the current pass (passes never overlap): {@link PublishCheck} need not look them up. */
+    private final java.util.Set<String> uploadedThisPass = new java.util.HashSet<>();
 
     /** An uploader for a target known to hold this cache's volume and history (tests, tools). */
     TargetUploader(int index, ObjectStore target, Kv kv, BlockCache cache, String site, ExecutorService pool, Path spoolDir) {
@@ -172,6 +174,7 @@ final class TargetUploader {
 
     private void upload(boolean forceCheckpoint) throws StoreException, BlockUnavailableException {
         long journalUpTo = kv.lastJournalSeq();
+        uploadedThisPass.clear();
         uploadPendingBlocks();
         long from = uploadedSeq();
         if (journalUpTo > from) {
@@ -222,6 +225,7 @@ final class TargetUploader {
                     uploadedBytes += puts.get(i).get();
                     uploadedBlocks++;
                     done.add(batch.get(i));
+                    uploadedThisPass.add(Bytes.hex(batch.get(i)));
                 } catch (java.util.concurrent.ExecutionException e) {
                     if (e.getCause() instanceof Error error) {
                         throw error;
@@ -271,6 +275,11 @@ final class TargetUploader {
                         + " (it was trimmed before reaching " + target.describe() + ")");
             }
             long last = entries.get(entries.size() - 1).seq();
+            int restored = PublishCheck.ensureBlocks(target, cache::readLocal, entries, uploadedThisPass);
+            if (restored > 0) {
+                LOG.warn("{} block(s) named by journal records {}-{} were missing from {} (collected by gc?) and were put back",
+                        restored, start, last, target.describe());
+            }
             publish(ObjectKeys.journalSegment(site, start, last), SegmentCodec.encodeSegment(entries));
             advanceUploaded(last);
             next = last + 1;

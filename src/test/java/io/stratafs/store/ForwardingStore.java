@@ -64,4 +64,14 @@ public class ForwardingStore implements ObjectStore {
     public void close() {
         inner.close();
     }
+
+    @Override
+    public List<ObjectInfo> listInfo(String prefix) throws StoreException {
+        return inner.listInfo(prefix);
+    }
+
+    @Override
+    public ObjectInfo stat(String key) throws StoreException {
+        return inner.stat(key);
+    }
 }

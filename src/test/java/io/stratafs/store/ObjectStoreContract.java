@@ -152,4 +152,20 @@ public abstract class ObjectStoreContract {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void listInfoAndStatGiveSizeAndARecentWriteTime() throws Exception {
+        long before = System.currentTimeMillis();
+        store.put("trash/ab/ab1", bytes("four"));
+        store.put("trash/ab/ab2", bytes("fifteen bytes!!"));
+        java.util.List<ObjectInfo> infos = store.listInfo("trash/");
+        assertEquals(java.util.List.of("trash/ab/ab1", "trash/ab/ab2"), infos.stream().map(ObjectInfo::key).toList());
+        assertEquals(4, infos.get(0).size());
+        assertEquals(15, infos.get(1).size());
+        ObjectInfo one = store.stat("trash/ab/ab1");
+        assertEquals(4, one.size());
+        // whole seconds on some servers and file systems; a minute covers clock granularity, not skew tests
+        assertTrue(Math.abs(one.lastModifiedMillis() - before) < 60_000, "write time " + one.lastModifiedMillis() + " vs " + before);
+        assertEquals(null, store.stat("trash/ab/missing"));
+    }
 }

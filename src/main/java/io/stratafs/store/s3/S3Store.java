@@ -1,6 +1,7 @@
 package io.stratafs.store.s3;
 
 import io.stratafs.store.ObjectExistsException;
+import io.stratafs.store.ObjectInfo;
 import io.stratafs.store.ObjectNotFoundException;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
@@ -165,6 +166,28 @@ public final class S3Store implements ObjectStore {
             keys.sort(null);
             return keys;
         });
+    }
+
+    @Override
+    public List<ObjectInfo> listInfo(String prefix) throws StoreException {
+        return call("list", prefix, () -> {
+            List<ObjectInfo> out = new ArrayList<>();
+            for (S3Object o : client.listObjectsV2Paginator(r -> r.bucket(location.bucket()).prefix(location.key(prefix))).contents()) {
+                out.add(new ObjectInfo(location.volumeKey(o.key()), o.size(), o.lastModified().toEpochMilli()));
+            }
+            out.sort(java.util.Comparator.comparing(ObjectInfo::key));
+            return out;
+        });
+    }
+
+    @Override
+    public ObjectInfo stat(String key) throws StoreException {
+        try {
+            var head = call("look up", key, () -> client.headObject(r -> r.bucket(location.bucket()).key(location.key(key))));
+            return new ObjectInfo(key, head.contentLength(), head.lastModified().toEpochMilli());
+        } catch (ObjectNotFoundException e) {
+            return null;
+        }
     }
 
     @Override
