@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code stratafs} command: format, mount, umount, status. */
 @Command(name = "stratafs", mixinStandardHelpOptions = true, version = "stratafs 0.1.0",
         description = "A POSIX filesystem over tiered block storage: RAM, local SSD (LMDB), object stores.",
-        subcommands = {FormatCommand.class, MountCommand.class, UmountCommand.class, StatusCommand.class})
+        subcommands = {FormatCommand.class, MountCommand.class, UmountCommand.class, StatusCommand.class,
+            WarmupCommand.class})
 public final class Main implements Runnable {
 
     @Override

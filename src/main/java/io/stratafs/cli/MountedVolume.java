@@ -14,6 +14,7 @@ import io.stratafs.vfs.Clock;
 import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
 import io.stratafs.writeback.Recovery;
+import io.stratafs.writeback.SyncState;
 import io.stratafs.writeback.TargetIds;
 import io.stratafs.writeback.WriteBack;
 import java.io.IOException;
@@ -46,6 +47,7 @@ final class MountedVolume implements AutoCloseable {
     private final BlockCache cache;
     private final Vfs vfs;
     private final WriteBack writeBack;
+    private final PathRequests paths;
     private final java.util.concurrent.ScheduledExecutorService housekeeping =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "stratafs-housekeeping");
@@ -77,6 +79,9 @@ final class MountedVolume implements AutoCloseable {
             this.cache = new BlockCache(kv, targets, TargetIds.assign(kv, targets), cacheSize, ramCache, downloadConcurrency);
             this.vfs = new Vfs(kv, cache, record.blockSize(), Clock.SYSTEM, this::fsStats);
             this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency, record, unreachable, cacheDir);
+            SyncState sync = new SyncState(kv, cache, writeBack);
+            vfs.answerSynced((chain, uncommitted) -> sync.file(chain, uncommitted).describe());
+            this.paths = new PathRequests(kv, cache, vfs, sync);
         } catch (StoreException | RuntimeException e) {
             kv.close();
             throw e;
@@ -186,7 +191,8 @@ final class MountedVolume implements AutoCloseable {
                 if (request.startsWith("flush ")) {
                     return flush(Long.parseLong(request.substring(6).trim()));
                 }
-                return "error unknown request " + request;
+                String reply = paths.handle(request);
+                return reply != null ? reply : "error unknown request " + request;
         }
     }
 
@@ -313,6 +319,7 @@ final class MountedVolume implements AutoCloseable {
                 drain(stopTimeoutMs);
             }
         }
+        paths.close();
         writeBack.close();
         vfs.close();
         cache.close();
