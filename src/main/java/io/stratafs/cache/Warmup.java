@@ -108,7 +108,7 @@ public final class Warmup {
                 List<DirEntry> children = children(inode.ino());
                 for (int i = children.size() - 1; i >= 0; i--) {
                     DirEntry c = children.get(i);
-                    todo.push(Map.entry(e.getKey() + "/" + c.name(), c.ino()));
+                    todo.push(Map.entry((e.getKey().equals("/") ? "" : e.getKey()) + "/" + c.name(), c.ino()));
                 }
             }
         }
