@@ -115,7 +115,7 @@ class SyncedIT {
 
     @Test
     void theAttributeIsNotListedSoCopiesDoNotCarryItAndCannotBeSet() throws Exception {
-        try (MountFixture fs = s3Fixture().format().mount()) {
+        try (MountFixture fs = new MountFixture().format().mount()) {
             fs.sh("echo data > f && setfattr -n user.note -v kept f");
             String listed = fs.sh("getfattr -d -m - f");
             assertTrue(listed.contains("user.note") && !listed.contains(ATTR), listed);
