@@ -188,10 +188,11 @@ public final class Warmup {
                         failures.add(f.path() + ": " + e.getMessage());
                     }
                 } finally {
-                    slots.release();
+                    // counted before the slot is given back: the run ends once it holds every slot
                     if (left.decrementAndGet() == 0) {
                         fileDone(f, failed.get());
                     }
+                    slots.release();
                 }
             });
         }
