@@ -41,6 +41,8 @@ public final class Warmup {
     private final AtomicLong filesDone = new AtomicLong();
     private final AtomicLong bytesDone = new AtomicLong();
     private final AtomicLong fetchedBytes = new AtomicLong();
+    /** Bytes of blocks now in the cache, fetched or found there, for a progress bar that moves within large files. */
+    private final AtomicLong blockBytesDone = new AtomicLong();
     private final AtomicLong filesFailed = new AtomicLong();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private final AtomicBoolean cancelled = new AtomicBoolean();
@@ -183,6 +185,7 @@ public final class Warmup {
             fetchers.execute(() -> {
                 try {
                     fetchedBytes.addAndGet(cache.warm(ref));
+                    blockBytesDone.addAndGet(ref.length());
                 } catch (BlockUnavailableException | RuntimeException e) {
                     if (failed.compareAndSet(false, true) && failures.size() < MAX_FAILURES_LISTED) {
                         failures.add(f.path() + ": " + e.getMessage());
@@ -212,13 +215,14 @@ public final class Warmup {
      * {@code stoppedBefore} names the first file it left out when the cache size stopped it.
      */
     public record Progress(boolean scanning, boolean done, long filesTotal, long bytesTotal, long filesDone, long bytesDone,
-                           long fetchedBytes, long filesFailed, List<String> failures, String stopped, String stoppedBefore,
+                           long blockBytesDone, long fetchedBytes, long filesFailed, List<String> failures, String stopped, String stoppedBefore,
                            double seconds) {
     }
 
     public Progress progress() {
         long end = done ? endNanos : System.nanoTime();
         return new Progress(scanning, done, filesTotal.get(), bytesTotal.get(), filesDone.get(), bytesDone.get(),
-                fetchedBytes.get(), filesFailed.get(), List.copyOf(failures), stopped, stoppedBefore, (end - startNanos) / 1e9);
+                blockBytesDone.get(), fetchedBytes.get(), filesFailed.get(), List.copyOf(failures), stopped, stoppedBefore,
+                (end - startNanos) / 1e9);
     }
 }

@@ -167,6 +167,7 @@ final class PathRequests {
         m.put("bytesTotal", p.bytesTotal());
         m.put("filesDone", p.filesDone());
         m.put("bytesDone", p.bytesDone());
+        m.put("blockBytesDone", p.blockBytesDone());
         m.put("fetchedBytes", p.fetchedBytes());
         m.put("filesFailed", p.filesFailed());
         m.put("failures", new ArrayList<Object>(p.failures()));

@@ -136,7 +136,7 @@ final class WarmupCommand implements Callable<Integer> {
             return "scanning: " + PathStatus.num(p, "filesTotal") + " files so far";
         }
         long total = Math.max(1, PathStatus.num(p, "bytesTotal"));
-        long done = PathStatus.num(p, "bytesDone");
+        long done = PathStatus.num(p, "blockBytesDone");
         int filled = (int) Math.min(BAR, done * BAR / total);
         double secs = ((Number) p.get("seconds")).doubleValue();
         return String.format(Locale.ROOT, "[%s%s] %3d%%  %d/%d files  %s/%s  %.1f MiB/s ", "#".repeat(filled), "-".repeat(BAR - filled),
