@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.stratafs.meta.BlockRef;
 import io.stratafs.meta.Bytes;
 import io.stratafs.meta.Kv;
+import io.stratafs.meta.KvTxn;
 import io.stratafs.meta.KvWriteTxn;
 import io.stratafs.meta.MetaException;
 import io.stratafs.meta.Table;
@@ -371,6 +372,11 @@ public final class BlockCache {
         return k;
     }
 
+    /** Whether target {@code t} (its place in the list) still lacks this block, as {@code txn} sees it. */
+    public boolean isPending(KvTxn txn, int t, byte[] hash) {
+        return txn.contains(Table.PENDING, pendingKey(targetIds[t], hash));
+    }
+
     /** Up to {@code max} hashes still to be uploaded to target {@code t}. */
     public List<byte[]> pending(int t, int max) {
         List<byte[]> out = new ArrayList<>();
@@ -467,6 +473,33 @@ public final class BlockCache {
     }
 
     /**
+     * Makes sure a block is in the LMDB tier, fetching it from a target when it is not, and marks it
+     * recently used. Returns the bytes fetched (0 when it was local already). The RAM tier is left
+     * alone: warming a working set must not push out what readers use now.
+     */
+    public long warm(BlockRef ref) throws BlockUnavailableException {
+        String hex = ref.hex();
+        synchronized (this) {
+            if (cleanLru.get(hex) != null || dirty.containsKey(hex)) {
+                return 0;
+            }
+        }
+        byte[] data;
+        try {
+            data = fetch(ref);
+        } catch (UncheckedIOException e) {
+            throw (BlockUnavailableException) e.getCause();
+        }
+        if (!keep(ref, data, false)) {
+            throw new BlockUnavailableException("block " + hex + " was fetched but the local cache could not keep it (see the log)");
+        }
+        if (overCapacity() || mapFilling.getAndSet(false)) {
+            evictOverflow();
+        }
+        return data.length;
+    }
+
+    /**
      * Reads a block through the tiers for a caller, counting the tier that served it; EIO-worthy
      * failures come as {@link BlockUnavailableException}.
      */
@@ -519,7 +552,7 @@ public final class BlockCache {
      * Stores a block fetched from a target. The reader gets the block whether or not this works:
      * keeping a copy is an optimisation (the map may be full of dirty blocks).
      */
-    private void keep(BlockRef ref, byte[] data, boolean replaceCorrupt) {
+    private boolean keep(BlockRef ref, byte[] data, boolean replaceCorrupt) {
         String hex = ref.hex();
         try {
             kv.writeVoid(txn -> {
@@ -534,7 +567,7 @@ public final class BlockCache {
             });
         } catch (MetaException e) {
             LOG.warn("block {} was read from storage but cannot be kept in the local cache: {}", hex, e.getMessage());
-            return;
+            return false;
         }
         synchronized (this) {
             if (!dirty.containsKey(hex) && cleanLru.put(hex, data.length) == null) {
@@ -542,6 +575,7 @@ public final class BlockCache {
             }
         }
         mapFilling.set(true);
+        return true;
     }
 
     private byte[] fetch(BlockRef ref) {

@@ -19,6 +19,7 @@ import io.stratafs.vfs.Clock;
 import io.stratafs.vfs.FsStats;
 import io.stratafs.vfs.Vfs;
 import io.stratafs.writeback.Recovery;
+import io.stratafs.writeback.SyncState;
 import io.stratafs.writeback.TargetIds;
 import io.stratafs.writeback.WriteBack;
 import java.io.IOException;
@@ -54,6 +55,7 @@ final class MountedVolume implements AutoCloseable {
     /** The counters behind status and the Prometheus endpoint; every target request is measured into them. */
     private final VolumeMetrics metrics = new VolumeMetrics();
     private MetricsEndpoint metricsEndpoint;
+    private final PathRequests paths;
     private final java.util.concurrent.ScheduledExecutorService housekeeping =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "stratafs-housekeeping");
@@ -91,6 +93,9 @@ final class MountedVolume implements AutoCloseable {
                     metrics);
             this.vfs = new Vfs(kv, cache, record.blockSize(), Clock.SYSTEM, this::fsStats, metrics);
             this.writeBack = new WriteBack(kv, cache, site, uploadConcurrency, record, unreachable, cacheDir);
+            SyncState sync = new SyncState(kv, cache, writeBack);
+            vfs.answerSynced((chain, uncommitted) -> sync.file(chain, uncommitted).describe());
+            this.paths = new PathRequests(kv, cache, vfs, sync);
         } catch (StoreException | RuntimeException e) {
             kv.close();
             throw e;
@@ -217,7 +222,8 @@ final class MountedVolume implements AutoCloseable {
                 if (request.startsWith("flush ")) {
                     return flush(Long.parseLong(request.substring(6).trim()));
                 }
-                return "error unknown request " + request;
+                String reply = paths.handle(request);
+                return reply != null ? reply : "error unknown request " + request;
         }
     }
 
@@ -378,6 +384,7 @@ final class MountedVolume implements AutoCloseable {
         synchronized (statusLock) {
             statusClosed = true;
         }
+        paths.close();
         writeBack.close();
         vfs.close();
         cache.close();

@@ -49,7 +49,7 @@ final class Mounts {
         return found;
     }
 
-    private static String unescape(String s) {
+    static String unescape(String s) {
         return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 

@@ -6,10 +6,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code stratafs status}: asks a running mount for its figures. */
-@Command(name = "status", mixinStandardHelpOptions = true, description = "Show cache, dirty data and upload backlog of a mounted volume.")
+/** {@code stratafs status}: asks a running mount for its figures, or whether a path inside it is in every target. */
+@Command(name = "status", mixinStandardHelpOptions = true, description = {
+    "Show cache, dirty data and upload backlog of a mounted volume (MOUNTPOINT),",
+    "or whether a file or directory tree inside one is in every storage target (PATH):",
+    "exit status 0 when all of it is, " + PathStatus.PENDING + " when something is pending, 1 on error."})
 final class StatusCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT")
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT|PATH")
     Path mountpoint;
 
     @Option(names = "--json", description = "Print JSON.")
@@ -71,6 +74,16 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Path abs = mountpoint.toAbsolutePath().normalize();
+        if (!Mounts.isFuseMounted(abs)) {
+            if (!java.nio.file.Files.exists(abs)) {
+                throw new IllegalArgumentException(abs + " does not exist (give a mount point, or a file or directory inside a mounted volume)");
+            }
+            MountedPath inside = MountedPath.locate(abs, false);
+            if (inside != null) {
+                return PathStatus.run(inside, json);
+            }
+        }
         String reply = ControlChannel.request(ControlChannel.socketFor(mountpoint), "status");
         if (reply == null) {
             throw new IllegalStateException("no StrataFS mount is running at " + mountpoint.toAbsolutePath());

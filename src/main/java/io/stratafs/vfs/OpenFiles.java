@@ -115,6 +115,24 @@ final class OpenFiles implements AutoCloseable {
         this.clock = clock;
     }
 
+    /** Bytes written through open handles of the inode and not yet in LMDB (buffered or being committed). */
+    long uncommittedBytes(long ino) {
+        OpenFile of = open.get(ino);
+        if (of == null) {
+            return 0;
+        }
+        synchronized (of) {
+            long n = 0;
+            for (OpenFile.DirtyBlock d : of.dirty.values()) {
+                n += d.length;
+            }
+            for (byte[] b : of.committing.values()) {
+                n += b.length;
+            }
+            return n;
+        }
+    }
+
     boolean isOpen(long ino) {
         return open.containsKey(ino);
     }

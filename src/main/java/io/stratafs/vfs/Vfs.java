@@ -25,6 +25,12 @@ public final class Vfs implements AutoCloseable {
     public static final int XATTR_CREATE = 1;
     public static final int XATTR_REPLACE = 2;
     public static final int XATTR_SIZE_MAX = 65536;
+    /**
+     * Computed, never stored: whether a file's content and name are in every storage target. Not
+     * listed by listxattr, so that rsync -X, cp --preserve=all and tar --xattrs do not copy a
+     * snapshot of it elsewhere (or fail to set it on another StrataFS volume); set and remove give EPERM.
+     */
+    public static final String SYNCED_XATTR = "user.stratafs.synced";
     static final long UTIME_NOW = (1L << 30) - 1;
     static final long UTIME_OMIT = (1L << 30) - 2;
 
@@ -35,6 +41,13 @@ public final class Vfs implements AutoCloseable {
     private final Supplier<FsStats> stats;
     private final OpenFiles files;
     private final HiddenNames hidden = new HiddenNames();
+    private volatile SyncedAnswer synced;
+
+    /** Answers {@link #SYNCED_XATTR} from the inodes of a path (root first) and its uncommitted bytes. */
+    @FunctionalInterface
+    public interface SyncedAnswer {
+        String describe(long[] chain, long uncommittedBytes);
+    }
 
     public Vfs(Kv kv, BlockCache cache, int blockSize, Clock clock, Supplier<FsStats> stats) {
         this(kv, cache, blockSize, clock, stats, new VolumeMetrics());
@@ -48,6 +61,11 @@ public final class Vfs implements AutoCloseable {
         this.clock = clock;
         this.stats = stats;
         this.files = new OpenFiles(kv, cache, blockSize, clock, metrics);
+    }
+
+    /** Set by the mount, which knows the storage targets; without it the attribute is absent (ENODATA). */
+    public void answerSynced(SyncedAnswer answer) {
+        this.synced = answer;
     }
 
     /** Creates the root directory of a new volume, owned by the caller; does nothing when present. */
@@ -100,6 +118,24 @@ public final class Vfs implements AutoCloseable {
             ino = existingChild(txn, ino, parts[i]);
         }
         return ino;
+    }
+
+    /** The inodes from the root to {@code path}, both included. */
+    public long[] resolveChain(String path) throws FsException {
+        String[] parts = split(path);
+        return read(txn -> {
+            long[] chain = new long[parts.length + 1];
+            chain[0] = Namespace.ROOT;
+            for (int i = 0; i < parts.length; i++) {
+                chain[i + 1] = existingChild(txn, chain[i], parts[i]);
+            }
+            return chain;
+        });
+    }
+
+    /** Bytes that open handles wrote to the file and that are not committed to LMDB yet. */
+    public long uncommittedBytes(long ino) {
+        return files.uncommittedBytes(ino);
     }
 
     public long resolve(String path) throws FsException {
@@ -520,6 +556,7 @@ public final class Vfs implements AutoCloseable {
         if (value.length > XATTR_SIZE_MAX) {
             throw new FsException(Errno.E2BIG, "xattr value larger than 64 KiB");
         }
+        refuseSynced(name);
         if (PosixAcl.isAclName(name)) {
             setAcl(path, name, value, caller);
             return;
@@ -559,6 +596,12 @@ public final class Vfs implements AutoCloseable {
         });
     }
 
+    private static void refuseSynced(String name) throws FsException {
+        if (SYNCED_XATTR.equals(name)) {
+            throw new FsException(Errno.EPERM, SYNCED_XATTR + " is computed by StrataFS and cannot be set or removed");
+        }
+    }
+
     private static void checkXattrName(String name) throws FsException {
         int len = name.getBytes(StandardCharsets.UTF_8).length;
         if (len == 0 || len > NAME_MAX) {
@@ -568,6 +611,11 @@ public final class Vfs implements AutoCloseable {
 
     public byte[] getxattr(String path, String name) throws FsException {
         checkXattrName(name);
+        SyncedAnswer answer = synced;
+        if (answer != null && SYNCED_XATTR.equals(name)) {
+            long[] chain = resolveChain(path);
+            return answer.describe(chain, uncommittedBytes(chain[chain.length - 1])).getBytes(StandardCharsets.UTF_8);
+        }
         String[] parts = split(path);
         return read(txn -> {
             byte[] v = Namespace.xattr(txn, walk(txn, parts, parts.length), name);
@@ -585,6 +633,7 @@ public final class Vfs implements AutoCloseable {
 
     public void removexattr(String path, String name) throws FsException {
         checkXattrName(name);
+        refuseSynced(name);
         String[] parts = split(path);
         long now = clock.nowNs();
         write(txn -> {

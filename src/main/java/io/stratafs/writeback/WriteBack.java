@@ -276,6 +276,30 @@ public final class WriteBack implements AutoCloseable {
                                long pendingJournalEntries, long uploadedBlocks, long uploadedBytes, String state) {
     }
 
+    /**
+     * Per target, in list order: its upload position and, when its upload queue cannot be trusted
+     * to say what it lacks, why (not checked yet in this mount, being caught up, stopped, dead).
+     */
+    List<TargetPosition> positions() {
+        List<TargetPosition> out = new ArrayList<>();
+        for (TargetUploader u : uploaders) {
+            String notReady = null;
+            if (u.death() != null || u.stopped() != null) {
+                notReady = "uploads to it have stopped (see stratafs status)";
+            } else if (u.catchUp() != null) {
+                notReady = "it is being caught up from another target";
+            } else if (!u.verified()) {
+                notReady = "it has not been checked yet in this mount" + (u.lastError() == null ? "" : " (unreachable)");
+            }
+            out.add(new TargetPosition(u.target.describe(), u.index, u.uploadedSeq(), notReady));
+        }
+        return out;
+    }
+
+    /** Where one target's uploads stand; {@code index} is its place in the target list. */
+    record TargetPosition(String target, int index, long uploadedSeq, String notReady) {
+    }
+
     /** In words: stopped, not checked yet, catching up (with counts), or in step. */
     private static String state(TargetUploader u) {
         CatchUp c = u.catchUp();
