@@ -157,8 +157,9 @@ class BadInputIT {
     @Test
     void statusAndUmountOfAPathThatIsNoStrataFsMountSaySoAndTouchNothing() throws IOException {
         Path missing = fs.root.resolve("no-such-dir");
+        oneLineFailure(MountFixture.cliSplit("status", fs.mnt.toString()), fs.mnt.toString(), "no StrataFS mount");
+        oneLineFailure(MountFixture.cliSplit("status", missing.toString()), missing.toString(), "does not exist");
         for (Path p : List.of(fs.mnt, missing)) {
-            oneLineFailure(MountFixture.cliSplit("status", p.toString()), p.toString(), "no StrataFS mount");
             oneLineFailure(MountFixture.cliSplit("umount", p.toString()), p.toString(), "nothing is mounted");
         }
         Path source = Files.createDirectories(fs.root.resolve("bind-source"));
