@@ -113,10 +113,14 @@ final class SystemdService implements AutoCloseable {
             return;
         }
         if (answers) {
-            notify.send("WATCHDOG=1");
-            if (pingsWithheld) {
+            // the log line before the ping, so whoever sees the ping finds the line already written
+            boolean resumed = pingsWithheld;
+            if (resumed) {
                 pingsWithheld = false;
                 LOG.info("the mount at {} answers again; watchdog pings resume", mountpoint);
+            }
+            notify.send("WATCHDOG=1");
+            if (resumed) {
                 reportStatus();
             }
             return;
