@@ -22,7 +22,7 @@ public final class BandwidthLimit {
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     /** No limit: {@link #acquire} never waits. */
-    public static final BandwidthLimit NONE = new BandwidthLimit(0, System::nanoTime, nanos -> { });
+    public static final BandwidthLimit NONE = new BandwidthLimit(0, () -> 0L, nanos -> { });
 
     private final long bytesPerSecond;
     private final LongSupplier nanoClock;

@@ -36,12 +36,16 @@ import org.slf4j.LoggerFactory;
  * <p>Presence: blocks are grouped by their fan-out directory ({@code blocks/ab/}). A directory with
  * at least {@value #LIST_AT_LEAST} wanted blocks is listed once, otherwise each block gets one
  * existence check (a HEAD on S3). Listing one fan-out directory is one request up to about 256,000
- * blocks in the target (1,000 keys per S3 page), but S3 prices a LIST like a PUT, about 12 HEADs, and
- * the answer grows with the target, not with what we want: a sync round that wants a few new blocks
- * pays a few HEADs, while a catch-up that wants thousands pays at most 256 listings instead of
- * thousands of HEADs. Listing the whole {@code blocks/} prefix at once would hold every key of a large
- * target in memory; one directory holds 1/256 of it. A present block is trusted (fsck verifies
- * content).
+ * blocks in the target (1,000 keys per S3 page), but AWS prices a LIST like a PUT, 12.5 HEADs, and the
+ * answer grows with the target, not with what we want; from about 13 wanted blocks in a directory the
+ * listing is cheaper in money and in round trips, and 16 leaves a margin for larger targets. So a sync
+ * round that wants a few new blocks pays a few HEADs, while a catch-up that wants thousands pays at
+ * most 256 listings instead of thousands of HEADs. Listing the whole {@code blocks/} prefix at once
+ * would hold every key of a large target in memory; one directory holds 1/256 of it. A present block
+ * is trusted (fsck verifies content), and a corrupt copy in an own target is left to the read path's
+ * repair.
+ *
+ * <p>Memory: each copy in flight holds one whole block, so at most {@code parallelism} blocks.
  *
  * <p>Copy: a missing block is read from the first store that has a good copy: an own target that
  * already holds it, then the sources in the caller's order, each in {@code blocks/} and then in
@@ -171,7 +175,8 @@ public final class BlockCopier {
      * Makes every own target hold every block of {@code wanted}, reading missing ones from
      * {@code sources} (in preference order), and hands {@code sink} one outcome per distinct block,
      * in this thread. Interrupting the calling thread (also from {@code sink}) stops the run: copies
-     * in flight finish and are reported, then {@link InterruptedException} is thrown.
+     * in flight finish and are reported, then {@link InterruptedException} is thrown. A {@code sink} that
+     * throws ends the run at once with its exception; copies in flight may then still finish.
      */
     public Summary copy(Collection<BlockRef> wanted, List<ObjectStore> sources, Consumer<Outcome> sink) throws InterruptedException {
         List<ObjectStore> from = List.copyOf(sources);
