@@ -272,7 +272,8 @@ public final class BlockCopier {
     private Map<String, List<Plan>> byFanOut(Collection<BlockRef> wanted) {
         Map<String, BlockRef> distinct = new LinkedHashMap<>();
         for (BlockRef ref : wanted) {
-            distinct.putIfAbsent(ref.hex(), Objects.requireNonNull(ref, "a wanted block is null"));
+            Objects.requireNonNull(ref, "a wanted block is null");
+            distinct.putIfAbsent(ref.hex(), ref);
         }
         Map<String, List<Plan>> groups = new TreeMap<>();
         for (BlockRef ref : distinct.values()) {
