@@ -84,6 +84,7 @@ public final class SiteJoin {
         String empty = null;
         for (ObjectStore t : peer) {
             try {
+                t.check();
                 return VolumeRecord.decode(t.get(ObjectKeys.VOLUME), t.describe());
             } catch (ObjectNotFoundException e) {
                 empty = empty == null ? t.describe() : empty;
