@@ -39,11 +39,17 @@ public record SiteRecord(String name, String volume, List<String> targets, Strin
         targets = List.copyOf(targets);
     }
 
-    /** The record of a site whose storage is {@code targets}, reached with {@code reach}'s S3 options. */
+    /**
+     * The record of a site whose storage is {@code targets}, reached with {@code reach}'s S3 options
+     * (recorded only when a target is in S3, so that a peer never reads meaning into unused options).
+     */
     public static SiteRecord of(String name, String volume, List<ObjectStore> targets, StoreOptions reach) {
         List<String> where = new ArrayList<>();
         for (ObjectStore t : targets) {
             where.add(t.describe());
+        }
+        if (where.stream().noneMatch(t -> t.startsWith("s3://"))) {
+            return new SiteRecord(name, volume, where, null, null, false, null, null);
         }
         return new SiteRecord(name, volume, where, reach.endpoint == null ? null : reach.endpoint.toString(), reach.region,
                 reach.pathStyle, reach.checksumWhenRequired, reach.profile);

@@ -116,6 +116,15 @@ class SiteRegistryTest {
     }
 
     @Test
+    void aSiteWithoutS3TargetsRecordsNoS3Options(@TempDir Path dir) {
+        StoreOptions reach = StoreOptions.builder().endpoint("http://127.0.0.1:9000").pathStyle(true).profile("p").build();
+        try (LocalDirStore local = new LocalDirStore(dir)) {
+            assertEquals(new SiteRecord("A", "u", List.of("file://" + dir), null, null, false, null, null),
+                    SiteRecord.of("A", "u", List.of(local), reach));
+        }
+    }
+
+    @Test
     void aRecordOfANewerFormatIsRefusedByName() {
         byte[] newer = "format.version=2\nsite=A\nvolume=u\nstorage=file:///a\n".getBytes(StandardCharsets.UTF_8);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SiteRecord.decode(newer, "sites/A in file:///a"));
