@@ -88,7 +88,9 @@ public record SiteRecord(String name, String volume, List<String> targets, Strin
         if (region != null) {
             b.append("s3.region=").append(region).append('\n');
         }
-        b.append("s3.path-style=").append(pathStyle).append('\n');
+        if (pathStyle) {
+            b.append("s3.path-style=true\n");
+        }
         if (checksumWhenRequired != null) {
             b.append("s3.checksums=").append(checksumWhenRequired ? "when-required" : "when-supported").append('\n');
         }
