@@ -3,6 +3,7 @@ package io.stratafs.cli;
 import io.stratafs.config.Sizes;
 import io.stratafs.config.VolumeRecord;
 import io.stratafs.store.LocalDirStore;
+import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreFactory;
 import io.stratafs.store.StoreOptions;
@@ -83,6 +84,9 @@ final class FormatCommand implements Callable<Integer> {
                     Files.createDirectories(local.root());
                 }
                 t.check();
+                if (!t.exists(ObjectKeys.VOLUME)) {
+                    SiteRegistry.requireNoRecords(t);
+                }
             }
             Volume.write(targets, record);
             SiteRecord first = SiteRecord.of(site, record.uuid(), targets, reach);

@@ -106,6 +106,7 @@ public final class SiteJoin {
         for (ObjectStore t : storage) {
             t.check();
             if (!t.exists(ObjectKeys.VOLUME)) {
+                SiteRegistry.requireNoRecords(t);
                 continue;
             }
             VolumeRecord there = VolumeRecord.decode(t.get(ObjectKeys.VOLUME), t.describe());

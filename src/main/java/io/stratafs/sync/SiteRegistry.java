@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,7 +23,8 @@ import java.util.TreeMap;
  * copies the records this site's storage lacks into it, so a site that joined through any peer is
  * found by every other site at its next refresh, without a restart (gossip over the storages).
  * A peer that does not answer is reported, never fatal; two different records under one name are
- * reported as a clash and neither replaces the other.
+ * reported as a clash and neither replaces the other. Thread-safe: every call reads afresh and
+ * keeps nothing between calls.
  */
 public final class SiteRegistry {
     /** Opens a peer's storage from its record (the caller closes the stores); the one seam tests replace. */
@@ -57,14 +59,19 @@ public final class SiteRegistry {
         this.peers = peers;
     }
 
+    /** The records in this site's own storage only (union over its targets that answer); writes nothing. */
+    public View known() throws StoreException {
+        return walk(false).view(List.of());
+    }
+
     /** Walks this site's storage and every reachable peer's; writes nothing. */
     public View discover() throws StoreException {
-        return walk().view(List.of());
+        return walk(true).view(List.of());
     }
 
     /** {@link #discover}, then copies every record this site's storage lacks into each of its targets that answered. */
     public View refresh() throws StoreException {
-        Walk w = walk();
+        Walk w = walk(true);
         List<String> copied = new ArrayList<>();
         for (Map.Entry<ObjectStore, Set<String>> held : w.ownHeld.entrySet()) {
             for (SiteRecord r : w.sites.values()) {
@@ -125,7 +132,19 @@ public final class SiteRegistry {
         return out;
     }
 
-    private Walk walk() throws StoreException {
+    /**
+     * Refuses a target that holds site records but no volume record (left over from a volume whose
+     * record was removed): a new volume or site there would clash with them half-way through.
+     */
+    public static void requireNoRecords(ObjectStore target) throws StoreException {
+        List<String> left = target.list(ObjectKeys.SITES_PREFIX);
+        if (!left.isEmpty()) {
+            throw new StoreException(target.describe() + " holds site records (" + String.join(", ", left)
+                    + ") but no volume record; remove them, or use other storage");
+        }
+    }
+
+    private Walk walk(boolean peersToo) throws StoreException {
         Walk w = new Walk();
         StoreException ownFailure = null;
         for (ObjectStore t : own) {
@@ -142,7 +161,7 @@ public final class SiteRegistry {
             throw ownFailure;
         }
         Set<String> visited = new HashSet<>(Set.of(self));
-        Deque<String> todo = new ArrayDeque<>(w.sites.keySet());
+        Deque<String> todo = new ArrayDeque<>(peersToo ? w.sites.keySet() : Set.of());
         while (!todo.isEmpty()) {
             String name = todo.poll();
             if (!visited.add(name)) {
@@ -165,7 +184,7 @@ public final class SiteRegistry {
         final Map<String, String> foundAt = new HashMap<>();
         final Map<String, String> unreachable = new TreeMap<>();
         final List<String> problems = new ArrayList<>();
-        final Map<ObjectStore, Set<String>> ownHeld = new java.util.LinkedHashMap<>();
+        final Map<ObjectStore, Set<String>> ownHeld = new LinkedHashMap<>();
 
         void readPeer(SiteRecord peer) {
             List<ObjectStore> stores;

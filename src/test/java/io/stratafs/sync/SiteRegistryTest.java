@@ -284,6 +284,35 @@ class SiteRegistryTest {
     }
 
     @Test
+    void aJoinIntoStorageWithLeftoverSiteRecordsIsRefused() throws Exception {
+        ObjectStore a = storage("mem:a");
+        ObjectStore b = storage("mem:b");
+        format(a, "A");
+        SiteRegistry.create(b, new SiteRecord("Z", "old-volume", List.of("mem:z"), null, null, false, null, null));
+        StoreException e = assertThrows(StoreException.class, () -> join("B", b, a));
+        assertEquals("mem:b holds site records (sites/Z) but no volume record; remove them, or use other storage", e.getMessage());
+        assertEquals(List.of("sites/Z"), b.list(""));
+        assertEquals(Set.of("A"), names(a));
+    }
+
+    @Test
+    void knownReadsOnlyThisSitesStorage() throws Exception {
+        ObjectStore a = storage("mem:a");
+        ObjectStore b = storage("mem:b");
+        ObjectStore c = storage("mem:c");
+        VolumeRecord v = format(a, "A");
+        join("B", b, a);
+        down.add("mem:a");
+        join("C", c, b);
+        down.clear();
+        down.add("mem:b");
+        SiteRegistry.View view = registry(v, "A", a).known();
+        assertEquals(Set.of("A", "B"), view.sites().keySet());
+        assertTrue(view.unreachable().isEmpty(), "no peer was asked: " + view.unreachable());
+        assertEquals(Set.of("A", "B"), names(a));
+    }
+
+    @Test
     void aJoinThatCouldNotRegisterAtItsPeerFinishesWhenRunAgain() throws Exception {
         ObjectStore a = storage("mem:a");
         ObjectStore b = storage("mem:b");
