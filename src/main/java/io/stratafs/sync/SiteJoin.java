@@ -23,8 +23,11 @@ import java.util.TreeMap;
  * an identical object.
  */
 public final class SiteJoin {
-    /** What the join did: the new site's volume record and site record, who registered it, who did not answer and why. */
-    public record Result(VolumeRecord volume, SiteRecord site, String peer, List<String> registeredAt, Map<String, String> unreachable,
+    /**
+     * What the join did: the new site's volume record and site record, the sites that registered it
+     * (the peer first), the sites that did not answer and why, and problems the walk over the sites found.
+     */
+    public record Result(VolumeRecord volume, SiteRecord site, List<String> registeredAt, Map<String, String> unreachable,
                          List<String> problems) {
     }
 
@@ -69,6 +72,11 @@ public final class SiteJoin {
             if (r.name().equals(joined.name()) || r.name().equals(name)) {
                 continue;
             }
+            if (known.unreachable().containsKey(r.name())) {
+                // it just failed to answer, after the store's own retries: asking again would only wait as long again
+                unreachable.put(r.name(), known.unreachable().get(r.name()));
+                continue;
+            }
             try {
                 register(peers.open(r), mine);
                 registeredAt.add(r.name());
@@ -76,7 +84,7 @@ public final class SiteJoin {
                 unreachable.put(r.name(), e.getMessage());
             }
         }
-        return new Result(ours, mine, joined.name(), registeredAt, unreachable, known.problems());
+        return new Result(ours, mine, registeredAt, unreachable, known.problems());
     }
 
     private static VolumeRecord peerVolume(List<ObjectStore> peer) throws StoreException {
