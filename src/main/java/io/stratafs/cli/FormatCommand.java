@@ -131,7 +131,7 @@ final class FormatCommand implements Callable<Integer> {
                     created.add(Files.createDirectories(local.root()));
                 }
             }
-            result = SiteJoin.join(site, targets, reach, peer, peerReach, SiteRegistry.peerStores(reach));
+            result = SiteJoin.join(site, targets, reach, peer, peerReach, SiteRegistry.peerStores(SitesCommand.quickPeers(reach)));
         } catch (Exception e) {
             removeIfEmpty(created, e);
             throw e;

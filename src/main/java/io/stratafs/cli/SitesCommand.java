@@ -1,6 +1,7 @@
 package io.stratafs.cli;
 
 import io.stratafs.store.ObjectStore;
+import io.stratafs.store.StoreOptions;
 import io.stratafs.sync.SiteRecord;
 import io.stratafs.sync.SiteRegistry;
 import java.util.List;
@@ -34,7 +35,7 @@ final class SitesCommand implements Callable<Integer> {
         try {
             Volume.Probe probe = Volume.probe(targets, storage);
             self = site != null ? site : probe.record().site();
-            view = new SiteRegistry(probe.record().uuid(), self, targets, SiteRegistry.peerStores(storageArgs.options())).refresh();
+            view = new SiteRegistry(probe.record().uuid(), self, targets, SiteRegistry.peerStores(quickPeers(storageArgs.options()))).refresh();
         } finally {
             targets.forEach(ObjectStore::close);
         }
@@ -52,5 +53,14 @@ final class SitesCommand implements Callable<Integer> {
             System.err.println("stratafs: " + problem);
         }
         return view.problems().isEmpty() ? 0 : 1;
+    }
+
+    /**
+     * This machine's tuning for reaching peers from the command line: a peer that does not answer is
+     * only reported, so it is asked twice, not five times (about 2 s instead of 10 when refused).
+     */
+    static StoreOptions quickPeers(StoreOptions local) {
+        return StoreOptions.builder().maxAttempts(2).stallTimeout(local.stallTimeout).maxConnections(local.maxConnections)
+                .downloadConcurrency(local.downloadConcurrency).build();
     }
 }
