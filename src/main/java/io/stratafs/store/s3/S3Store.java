@@ -42,14 +42,12 @@ public final class S3Store implements ObjectStore {
     private final S3Location location;
     private final String where;
     private final S3Client client;
-    /** Where the credentials come from, as a user would fix them: a named profile or the default chain. */
-    private final String credentialSource;
+    /** The AWS profile requests are signed with, or null for the default chain: errors say where to put the keys. */
+    private final String profile;
 
     public S3Store(S3Location location, StoreOptions options) {
         this.location = location;
-        this.credentialSource = options.profile != null
-                ? "the AWS profile \"" + options.profile + "\" in ~/.aws/credentials or ~/.aws/config on this machine"
-                : "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the instance role";
+        this.profile = options.profile;
         this.where = options.endpoint != null ? options.endpoint.toString() : "AWS S3";
         this.client = build(options);
     }
@@ -250,7 +248,7 @@ public final class S3Store implements ObjectStore {
                 throw new RangeNotSatisfiable();
             }
             if (status == 403 || status == 401 || "InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)) {
-                throw new StoreException("access denied to " + bucket + " (check the AWS credentials: " + credentialSource + ")");
+                throw new StoreException("access denied to " + bucket + " (check the AWS credentials: " + credentialSource() + ")");
             }
             if (status >= 500 || status == 429) {
                 throw new StoreUnavailableException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe()
@@ -259,9 +257,9 @@ public final class S3Store implements ObjectStore {
             throw new StoreException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe() + ": " + status
                     + (code.isEmpty() ? "" : " " + code));
         } catch (SdkClientException e) {
-            if (credentialSource.startsWith("the AWS profile") && String.valueOf(e.getMessage()).contains("rofile")) {
+            if (profile != null && String.valueOf(e.getMessage()).contains("rofile")) {
                 // the SDK names a missing profile or file in its own words; ours says where to put the keys
-                throw new StoreException("no credentials for " + bucket + " (add " + credentialSource + ")", e);
+                throw new StoreException("no credentials for " + bucket + " (add " + credentialSource() + ")", e);
             }
             if (String.valueOf(e.getMessage()).startsWith("Unable to load credentials")) {
                 // the SDK's text lists every provider it tried in one very long line
@@ -272,6 +270,11 @@ public final class S3Store implements ObjectStore {
         } catch (SdkException e) {
             throw new StoreUnavailableException("cannot " + what + " " + describe() + ": " + firstLine(e.getMessage()), e);
         }
+    }
+
+    private String credentialSource() {
+        return profile != null ? "the AWS profile \"" + profile + "\" in ~/.aws/credentials or ~/.aws/config on this machine"
+                : "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the instance role";
     }
 
     private static boolean stalled(Throwable e) {
