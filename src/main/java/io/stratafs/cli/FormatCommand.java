@@ -7,6 +7,7 @@ import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreFactory;
 import io.stratafs.store.StoreOptions;
+import io.stratafs.sync.OpenPeerStores;
 import io.stratafs.sync.SiteJoin;
 import io.stratafs.sync.SiteRecord;
 import io.stratafs.sync.SiteRegistry;
@@ -124,14 +125,14 @@ final class FormatCommand implements Callable<Integer> {
         List<ObjectStore> peer = StoreFactory.open(join, peerReach);
         List<ObjectStore> targets = new ArrayList<>();
         SiteJoin.Result result;
-        try {
+        try (OpenPeerStores peers = new OpenPeerStores(SitesCommand.quickPeers(reach))) {
             targets.addAll(storageArgs.open(storage));
             for (ObjectStore t : targets) {
                 if (t instanceof LocalDirStore local && !Files.exists(local.root())) {
                     created.add(Files.createDirectories(local.root()));
                 }
             }
-            result = SiteJoin.join(site, targets, reach, peer, peerReach, SiteRegistry.peerStores(SitesCommand.quickPeers(reach)));
+            result = SiteJoin.join(site, targets, reach, peer, peerReach, peers);
         } catch (Exception e) {
             removeIfEmpty(created, e);
             throw e;

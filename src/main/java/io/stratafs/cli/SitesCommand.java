@@ -2,6 +2,7 @@ package io.stratafs.cli;
 
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreOptions;
+import io.stratafs.sync.OpenPeerStores;
 import io.stratafs.sync.SiteRecord;
 import io.stratafs.sync.SiteRegistry;
 import java.util.List;
@@ -32,10 +33,10 @@ final class SitesCommand implements Callable<Integer> {
         List<ObjectStore> targets = storageArgs.open(storage);
         SiteRegistry.View view;
         String self;
-        try {
+        try (OpenPeerStores peers = new OpenPeerStores(quickPeers(storageArgs.options()))) {
             Volume.Probe probe = Volume.probe(targets, storage);
             self = site != null ? site : probe.record().site();
-            view = new SiteRegistry(probe.record().uuid(), self, targets, SiteRegistry.peerStores(quickPeers(storageArgs.options()))).refresh();
+            view = new SiteRegistry(probe.record().uuid(), self, targets, peers).refresh();
         } finally {
             targets.forEach(ObjectStore::close);
         }

@@ -40,6 +40,7 @@ public final class SiteJoin {
      * @param reach     how peers reach {@code storage} (recorded in the new site's record)
      * @param peer      the storage of the site to join through, already opened
      * @param peerReach how {@code peer} was reached (recorded for it if it predates site records)
+     * @param peers     the other sites' storage, from their records (the caller closes it)
      */
     public static Result join(String name, List<ObjectStore> storage, StoreOptions reach, List<ObjectStore> peer, StoreOptions peerReach,
                               SiteRegistry.PeerStores peers) throws StoreException {
@@ -177,24 +178,20 @@ public final class SiteJoin {
     }
 
     private static void register(List<ObjectStore> stores, SiteRecord mine) throws StoreException {
-        try {
-            StoreException failure = null;
-            boolean done = false;
-            for (ObjectStore t : stores) {
-                try {
-                    SiteRegistry.create(t, mine);
-                    done = true;
-                } catch (SiteClashException e) {
-                    throw e;
-                } catch (StoreException e) {
-                    failure = failure == null ? e : failure;
-                }
+        StoreException failure = null;
+        boolean done = false;
+        for (ObjectStore t : stores) {
+            try {
+                SiteRegistry.create(t, mine);
+                done = true;
+            } catch (SiteClashException e) {
+                throw e;
+            } catch (StoreException e) {
+                failure = failure == null ? e : failure;
             }
-            if (!done) {
-                throw failure;
-            }
-        } finally {
-            stores.forEach(ObjectStore::close);
+        }
+        if (!done) {
+            throw failure;
         }
     }
 }

@@ -4,7 +4,6 @@ import io.stratafs.store.ObjectExistsException;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
-import io.stratafs.store.StoreOptions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,15 +26,13 @@ import java.util.TreeMap;
  * keeps nothing between calls.
  */
 public final class SiteRegistry {
-    /** Opens a peer's storage from its record (the caller closes the stores); the one seam tests replace. */
+    /**
+     * A peer's storage from its record ({@link OpenPeerStores}, or a fake in tests). The registry uses
+     * the stores and never closes them: whoever hands them out owns them.
+     */
     @FunctionalInterface
     public interface PeerStores {
         List<ObjectStore> open(SiteRecord site) throws StoreException;
-    }
-
-    /** Peers' storage opened with their recorded S3 options and this machine's tuning ({@link SiteRecord#open}). */
-    public static PeerStores peerStores(StoreOptions local) {
-        return site -> site.open(local);
     }
 
     /**
@@ -194,22 +191,18 @@ public final class SiteRegistry {
                 unreachable.put(peer.name(), e.getMessage());
                 return;
             }
-            try {
-                String firstFailure = null;
-                boolean answered = false;
-                for (ObjectStore t : stores) {
-                    try {
-                        merge(read(t, problems), "site " + peer.name() + "'s storage " + t.describe());
-                        answered = true;
-                    } catch (StoreException e) {
-                        firstFailure = firstFailure == null ? e.getMessage() : firstFailure;
-                    }
+            String firstFailure = null;
+            boolean answered = false;
+            for (ObjectStore t : stores) {
+                try {
+                    merge(read(t, problems), "site " + peer.name() + "'s storage " + t.describe());
+                    answered = true;
+                } catch (StoreException e) {
+                    firstFailure = firstFailure == null ? e.getMessage() : firstFailure;
                 }
-                if (!answered) {
-                    unreachable.put(peer.name(), firstFailure);
-                }
-            } finally {
-                stores.forEach(ObjectStore::close);
+            }
+            if (!answered) {
+                unreachable.put(peer.name(), firstFailure);
             }
         }
 

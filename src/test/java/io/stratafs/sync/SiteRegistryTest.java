@@ -38,12 +38,7 @@ class SiteRegistryTest {
         if (s == null || down.contains(site.storage())) {
             throw new StoreUnavailableException("cannot reach " + site.storage() + ": connection refused", null);
         }
-        // the registry closes what it opens; the test's stores live on
-        return List.of(new ForwardingStore(s) {
-            @Override
-            public void close() {
-            }
-        });
+        return List.of(s);
     };
 
     private ObjectStore storage(String location) {
@@ -122,6 +117,17 @@ class SiteRegistryTest {
             assertEquals(new SiteRecord("A", "u", List.of("file://" + dir), null, null, false, null, null),
                     SiteRecord.of("A", "u", List.of(local), reach));
         }
+    }
+
+    @Test
+    void peersAreOpenedOnceAndClosedTogether(@TempDir Path dir) throws Exception {
+        SiteRecord b = new SiteRecord("B", "u", List.of("file://" + dir), null, null, false, null, null);
+        OpenPeerStores peers = new OpenPeerStores(LOCAL);
+        List<ObjectStore> first = peers.open(b);
+        assertEquals(List.of("file://" + dir), first.stream().map(ObjectStore::describe).toList());
+        assertTrue(first == peers.open(b), "a second look at a peer reuses its open stores");
+        peers.close();
+        assertThrows(IllegalStateException.class, () -> peers.open(b));
     }
 
     @Test
