@@ -14,7 +14,8 @@ import java.util.function.LongSupplier;
  * segment, created conditionally so nothing on storage is ever replaced, then the site's head is
  * updated. A segment already there with the same bytes is this site's own retried upload; with other
  * bytes, or a head beyond what this publisher wrote, another writer uses this site's name, and the
- * publisher stops ({@link SiteNameTakenException}) rather than fork the log. One publisher per
+ * publisher stops ({@link SiteNameTakenException}) rather than fork the log. Envelopes offered again
+ * after a restart are compared with the published ones for the same reason. One publisher per
  * target; its methods are serialized.
  *
  * <p>Requests per batch: one GET (head), two PUTs (segment, head). Batching is the caller's choice;
@@ -86,6 +87,10 @@ public final class LogPublisher {
         if (published < 0) {
             recover();
         }
+        List<Envelope> repeated = batch.stream().filter(e -> e.seq() <= published).toList();
+        if (!repeated.isEmpty()) {
+            checkPublished(repeated);
+        }
         List<Envelope> fresh = batch.stream().filter(e -> e.seq() > published).toList();
         if (fresh.isEmpty()) {
             return null;
@@ -112,6 +117,23 @@ public final class LogPublisher {
         new SiteHead(last.seq(), fresh.get(0).seq(), last.op().id().hlc(), wallMillis.getAsLong()).write(store, site);
         published = last.seq();
         return key;
+    }
+
+    /**
+     * Envelopes offered again (after a restart) must be the ones on the target: a site whose state is
+     * older than its published log would otherwise reuse sequence numbers for other operations.
+     * Costs reading those segments once, only when a batch overlaps what is published.
+     */
+    private void checkPublished(List<Envelope> repeated) throws StoreException {
+        long from = repeated.get(0).seq();
+        List<Envelope> stored = new PeerLogReader(store, site, Integer.MAX_VALUE).read(from - 1).envelopes();
+        for (Envelope e : repeated) {
+            int i = (int) (e.seq() - from);
+            if (i >= stored.size() || !Arrays.equals(EnvelopeCodec.encode(e), EnvelopeCodec.encode(stored.get(i)))) {
+                throw refuse("record " + e.seq() + " there is not the operation this site offers again (or this site's"
+                        + " state is older than its published log: a cache directory restored from a backup?)");
+            }
+        }
     }
 
     private SiteHead readHead() throws StoreException {

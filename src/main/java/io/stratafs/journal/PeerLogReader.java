@@ -14,7 +14,8 @@ import java.util.TreeMap;
  * Reads one peer's log from that peer's storage, from a cursor on. A poll with nothing new costs one
  * GET (the peer's {@link SiteHead}); when the head names the next segment, a poll costs one GET more
  * per segment; otherwise it LISTs only keys after the last one it knows ({@link ObjectStore#listAfter}).
- * Without a head (none yet, or damaged) it lists every poll. Envelopes come back in log order, each
+ * Without a head (none yet, or damaged), or with one behind the cursor, it lists every poll, and
+ * refuses a log that holds less than this site already applied from it. Envelopes come back in log order, each
  * checked against its segment; a gap or overlap between segments, or a damaged segment, is a
  * {@link LogIntegrityException} naming the objects, never skipped (a read hands over the envelopes
  * before the damage; the next read, starting at it, fails).
@@ -63,11 +64,15 @@ public final class PeerLogReader {
         }
         trim(cursor);
         SiteHead head = readHead();
-        long known = index.isEmpty() ? cursor : index.lastEntry().getValue().last();
-        if (head == null || head.lastSeq() > known) {
-            learn(cursor, head);
-        } else if (known == cursor) {
-            return new Batch(List.of(), head, false);
+        if (cursor > 0 && (head == null || head.lastSeq() < cursor)) {
+            relist(cursor);
+        } else {
+            long known = index.isEmpty() ? cursor : index.lastEntry().getValue().last();
+            if (head == null || head.lastSeq() > known) {
+                learn(cursor, head);
+            } else if (known == cursor) {
+                return new Batch(List.of(), head, false);
+            }
         }
         List<Envelope> out = fetch(cursor);
         long reached = out.isEmpty() ? cursor : out.get(out.size() - 1).seq();
@@ -81,6 +86,28 @@ public final class PeerLogReader {
         } catch (LogIntegrityException e) {
             return null; // only a hint: list instead
         }
+    }
+
+    /**
+     * The head is missing or behind what this site already applied: only a full listing can tell a
+     * stale hint from a log that lost records (storage emptied or restored from an older copy),
+     * which must stop this peer rather than let reused sequence numbers be taken for new operations.
+     */
+    private void relist(long cursor) throws StoreException {
+        List<String> keys = store.list(prefix);
+        index.clear();
+        lastListedKey = null;
+        trimmedThrough = 0;
+        for (String key : keys) {
+            add(LogSegments.parseKey(key));
+        }
+        long last = index.isEmpty() ? 0 : index.lastEntry().getValue().last();
+        if (last < cursor) {
+            throw new LogIntegrityException("site " + peer + "'s log in " + store.describe() + " goes only to " + last
+                    + ", but this site has applied it up to " + cursor + ": that storage lost part of the log (emptied,"
+                    + " or restored from an older copy?); nothing more is read from it until it holds the log again");
+        }
+        trim(cursor);
     }
 
     /** Adds the segments after what the index knows: the head's segment if it is the very next, else a listing. */

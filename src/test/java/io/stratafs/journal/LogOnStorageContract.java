@@ -140,6 +140,46 @@ abstract class LogOnStorageContract {
     }
 
     @Test
+    void aSiteWhoseStateIsOlderThanItsPublishedLogCannotReuseSequenceNumbers() throws Exception {
+        publish(3, 6);
+        LogPublisher restored = publisher();
+        List<Envelope> otherHistory = new RandomEnvelopes(77).run("A", 4, 4);
+        SiteNameTakenException e = assertThrows(SiteNameTakenException.class, () -> restored.publish(otherHistory));
+        assertTrue(e.getMessage().contains("record 4 there is not the operation this site offers again"), e.getMessage());
+        RandomEnvelopes.assertSame(log.subList(0, 6), new PeerLogReader(store, "A", 100).read(0).envelopes());
+        assertEquals(6, SiteHead.read(store, "A").lastSeq());
+    }
+
+    @Test
+    void aLogThatLostWhatThisSiteAppliedStopsThePeerInsteadOfBeingReadAgain() throws Exception {
+        publish(3, 6);
+        PeerLogReader reader = new PeerLogReader(store, "A", 100);
+        assertEquals(6, reader.read(0).envelopes().size());
+        // storage restored from a copy taken after record 3
+        store.delete(ObjectKeys.journalSegment("A", 4, 6));
+        new SiteHead(3, 1, 0, 0).write(store, "A");
+        LogIntegrityException e = assertThrows(LogIntegrityException.class, () -> reader.read(6));
+        assertEquals("site A's log in " + store.describe() + " goes only to 3, but this site has applied it up to 6: that"
+                + " storage lost part of the log (emptied, or restored from an older copy?); nothing more is read from it"
+                + " until it holds the log again", e.getMessage());
+        // emptied altogether
+        store.delete(ObjectKeys.journalSegment("A", 1, 3));
+        store.delete(ObjectKeys.siteHead("A"));
+        assertTrue(assertThrows(LogIntegrityException.class, () -> reader.read(6)).getMessage().contains("goes only to 0"));
+    }
+
+    @Test
+    void aHeadBehindTheCursorButSegmentsBeyondItIsOnlyAStaleHint() throws Exception {
+        publish(3, 6);
+        PeerLogReader reader = new PeerLogReader(store, "A", 100);
+        reader.read(0);
+        List<Envelope> more = log.subList(6, 9);
+        store.create(LogSegments.key(more), LogSegments.encode(more));
+        new SiteHead(3, 1, 0, 0).write(store, "A");
+        RandomEnvelopes.assertSame(more, reader.read(6).envelopes());
+    }
+
+    @Test
     void aHeadBeyondWhatThisPublisherWroteMeansAnotherWriter() throws Exception {
         LogPublisher mine = publisher();
         mine.recover();
