@@ -43,15 +43,14 @@ public final class LogPublisher {
     public synchronized long recover() throws StoreException {
         SiteHead head = readHead();
         String prefix = ObjectKeys.journalPrefix(site);
-        List<String> keys = head == null ? store.list(prefix)
-                : store.listAfter(prefix, ObjectKeys.journalSegment(site, head.lastSeq(), -1L));
+        List<LogSegments.Range> segments = LogSegments.segmentsIn(head == null ? store.list(prefix)
+                : store.listAfter(prefix, ObjectKeys.journalSegment(site, head.lastSeq(), -1L)));
         long last = head == null ? 0 : head.lastSeq();
         LogSegments.Range newest = null;
-        for (String key : keys) {
-            LogSegments.Range r = LogSegments.parseKey(key);
+        for (LogSegments.Range r : segments) {
             if (r.first() != last + 1) {
                 throw new LogIntegrityException("site " + site + "'s log in " + store.describe() + " does not continue at "
-                        + (last + 1) + ": the next segment is " + key);
+                        + (last + 1) + ": the next segment is " + r.key());
             }
             last = r.last();
             newest = r;

@@ -95,19 +95,44 @@ public final class LogSegments {
     public record Range(String site, long first, long last, String key) {
     }
 
-    /** The site and records a segment key names; a key under {@code journal/} that is not a segment name is refused. */
+    /** The site and records a segment key names; a key that is not a segment name is refused. */
     public static Range parseKey(String key) throws LogIntegrityException {
+        Range r = rangeOf(key);
+        if (r == null) {
+            throw new LogIntegrityException(key + " is not a log segment name (journal/<site>/<first>-<last>, 16 hex digits each)");
+        }
+        return r;
+    }
+
+    /**
+     * Like {@link #parseKey}, but null for a key that is not a segment name. Listings skip such keys
+     * (a server's temporary upload files show up in some listings); a missing segment is still
+     * caught, as a gap between the ranges of the ones that are there.
+     */
+    public static Range rangeOf(String key) {
         try {
             String site = ObjectKeys.siteOf(key);
             long first = ObjectKeys.segmentFirst(key);
             long last = ObjectKeys.segmentLast(key);
             if (!key.equals(ObjectKeys.journalSegment(site, first, last)) || first < 1 || last < first) {
-                throw new IllegalArgumentException();
+                return null;
             }
             return new Range(site, first, last, key);
         } catch (RuntimeException e) {
-            throw new LogIntegrityException(key + " is not a log segment name (journal/<site>/<first>-<last>, 16 hex digits each)");
+            return null;
         }
+    }
+
+    /** The segments among listed keys, in key order. */
+    static List<Range> segmentsIn(List<String> keys) {
+        List<Range> out = new ArrayList<>();
+        for (String key : keys) {
+            Range r = rangeOf(key);
+            if (r != null) {
+                out.add(r);
+            }
+        }
+        return out;
     }
 
     private static void checkRun(List<Envelope> envelopes) {

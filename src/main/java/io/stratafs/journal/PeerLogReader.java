@@ -94,12 +94,12 @@ public final class PeerLogReader {
      * which must stop this peer rather than let reused sequence numbers be taken for new operations.
      */
     private void relist(long cursor) throws StoreException {
-        List<String> keys = store.list(prefix);
+        List<LogSegments.Range> segments = LogSegments.segmentsIn(store.list(prefix));
         index.clear();
         lastListedKey = null;
         trimmedThrough = 0;
-        for (String key : keys) {
-            add(LogSegments.parseKey(key));
+        for (LogSegments.Range r : segments) {
+            add(r);
         }
         long last = index.isEmpty() ? 0 : index.lastEntry().getValue().last();
         if (last < cursor) {
@@ -117,18 +117,18 @@ public final class PeerLogReader {
             add(LogSegments.parseKey(head.segmentKey(peer)));
             return;
         }
-        List<String> keys;
+        List<LogSegments.Range> segments;
         if (lastListedKey != null) {
-            keys = store.listAfter(prefix, lastListedKey);
+            segments = LogSegments.segmentsIn(store.listAfter(prefix, lastListedKey));
         } else {
             // a cold start: when the cursor ends a segment, the next one starts at cursor + 1
-            keys = store.listAfter(prefix, prefix + String.format("%016x", cursor + 1));
-            if (cursor > 0 && (keys.isEmpty() || LogSegments.parseKey(keys.get(0)).first() != cursor + 1)) {
-                keys = store.list(prefix);
+            segments = LogSegments.segmentsIn(store.listAfter(prefix, prefix + String.format("%016x", cursor + 1)));
+            if (cursor > 0 && (segments.isEmpty() || segments.get(0).first() != cursor + 1)) {
+                segments = LogSegments.segmentsIn(store.list(prefix));
             }
         }
-        for (String key : keys) {
-            add(LogSegments.parseKey(key));
+        for (LogSegments.Range r : segments) {
+            add(r);
         }
     }
 

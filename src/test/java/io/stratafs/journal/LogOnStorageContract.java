@@ -238,6 +238,18 @@ abstract class LogOnStorageContract {
     }
 
     @Test
+    void keysThatAreNotSegmentNamesAreSkippedByListings() throws Exception {
+        publish(3);
+        // S3Proxy's file backend shows an upload in progress as <key>-<uuid>
+        store.put(ObjectKeys.journalSegment("A", 4, 6) + "-f7a20596", new byte[] {1});
+        store.delete(ObjectKeys.siteHead("A"));
+        assertEquals(3, publisher().recover());
+        RandomEnvelopes.assertSame(log.subList(0, 3), new PeerLogReader(store, "A", 100).read(0).envelopes());
+        publish(5);
+        RandomEnvelopes.assertSame(log.subList(3, 5), new PeerLogReader(store, "A", 100).read(3).envelopes());
+    }
+
+    @Test
     void listAfterReturnsOnlyLaterKeysOfThePrefix() throws Exception {
         for (String k : new String[] {"journal/A/1", "journal/A/2", "journal/A/3", "journal/AB/4", "journal/B/1"}) {
             store.put(k, new byte[] {1});
