@@ -15,10 +15,10 @@ import java.util.TreeMap;
  * GET (the peer's {@link SiteHead}); when the head names the next segment, a poll costs one GET more
  * per segment; otherwise it LISTs only keys after the last one it knows ({@link ObjectStore#listAfter}).
  * Without a head (none yet, or damaged), or with one behind the cursor, it lists every poll, and
- * refuses a log that holds less than this site already applied from it. Envelopes come back in log order, each
- * checked against its segment; a gap or overlap between segments, or a damaged segment, is a
- * {@link LogIntegrityException} naming the objects, never skipped (a read hands over the envelopes
- * before the damage; the next read, starting at it, fails).
+ * refuses a log that holds less than this site already applied from it. Envelopes come back in log
+ * order, each checked against its segment; a gap or overlap between segments, or a damaged segment,
+ * is a {@link LogIntegrityException} naming the objects, never skipped (a read hands over the
+ * envelopes before the damage; the next read, starting at it, fails).
  *
  * <p>Keeps an index of the segment keys it has listed, trimmed below the cursor. Not for concurrent
  * use: one reader per peer and storage, called by one poller.
@@ -58,9 +58,7 @@ public final class PeerLogReader {
      */
     public Batch read(long cursor) throws StoreException {
         if (cursor < trimmedThrough) {
-            index.clear();
-            lastListedKey = null;
-            trimmedThrough = 0;
+            forget();
         }
         trim(cursor);
         SiteHead head = readHead();
@@ -95,9 +93,7 @@ public final class PeerLogReader {
      */
     private void relist(long cursor) throws StoreException {
         List<LogSegments.Range> segments = LogSegments.segmentsIn(store.list(prefix));
-        index.clear();
-        lastListedKey = null;
-        trimmedThrough = 0;
+        forget();
         for (LogSegments.Range r : segments) {
             add(r);
         }
@@ -190,8 +186,7 @@ public final class PeerLogReader {
         try {
             return store.get(key);
         } catch (ObjectNotFoundException e) {
-            index.clear(); // listed or named by the head, yet gone: list afresh next time
-            lastListedKey = null;
+            forget(); // listed or named by the head, yet gone: list afresh next time
             throw new LogIntegrityException("site " + peer + "'s log segment " + key + " is missing from " + store.describe());
         }
     }
@@ -199,6 +194,12 @@ public final class PeerLogReader {
     private LogIntegrityException missing(long from, long to, String nextKey) {
         return new LogIntegrityException("records " + from + ".." + to + " of site " + peer + "'s log are missing from "
                 + store.describe() + " (the next segment there is " + nextKey + ")");
+    }
+
+    private void forget() {
+        index.clear();
+        lastListedKey = null;
+        trimmedThrough = 0;
     }
 
     private void trim(long cursor) {
