@@ -72,7 +72,7 @@ public final class LogPublisher {
     /**
      * Publishes the envelopes of {@code batch} (this site's, consecutive) that the target lacks, as
      * one segment, and returns its key; null when the target already had them all (a batch offered
-     * again after a crash). A batch that starts beyond the next sequence is refused: the target
+     * again after a crash, or after an attempt whose answer was lost). A batch that starts beyond the next sequence is refused: the target
      * would have a gap.
      */
     public synchronized String publish(List<Envelope> batch) throws StoreException {
@@ -100,8 +100,11 @@ public final class LogPublisher {
         }
         SiteHead head = readHead();
         if (head != null && head.lastSeq() > published) {
-            throw refuse(ObjectKeys.siteHead(site) + " says the log goes to " + head.lastSeq()
-                    + ", beyond the " + published + " this site published");
+            adoptLostAttempt(fresh, head);
+            fresh = fresh.stream().filter(e -> e.seq() > published).toList();
+            if (fresh.isEmpty()) {
+                return null;
+            }
         }
         String key = LogSegments.key(fresh);
         byte[] bytes = LogSegments.encode(fresh);
@@ -133,6 +136,20 @@ public final class LogPublisher {
                         + " state is older than its published log: a cache directory restored from a backup?)");
             }
         }
+    }
+
+    /**
+     * The head is beyond what this publisher knows it wrote. Its own earlier attempt at this batch
+     * may have reached the target with the answer lost (a timeout after the head was stored): then
+     * the records up to the head are this batch's. Anything else is another writer.
+     */
+    private void adoptLostAttempt(List<Envelope> fresh, SiteHead head) throws StoreException {
+        if (head.lastSeq() > fresh.get(fresh.size() - 1).seq()) {
+            throw refuse(ObjectKeys.siteHead(site) + " says the log goes to " + head.lastSeq()
+                    + ", beyond the " + published + " this site published");
+        }
+        checkPublished(fresh.stream().filter(e -> e.seq() <= head.lastSeq()).toList());
+        published = head.lastSeq();
     }
 
     private SiteHead readHead() throws StoreException {

@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stratafs.store.ForwardingStore;
 import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectStore;
+import io.stratafs.store.StoreException;
+import io.stratafs.store.StoreUnavailableException;
 import io.stratafs.sync.Envelope;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -177,6 +180,28 @@ abstract class LogOnStorageContract {
         store.create(LogSegments.key(more), LogSegments.encode(more));
         new SiteHead(3, 1, 0, 0).write(store, "A");
         RandomEnvelopes.assertSame(more, reader.read(6).envelopes());
+    }
+
+    @Test
+    void anAttemptWhoseAnswerWasLostIsRecognisedAsThisSitesOwn() throws Exception {
+        boolean[] loseNextHeadAnswer = {true};
+        ObjectStore lossy = new ForwardingStore(store) {
+            @Override
+            public void put(String key, byte[] data) throws StoreException {
+                super.put(key, data);
+                if (loseNextHeadAnswer[0]) {
+                    loseNextHeadAnswer[0] = false;
+                    throw new StoreUnavailableException("the answer to PUT " + key + " was lost", null);
+                }
+            }
+        };
+        LogPublisher p = new LogPublisher(lossy, "A", () -> 1_764_000_000_000L);
+        assertThrows(StoreUnavailableException.class, () -> p.publish(log.subList(0, 3)));
+        assertEquals(0, p.published());
+        assertNull(p.publish(log.subList(0, 3)), "the target has the batch already");
+        assertEquals(3, p.published());
+        assertEquals(ObjectKeys.journalSegment("A", 4, 5), p.publish(log.subList(3, 5)));
+        RandomEnvelopes.assertSame(log.subList(0, 5), new PeerLogReader(store, "A", 100).read(0).envelopes());
     }
 
     @Test
