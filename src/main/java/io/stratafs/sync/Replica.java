@@ -7,8 +7,11 @@ import io.stratafs.sync.Presenter.Named;
 import io.stratafs.sync.Presenter.Shown;
 import io.stratafs.sync.SyncException.Kind;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -256,6 +259,29 @@ public final class Replica {
     /** Per site: the last log position applied (this site's own included). */
     public Map<String, Long> cursors() {
         return store.cursors();
+    }
+
+    /**
+     * How many names shown now the envelopes would remove (each Remove, and each Move that replaces
+     * a name, counted once per name): with {@link #liveNames}, what a delete-burst guard compares
+     * before applying a peer's batch.
+     */
+    public int removals(Collection<Envelope> batch) {
+        Presenter p = new Presenter(store);
+        Set<OpId> names = new HashSet<>();
+        for (Envelope e : batch) {
+            OpId target = e.op() instanceof Op.Remove r ? r.edge() : e.op() instanceof Op.Move m ? m.replaced() : null;
+            EdgeRecord edge = target == null ? null : store.edge(target);
+            if (edge != null && p.live(edge)) {
+                names.add(target);
+            }
+        }
+        return names.size();
+    }
+
+    /** How many names the tree shows (files, directories, links; merged directories once; no conflict copies). */
+    public long liveNames() {
+        return new Presenter(store).names();
     }
 
     // ---- presentation

@@ -548,4 +548,25 @@ class ReplicaTest {
         assertEquals(SyncException.Kind.EINVAL, assertThrows(SyncException.class, () -> a.remove("/")).kind());
         assertNull(a.stat("/d/f").symlinkTarget());
     }
+
+    @Test
+    void aBatchOfRemovalsIsCountedAgainstTheNamesShown() throws Exception {
+        for (String f : List.of("/1", "/2", "/3", "/4")) {
+            a.create(f, FILE, 0, 0, 0, null);
+        }
+        a.create("/d", DIR, 0, 0, 0, null);
+        exchange(a, b);
+        long seen = a.log(0).size();
+        a.remove("/1");
+        a.remove("/2");
+        a.rename("/3", "/4");
+        a.create("/5", FILE, 0, 0, 0, null);
+        a.remove("/5");
+
+        List<Envelope> batch = a.log(seen);
+        assertEquals(3, b.removals(batch), "1 and 2 removed, 4 replaced; 5 was never shown at B");
+        assertEquals(5, b.liveNames());
+        deliver(b, batch);
+        assertEquals(2, b.liveNames());
+    }
 }
