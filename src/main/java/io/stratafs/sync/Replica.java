@@ -22,9 +22,10 @@ import java.util.function.LongSupplier;
  * are in {@link Merge}, what is shown (liveness, merged directories, conflict copies) in
  * {@link Presenter}.
  *
- * <p>Each local operation appends exactly one envelope to the log. On a merged directory it acts on
- * the winner (largest placement stamp): rmdir removes the winner's name, so the other directories
- * still show at the name until removed in turn; rename moves the winner with its own children.
+ * <p>A local operation on a merged directory acts on all its directories where the user means the
+ * name (rmdir removes each, rename moves each, so they merge again at the new name) and on the
+ * winner otherwise (creates inside it, attributes). Renaming a conflict copy keeps it as a file of
+ * its own. An operation that needs several log entries appends them all and returns the last.
  *
  * <p>After a restore from an older copy of the state, the site must re-apply its own envelopes from
  * its published log (through {@link #apply}) before making new local operations, so it neither
@@ -94,8 +95,11 @@ public final class Replica {
         }
         String name = Paths.name(dst);
         Shown replaced = p.list(parent).get(name);
-        if (moving instanceof Copy) {
-            throw new SyncException(Kind.EROFS, src + " is a conflict copy; keepConflictCopy makes it a file of its own");
+        if (moving instanceof Copy copy) {
+            if (replaced != null) {
+                throw new SyncException(Kind.EEXIST, dst + " exists; a conflict copy is kept only under a free name");
+            }
+            return keep(copy, parent, name);
         }
         if (moving instanceof Dir && dst.startsWith(src + "/")) {
             throw new SyncException(Kind.EINVAL, "cannot move " + src + " into its own subtree " + dst);
@@ -121,11 +125,20 @@ public final class Replica {
         } else if (replaced instanceof Named && moving instanceof Dir) {
             throw new SyncException(Kind.ENOTDIR, src + " is a directory; " + dst + " is not");
         }
-        EdgeRecord gone = replaced instanceof Dir rd ? rd.edges().get(0)
-                : replaced instanceof Named r ? r.edge() : null;
-        EdgeRecord moved = moving instanceof Dir md ? md.edges().get(0) : ((Named) moving).edge();
-        return emit(id -> new Op.Move(id, moved.id(), parent.winner(), name, gone == null ? null : gone.id(),
-                gone == null ? null : seen(gone)));
+        List<EdgeRecord> gone = replaced instanceof Dir rd ? rd.edges()
+                : replaced instanceof Named r ? List.of(r.edge()) : List.of();
+        List<EdgeRecord> moved = moving instanceof Dir md ? md.edges() : List.of(((Named) moving).edge());
+        for (EdgeRecord g : gone.subList(Math.min(1, gone.size()), gone.size())) {
+            emit(id -> new Op.Remove(id, g.id(), seen(g)));
+        }
+        Envelope last = null;
+        for (EdgeRecord m : moved) {
+            // The first move replaces the winner of what was at the name; the others join it there.
+            EdgeRecord g = last == null && !gone.isEmpty() ? gone.get(0) : null;
+            last = emit(id -> new Op.Move(id, m.id(), parent.winner(), name, g == null ? null : g.id(),
+                    g == null ? null : seen(g)));
+        }
+        return last;
     }
 
     /** unlink or rmdir (ENOTEMPTY if it presents children); on a conflict copy, {@link #discardConflictCopy}. */
@@ -145,8 +158,11 @@ public final class Replica {
         if (!p.list(d).isEmpty()) {
             throw new SyncException(Kind.ENOTEMPTY, path + " is a directory that is not empty");
         }
-        EdgeRecord winner = d.edges().get(0);
-        return emit(id -> new Op.Remove(id, winner.id(), seen(winner)));
+        Envelope last = null;
+        for (EdgeRecord e : d.edges()) {
+            last = emit(id -> new Op.Remove(id, e.id(), seen(e)));
+        }
+        return last;
     }
 
     /** chmod, chown, utimens: the attributes named in {@code mask} (Op.SetAttr's bits). */
@@ -194,29 +210,6 @@ public final class Replica {
             throw new SyncException(Kind.EINVAL, path + " is not a conflict copy");
         }
         return discard(c);
-    }
-
-    /**
-     * Keeps the sibling shown at conflict-copy {@code path} as a file of its own at the free path
-     * {@code newPath} (what renaming a copy means to a user): a Create and a Write of the sibling's
-     * content there, then the sibling is discarded from the original. Three log entries; all three
-     * are returned, in order.
-     */
-    public List<Envelope> keepConflictCopy(String path, String newPath) throws SyncException {
-        Presenter p = new Presenter(store);
-        Shown s = p.resolve(path);
-        if (!(s instanceof Copy c)) {
-            throw new SyncException(Kind.EINVAL, path + " is not a conflict copy");
-        }
-        Dir parent = freeName(p, newPath);
-        String name = Paths.name(newPath);
-        NodeRecord n = c.node();
-        Envelope created = emit(id -> new Op.Create(id, parent.winner(), name, n.type() | n.perm().value(),
-                n.uid().value(), n.gid().value(), 0, null));
-        OpId file = created.op().id();
-        VersionVector vv = new VersionVector(Map.of(file.site(), 1L)).increment(site);
-        Envelope written = emit(id -> new Op.Write(id, file, vv, c.version().content(), c.version().mtimeNs()));
-        return List.of(created, written, discard(c));
     }
 
     // ---- exchange
@@ -382,9 +375,26 @@ public final class Replica {
         return emit(id -> new Op.Write(id, n.id(), vv, winner.content(), n.mtimeNs().value()));
     }
 
+    /**
+     * Renaming a conflict copy keeps its version as a file of its own: a Create and a Write of the
+     * sibling's content at the new name, then the sibling is dropped from the original.
+     */
+    private Envelope keep(Copy c, Dir parent, String name) {
+        NodeRecord n = c.node();
+        Envelope created = emit(id -> new Op.Create(id, parent.winner(), name, n.type() | n.perm().value(),
+                n.uid().value(), n.gid().value(), 0, null));
+        OpId file = created.op().id();
+        VersionVector vv = new VersionVector(Map.of(file.site(), 1L)).increment(site);
+        emit(id -> new Op.Write(id, file, vv, c.version().content(), c.version().mtimeNs()));
+        return discard(c);
+    }
+
     /** A rename of a directory onto itself: a no-op for the user, logged as a move to where it is. */
     private Envelope touch(Dir d) {
-        EdgeRecord e = d.edges().get(0);
-        return emit(id -> new Op.Move(id, e.id(), e.placement().parent(), e.placement().name(), null, null));
+        Envelope last = null;
+        for (EdgeRecord e : d.edges()) {
+            last = emit(id -> new Op.Move(id, e.id(), e.placement().parent(), e.placement().name(), null, null));
+        }
+        return last;
     }
 }
