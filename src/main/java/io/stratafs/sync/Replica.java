@@ -235,7 +235,9 @@ public final class Replica {
 
     /**
      * Applies a peer's envelope, or this site's own re-read from its published log after a restore
-     * from an older state. An envelope already applied is ignored; one whose causes are missing is refused.
+     * from an older state. An envelope already applied is ignored; one whose causes are missing, or
+     * whose operation names what this replica does not hold, is refused (IllegalArgumentException)
+     * and changes nothing.
      */
     public void apply(Envelope e) {
         if (e.seq() <= store.cursors().getOrDefault(e.site(), 0L)) {
@@ -245,6 +247,7 @@ public final class Replica {
             throw new IllegalArgumentException("envelope " + e.site() + "#" + e.seq()
                     + " arrived before its causes (its site's previous envelope or its deps " + e.deps() + ")");
         }
+        merge.check(e.op());
         clock.observe(e.op().id().hlc());
         commit(e);
     }
@@ -304,6 +307,8 @@ public final class Replica {
 
     private Envelope emit(Function<OpId, Op> make) {
         Op op = make.apply(new OpId(clock.next(), site));
+        // Every peer checks what it applies; an operation they would refuse must never enter the log.
+        merge.check(op);
         Map<String, Long> deps = store.cursors();
         Envelope e = new Envelope(site, deps.getOrDefault(site, 0L) + 1, deps, op);
         commit(e);

@@ -557,4 +557,25 @@ class ReplicaTest {
         deliver(b, batch);
         assertEquals(2, b.liveNames());
     }
+
+    @Test
+    void aMalformedEnvelopeIsRefusedAndChangesNothing() throws Exception {
+        a.create("/d", DIR, 0, 0, 0, null);
+        exchange(a, b);
+        OpId dir = a.stat("/d").node();
+        Tree before = b.tree();
+        Envelope writeToDir = new Envelope("C", 1, java.util.Map.of("A", 1L),
+                new Op.Write(new OpId(Long.MAX_VALUE >>> 1, "C"), dir, VersionVector.EMPTY.increment("C"),
+                        content("x"), 1));
+        Envelope unknownParent = new Envelope("C", 1, java.util.Map.of(),
+                new Op.Create(new OpId(5, "C"), new OpId(4, "Z"), "f", FILE, 0, 0, 0, null));
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.apply(writeToDir));
+        assertTrue(e.getMessage().contains("only a regular file has content"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> b.apply(unknownParent));
+        assertEquals(before, b.tree());
+        assertNull(b.cursors().get("C"));
+        assertEquals(SyncException.Kind.EINVAL, assertThrows(SyncException.class,
+                () -> a.create("/nul\0byte", FILE, 0, 0, 0, null)).kind());
+    }
 }
