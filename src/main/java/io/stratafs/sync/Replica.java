@@ -372,12 +372,21 @@ public final class Replica {
         return vv;
     }
 
-    /** Drops a sibling: the winner's content again, as a version that has seen both. */
+    /**
+     * Drops a sibling: the winner's content again, as a version that has seen both (and nothing
+     * else). Its vector is join(winner, sibling) with this site's count incremented, as for a write,
+     * unless another version of this site is outside that join: then the next count of this site
+     * would claim to have seen that version too and drop it (or equal another version's vector), so
+     * the new version is marked by a key of its own, its operation id, instead.
+     */
     private Envelope discard(Copy c) {
         NodeRecord n = c.node();
         NodeRecord.Version winner = n.versions().get(n.versions().size() - 1);
-        VersionVector vv = winner.vv().join(c.version().vv()).increment(site);
-        return emit(id -> new Op.Write(id, n.id(), vv, winner.content(), n.mtimeNs().value()));
+        VersionVector both = winner.vv().join(c.version().vv());
+        boolean ownCountFree = both.get(site) == joined(n).get(site);
+        return emit(id -> new Op.Write(id, n.id(),
+                ownCountFree ? both.increment(site) : both.increment(id.toString()), winner.content(),
+                n.mtimeNs().value()));
     }
 
     /**
