@@ -3,8 +3,10 @@ package io.stratafs.sync;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -184,7 +186,7 @@ final class Presenter {
 
     /** How many directories a directory shows (merged ones once): its link count is 2 more. */
     private int subdirectories(Dir dir) {
-        java.util.Set<String> names = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
         for (OpId node : dir.nodes()) {
             for (EdgeRecord e : store.children(node)) {
                 if (live(e) && store.node(e.node()).isDirectory()) {

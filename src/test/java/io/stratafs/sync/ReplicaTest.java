@@ -13,8 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -399,7 +402,7 @@ class ReplicaTest {
         assertEquals(333, f.mtimeNs());
         assertEquals(Set.of("user.both"), f.xattrs().keySet(), "A's later removal of user.b wins");
         assertArrayEquals(new byte[] {'a'}, f.xattrs().get("user.both"));
-        assertEquals(java.time.Instant.parse("2026-11-30T10:16:00Z").toEpochMilli() * 1_000_000, f.ctimeNs());
+        assertEquals(Instant.parse("2026-11-30T10:16:00Z").toEpochMilli() * 1_000_000, f.ctimeNs());
     }
 
     @Test
@@ -487,8 +490,8 @@ class ReplicaTest {
     @Test
     void aRestoreFromAnOlderStateReappliesItsOwnLogAndContinuesWithoutReusingPositionsOrStamps() throws Exception {
         MemoryReplicaStore store = new MemoryReplicaStore();
-        java.util.concurrent.atomic.AtomicLong wall = new java.util.concurrent.atomic.AtomicLong(
-                java.time.Instant.parse("2026-11-30T12:00:00Z").toEpochMilli());
+        AtomicLong wall = new AtomicLong(
+                Instant.parse("2026-11-30T12:00:00Z").toEpochMilli());
         Replica before = new Replica("R", wall::get, store);
         before.create("/x", FILE, 0, 0, 0, null);
         ReplicaStore older = store.copy();
@@ -496,7 +499,7 @@ class ReplicaTest {
         Envelope last = before.write("/y", content("y"), 1);
         List<Envelope> published = before.log(0);
 
-        wall.set(java.time.Instant.parse("2026-11-30T09:00:00Z").toEpochMilli());
+        wall.set(Instant.parse("2026-11-30T09:00:00Z").toEpochMilli());
         Replica restored = new Replica("R", wall::get, older);
         assertEquals(1L, restored.cursors().get("R"));
         deliver(restored, published);
@@ -564,10 +567,10 @@ class ReplicaTest {
         exchange(a, b);
         OpId dir = a.stat("/d").node();
         Tree before = b.tree();
-        Envelope writeToDir = new Envelope("C", 1, java.util.Map.of("A", 1L),
+        Envelope writeToDir = new Envelope("C", 1, Map.of("A", 1L),
                 new Op.Write(new OpId(Long.MAX_VALUE >>> 1, "C"), dir, VersionVector.EMPTY.increment("C"),
                         content("x"), 1));
-        Envelope unknownParent = new Envelope("C", 1, java.util.Map.of(),
+        Envelope unknownParent = new Envelope("C", 1, Map.of(),
                 new Op.Create(new OpId(5, "C"), new OpId(4, "Z"), "f", FILE, 0, 0, 0, null));
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.apply(writeToDir));
