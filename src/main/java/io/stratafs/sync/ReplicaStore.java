@@ -1,0 +1,65 @@
+package io.stratafs.sync;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a replica keeps its state, as a few typed records and indexes, so that an LMDB table per
+ * kind can implement it without the engine changing: nodes and edges by id, edges by (parent, name)
+ * and by node, the log of directory moves in OpId order, this site's own log, the per-site cursors
+ * and the clock. Records are immutable values; a put replaces the record with the same id. The
+ * engine changes state only inside {@link #transaction}, one per applied or local operation.
+ */
+public interface ReplicaStore {
+    /** Runs {@code body} as one atomic change (an LMDB write transaction); the memory store just runs it. */
+    void transaction(Runnable body);
+
+    /** The node with this id, or null if none is known. */
+    NodeRecord node(OpId id);
+
+    void putNode(NodeRecord node);
+
+    /** The edge with this id, or null if none is known. */
+    EdgeRecord edge(OpId id);
+
+    /** Stores the edge and moves it in the (parent, name) index if its placement changed. */
+    void putEdge(EdgeRecord edge);
+
+    /** Every edge placed in {@code parent} (live or not), in (name, id) order. */
+    List<EdgeRecord> children(OpId parent);
+
+    /** Every edge placed in {@code parent} under {@code name} (live or not), in id order. */
+    List<EdgeRecord> childrenNamed(OpId parent, String name);
+
+    /** Every edge of {@code node} (live or not), in id order. */
+    List<EdgeRecord> edgesOf(OpId node);
+
+    /** Whether any edge is placed in {@code parent}: lets a caller skip {@link #children} for a leaf. */
+    default boolean hasChildren(OpId parent) {
+        return !children(parent).isEmpty();
+    }
+
+    void putMove(MoveRecord move);
+
+    /** The directory moves with an id larger than {@code id}, in id order. */
+    List<MoveRecord> movesAfter(OpId id);
+
+    /** Appends one of this site's own envelopes; its seq is the previous one's plus one. */
+    void appendOwn(Envelope envelope);
+
+    /** This site's own envelopes with seq larger than {@code afterSeq}, in seq order. */
+    List<Envelope> ownLog(long afterSeq);
+
+    /** Per site: the last log position applied. */
+    Map<String, Long> cursors();
+
+    void putCursor(String site, long seq);
+
+    /** The largest clock stamp issued or observed, 0 for a new replica. */
+    long clock();
+
+    void putClock(long stamp);
+
+    /** An independent copy of the whole state (a snapshot to restore a site from later). */
+    ReplicaStore copy();
+}
