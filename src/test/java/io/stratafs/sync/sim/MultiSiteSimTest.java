@@ -1,0 +1,98 @@
+package io.stratafs.sync.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The seeded multi-site simulation (in the spirit of "Testing sync at Dropbox", 2020): thousands of
+ * schedules of 3 or 4 sites with random operations, reordered, duplicated, lost and late
+ * deliveries, partitions, crashes with restarts from older state, and skewed clocks; every one must
+ * converge (see {@link Checks}). A failing schedule is printed with its seed, shrunk, and printed
+ * again as a replayable line.
+ *
+ * <p>System properties: {@code stratafs.sim.schedules} (default 2000), {@code stratafs.sim.steps}
+ * (steps per schedule, default 60), {@code stratafs.sim.firstSeed} (default 1); to replay,
+ * {@code stratafs.sim.seed} (one seed) or {@code stratafs.sim.schedule} (an encoded, shrunk schedule).
+ */
+class MultiSiteSimTest {
+    private static final int SCHEDULES = Integer.getInteger("stratafs.sim.schedules", 2000);
+    private static final int STEPS = Integer.getInteger("stratafs.sim.steps", 60);
+    private static final long FIRST_SEED = Long.getLong("stratafs.sim.firstSeed", 1L);
+
+    @Test
+    void everyScheduleConverges() {
+        String encoded = System.getProperty("stratafs.sim.schedule");
+        Long seed = Long.getLong("stratafs.sim.seed");
+        if (encoded != null) {
+            runOrShrink("schedule " + encoded, Schedule.decode(encoded));
+            return;
+        }
+        if (seed != null) {
+            runOrShrink("seed " + seed, Schedule.generate(seed, STEPS));
+            return;
+        }
+        long start = System.nanoTime();
+        long ops = 0;
+        long envelopes = 0;
+        for (long s = FIRST_SEED; s < FIRST_SEED + SCHEDULES; s++) {
+            Simulation.Outcome o = runOrShrink("seed " + s, Schedule.generate(s, STEPS));
+            ops += o.ops();
+            envelopes += o.envelopes();
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        System.out.printf("multi-site simulation: %d schedules of %d steps (seeds %d..%d), %d local operations, "
+                        + "%d envelopes, in %.1f s: %.0f schedules/s%n", SCHEDULES, STEPS, FIRST_SEED,
+                FIRST_SEED + SCHEDULES - 1, ops, envelopes, secs, SCHEDULES / secs);
+    }
+
+    @Test
+    void sameSeedGivesSameTraceAndTrees() {
+        for (long s = FIRST_SEED; s < FIRST_SEED + 20; s++) {
+            Schedule schedule = Schedule.generate(s, STEPS);
+            Simulation.Outcome first = Simulation.run(schedule);
+            Simulation.Outcome second = Simulation.run(Schedule.generate(s, STEPS));
+            assertEquals(first.trace(), second.trace(), "trace of seed " + s);
+            assertEquals(first.digests(), second.digests(), "trees of seed " + s);
+        }
+    }
+
+    private static Simulation.Outcome runOrShrink(String what, Schedule schedule) {
+        try {
+            return Simulation.run(schedule);
+        } catch (SimFailure f) {
+            System.out.println("multi-site simulation: " + what + " (" + schedule.sites() + " sites, "
+                    + schedule.steps().size() + " steps) fails: " + f.getMessage());
+            System.out.println("replay: mvn -o -B test -Dtest=MultiSiteSimTest#everyScheduleConverges " + replayArgs(what));
+            Shrinker shrinker = new Shrinker(candidate -> failsTheSameWay(candidate, f.check), 1500);
+            Schedule small = shrinker.shrink(schedule);
+            String message;
+            try {
+                Simulation.run(small);
+                message = "the shrunk schedule passed (a failure that depends on more than the schedule)";
+            } catch (SimFailure g) {
+                message = g.getMessage();
+            }
+            System.out.println("shrunk in " + shrinker.tries() + " runs to " + small.sites() + " sites, "
+                    + small.steps().size() + " steps: " + message);
+            System.out.println("replay: mvn -o -B test -Dtest=MultiSiteSimTest#everyScheduleConverges "
+                    + "-Dstratafs.sim.schedule='" + small.encode() + "'");
+            throw new AssertionError(what + " fails: " + f.getMessage() + "\nshrunk: -Dstratafs.sim.schedule='"
+                    + small.encode() + "'\n" + message, f);
+        }
+    }
+
+    private static String replayArgs(String what) {
+        return what.startsWith("seed ") ? "-Dstratafs.sim.seed=" + what.substring(5) + " -Dstratafs.sim.steps=" + STEPS
+                : "-Dstratafs.sim.schedule='" + what.substring(9) + "'";
+    }
+
+    private static boolean failsTheSameWay(Schedule candidate, String check) {
+        try {
+            Simulation.run(candidate);
+            return false;
+        } catch (SimFailure g) {
+            return g.check.equals(check);
+        }
+    }
+}

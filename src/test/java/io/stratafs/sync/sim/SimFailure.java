@@ -1,0 +1,18 @@
+package io.stratafs.sync.sim;
+
+/**
+ * A schedule broke a rule. {@code check} names the rule (diverged, versions, nlink, ...): the
+ * shrinker keeps a smaller schedule only if it breaks the same one.
+ */
+final class SimFailure extends AssertionError {
+    final String check;
+
+    SimFailure(String check, String message, Throwable cause) {
+        super("[" + check + "] " + message, cause);
+        this.check = check;
+    }
+
+    SimFailure(String check, String message) {
+        this(check, message, null);
+    }
+}
