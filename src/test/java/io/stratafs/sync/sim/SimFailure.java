@@ -6,6 +6,8 @@ package io.stratafs.sync.sim;
  */
 final class SimFailure extends AssertionError {
     final String check;
+    /** The steps the failing run took and the tree its first site presented then; set by the simulation. */
+    String trace = "";
 
     SimFailure(String check, String message, Throwable cause) {
         super("[" + check + "] " + message, cause);
