@@ -22,7 +22,7 @@ final class Checks {
     }
 
     /** The digests of all trees, after checking that they and the observer's are equal. */
-    static List<String> converged(Schedule schedule, List<Tree> trees, Tree observed) {
+    static List<String> converged(List<Tree> trees, Tree observed) {
         List<String> digests = new ArrayList<>();
         for (int i = 0; i < trees.size(); i++) {
             if (!trees.get(i).equals(trees.get(0))) {

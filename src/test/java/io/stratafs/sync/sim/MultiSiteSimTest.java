@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,20 +39,17 @@ class MultiSiteSimTest {
         }
         long start = System.nanoTime();
         long cpuStart = CPU.getCurrentThreadCpuTime();
-        long ops = 0;
-        long envelopes = 0;
+        Map<String, Long> counts = new TreeMap<>();
         for (long s = FIRST_SEED; s < FIRST_SEED + SCHEDULES; s++) {
             Simulation.Outcome o = runOrShrink("seed " + s, Schedule.generate(s, STEPS));
-            ops += o.ops();
-            envelopes += o.envelopes();
+            o.counts().forEach((k, v) -> counts.merge(k, (long) v, Long::sum));
         }
         double secs = (System.nanoTime() - start) / 1e9;
         double cpu = (CPU.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         // CPU time too: on a shared machine the wall clock says more about the neighbours than about us
-        System.out.printf("multi-site simulation: %d schedules of %d steps (seeds %d..%d), %d local operations, "
-                        + "%d envelopes, in %.1f s (%.1f s CPU): %.0f schedules/s (%.0f per CPU second)%n", SCHEDULES,
-                STEPS, FIRST_SEED, FIRST_SEED + SCHEDULES - 1, ops, envelopes, secs, cpu, SCHEDULES / secs,
-                SCHEDULES / cpu);
+        System.out.printf("multi-site simulation: %d schedules of %d steps (seeds %d..%d) in %.1f s (%.1f s CPU): "
+                        + "%.0f schedules/s (%.0f per CPU second)%n  %s%n", SCHEDULES, STEPS, FIRST_SEED,
+                FIRST_SEED + SCHEDULES - 1, secs, cpu, SCHEDULES / secs, SCHEDULES / cpu, counts);
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.stratafs.sync.Envelope;
 import io.stratafs.sync.Manifest;
 import io.stratafs.sync.Op;
 import io.stratafs.sync.OpId;
+import io.stratafs.sync.Tree;
 import io.stratafs.sync.VersionVector;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -216,5 +217,78 @@ class SimHarnessTest {
         Op.Seen sawAll = new Op.Seen(file, a1.increment("A").increment("A").increment("B"));
         log.set(4, new Envelope("A", 4, Map.of(), new Op.Remove(new OpId(40, "A"), file, sawAll)));
         assertFalse(new VersionOracle(log).certainlyLive().contains(file), "the remover saw every version");
+    }
+
+    private static Tree.Entry dir(OpId node, int nlink) {
+        return new Tree.Entry(040755, 0, 0, 0, 0, 0, nlink, 0, null, null, new TreeMap<>(), node, null, false);
+    }
+
+    private static Tree.Entry file(OpId node, OpId version, int nlink, boolean copy) {
+        return new Tree.Entry(0100644, 0, 0, 0, 0, 0, nlink, 0, Manifest.EMPTY, null, new TreeMap<>(), node, version, copy);
+    }
+
+    private static String check(Runnable r) {
+        try {
+            r.run();
+            return "passed";
+        } catch (SimFailure f) {
+            return f.check;
+        }
+    }
+
+    @Test
+    void checksNameWhatIsWrongWithATree() {
+        OpId d = new OpId(1, "A");
+        OpId f = new OpId(2, "A");
+        Map<String, Tree.Entry> ok = new TreeMap<>(Map.of("/", dir(OpId.ROOT, 3), "/d", dir(d, 2),
+                "/d/f", file(f, f, 2, false), "/g", file(f, f, 2, false)));
+        assertEquals("passed", check(() -> Checks.wellFormed(new Tree(new TreeMap<>(ok)))));
+
+        Map<String, Tree.Entry> orphan = new TreeMap<>(ok);
+        orphan.put("/x/y", file(new OpId(3, "A"), new OpId(3, "A"), 1, false));
+        assertEquals("orphan", check(() -> Checks.wellFormed(new Tree(new TreeMap<>(orphan)))));
+
+        Map<String, Tree.Entry> twice = new TreeMap<>(ok);
+        twice.put("/d/again", dir(d, 2));
+        twice.put("/d", dir(d, 3));
+        assertEquals("duplicate-dir", check(() -> Checks.wellFormed(new Tree(new TreeMap<>(twice)))));
+
+        Map<String, Tree.Entry> links = new TreeMap<>(ok);
+        links.put("/g", file(f, f, 1, false));
+        assertEquals("nlink", check(() -> Checks.wellFormed(new Tree(new TreeMap<>(links)))));
+
+        Map<String, Tree.Entry> other = new TreeMap<>(ok);
+        other.remove("/g");
+        Tree a = new Tree(new TreeMap<>(ok));
+        Tree b = new Tree(new TreeMap<>(other));
+        assertEquals("diverged", check(() -> Checks.converged(List.of(a, b), a)));
+        assertEquals("order", check(() -> Checks.converged(List.of(a, a), b)));
+    }
+
+    @Test
+    void checksFindALostVersionAndAStaleCopy() {
+        OpId file = new OpId(10, "A");
+        OpId wa = new OpId(20, "A");
+        OpId wb = new OpId(21, "B");
+        VersionVector a1 = VersionVector.EMPTY.increment("A");
+        List<Envelope> log = List.of(
+                new Envelope("A", 1, Map.of(), new Op.Create(file, OpId.ROOT, "f", 0100644, 0, 0, 0, null)),
+                new Envelope("A", 2, Map.of(), new Op.Write(wa, file, a1.increment("A"), Manifest.EMPTY, 1)),
+                new Envelope("B", 1, Map.of("A", 1L), new Op.Write(wb, file, a1.increment("B"), Manifest.EMPTY, 1)));
+        VersionOracle oracle = new VersionOracle(log);
+        Map<String, Tree.Entry> both = new TreeMap<>(Map.of("/", dir(OpId.ROOT, 2), "/f", file(file, wb, 1, false),
+                "/f.conflict-A-x", file(file, wa, 1, true)));
+        assertEquals("passed", check(() -> Checks.versions(new Tree(new TreeMap<>(both)), oracle)));
+
+        Map<String, Tree.Entry> lost = new TreeMap<>(both);
+        lost.remove("/f.conflict-A-x");
+        assertEquals("versions", check(() -> Checks.versions(new Tree(new TreeMap<>(lost)), oracle)));
+
+        Map<String, Tree.Entry> stale = new TreeMap<>(both);
+        stale.put("/f.conflict-A-y", file(file, file, 1, true));
+        assertEquals("versions", check(() -> Checks.versions(new Tree(new TreeMap<>(stale)), oracle)));
+
+        Map<String, Tree.Entry> gone = new TreeMap<>(Map.of("/", dir(OpId.ROOT, 2)));
+        assertEquals("versions", check(() -> Checks.versions(new Tree(new TreeMap<>(gone)), oracle)));
     }
 }

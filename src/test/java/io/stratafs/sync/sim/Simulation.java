@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 /**
  * Runs one {@link Schedule} against real {@link Replica}s over {@link MemoryReplicaStore}s, each site
@@ -24,8 +25,8 @@ import java.util.Random;
 final class Simulation {
     static final long START_MS = Instant.parse("2026-11-30T09:00:00Z").toEpochMilli();
 
-    /** What a run produced: the trace of every step, the digest of every site's final tree, and counts. */
-    record Outcome(List<String> trace, List<String> digests, int ops, int refused, int applied, int envelopes) {
+    /** What a run produced: the trace of every step, the digest of every site's final tree, and counts of what happened. */
+    record Outcome(List<String> trace, List<String> digests, Map<String, Integer> counts) {
     }
 
     /** One site: its replica, the store under it, its published log and its saved copies of state. */
@@ -79,7 +80,7 @@ final class Simulation {
                         + e.site() + " is " + cursor(e.site()));
             }
             maxStamp = Math.max(maxStamp, e.op().id().hlc());
-            applied++;
+            count("envelopes applied");
         }
     }
 
@@ -93,9 +94,7 @@ final class Simulation {
     private final Network net;
     private final List<String> trace = new ArrayList<>();
     private long now = START_MS;
-    private int ops;
-    private int refused;
-    private int applied;
+    private final Map<String, Integer> counts = new TreeMap<>();
 
     private Simulation(Schedule schedule) {
         this.schedule = schedule;
@@ -160,14 +159,20 @@ final class Simulation {
             List<Envelope> all = new ArrayList<>();
             sites.forEach(s -> all.addAll(s.published));
             Tree observed = observer(all, r);
-            List<String> digests = Checks.converged(schedule, trees, observed);
+            List<String> digests = Checks.converged(trees, observed);
             Checks.wellFormed(trees.get(0));
             Checks.versions(trees.get(0), new VersionOracle(all));
             trace.add("digests " + digests);
-            return new Outcome(List.copyOf(trace), digests, ops, refused, applied, all.size());
+            counts.put("envelopes", all.size());
+            trees.get(0).entries().values().forEach(e -> count(e.conflictCopy() ? "conflict copies at the end" : "entries at the end"));
+            return new Outcome(List.copyOf(trace), digests, Map.copyOf(counts));
         } catch (RuntimeException | StackOverflowError e) {
             throw new SimFailure("engine-exception", "while settling: " + e, e);
         }
+    }
+
+    private void count(String what) {
+        counts.merge(what, 1, Integer::sum);
     }
 
     private long mix() {
@@ -211,15 +216,16 @@ final class Simulation {
         }
     }
 
-    private void local(Site s, String what, LocalCall call) {
+    /** Runs one local operation and checks what it logged; false if the engine refused it. */
+    private boolean local(Site s, String what, LocalCall call) {
         long before = s.cursor(s.name);
         Envelope e;
         try {
             e = call.run(s.replica);
         } catch (SyncException x) {
-            refused++;
+            count("local operations refused");
             trace.add(s.name + " refused " + what + ": " + x.kind());
-            return;
+            return false;
         }
         // one call may log several operations (renaming a merged directory moves each of its names);
         // it returns the last, and the log must hold all of them in order, each stamped later
@@ -240,8 +246,9 @@ final class Simulation {
         if (s.cursor(s.name) != e.seq()) {
             throw new SimFailure("cursor", s.name + " made #" + e.seq() + " but its own cursor is " + s.cursor(s.name));
         }
-        ops++;
+        count("local operations");
         trace.add(s.name + "#" + e.seq() + " " + what + " = " + e.op().getClass().getSimpleName() + " " + e.op().id());
+        return true;
     }
 
     private void setup(Site s, Random r) {
@@ -318,8 +325,8 @@ final class Simulation {
         local(s, "write " + path + " " + m.size(), x -> x.write(path, m, s.wall() * 1_000_000L));
     }
 
-    private void rename(Site s, String from, String to) {
-        local(s, "rename " + from + " " + to, x -> x.rename(from, to));
+    private boolean rename(Site s, String from, String to) {
+        return local(s, "rename " + from + " " + to, x -> x.rename(from, to));
     }
 
     private void remove(Site s, String path) {
@@ -436,8 +443,10 @@ final class Simulation {
         for (String a : dirs) {
             for (String b : dirs) {
                 if (!Workload.within(a, b) && !Workload.within(b, a)) {
-                    rename(s, a, Workload.child(b, Workload.base(a)));
-                    rename(o, b, Workload.child(a, Workload.base(b)));
+                    boolean first = rename(s, a, Workload.child(b, Workload.base(a)));
+                    if (rename(o, b, Workload.child(a, Workload.base(b))) && first) {
+                        count("crossed moves");
+                    }
                     return;
                 }
             }
@@ -479,6 +488,7 @@ final class Simulation {
             s.snapshots.subList(k + 1, s.snapshots.size()).clear();
         }
         s.replica = new Replica(s.name, s::wall, s.store);
+        count(k < s.snapshots.size() ? "restarts from an older copy" : "restarts from the latest state");
         net.restart(s.index, s.replica.cursors());
         trace.add(s.name + " restarts from " + (k < s.snapshots.size() ? "copy " + k : "its latest state")
                 + " at " + s.replica.cursors());
