@@ -1,5 +1,7 @@
 package io.stratafs.sync.sim;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
 import io.stratafs.sync.Manifest;
 import io.stratafs.sync.OpId;
 import io.stratafs.sync.Tree;
@@ -15,7 +17,7 @@ import java.util.TreeSet;
  * The rules a settled simulation must satisfy (sites-design, "What converged means"): every site
  * and an observer that applied the same envelopes in another order present one tree; the tree is a
  * tree (every entry under a directory that is there, no directory at two places, link counts
- * right); and the file versions the {@link VersionOracle} says survive are exactly the ones shown.
+ * right); and the file versions the {@link Oracle} says survive are exactly the ones shown.
  */
 final class Checks {
     private Checks() {
@@ -59,7 +61,7 @@ final class Checks {
     /** The presented tree is a tree, and its link counts and sizes agree with it. */
     static void wellFormed(Tree t) {
         Tree.Entry root = t.entries().get("/");
-        if (root == null || Workload.type(root) != VersionOracle.S_IFDIR) {
+        if (root == null || Workload.type(root) != Oracle.S_IFDIR) {
             throw new SimFailure("root", "the tree has no root directory: " + root);
         }
         Map<OpId, String> dirAt = new HashMap<>();
@@ -68,10 +70,10 @@ final class Checks {
         for (Map.Entry<String, Tree.Entry> pe : t.entries().entrySet()) {
             String p = pe.getKey();
             Tree.Entry e = pe.getValue();
-            boolean dir = Workload.type(e) == VersionOracle.S_IFDIR;
+            boolean dir = Workload.type(e) == Oracle.S_IFDIR;
             if (!"/".equals(p)) {
                 Tree.Entry parent = t.entries().get(Workload.parent(p));
-                if (parent == null || Workload.type(parent) != VersionOracle.S_IFDIR || Workload.base(p).isEmpty()) {
+                if (parent == null || Workload.type(parent) != Oracle.S_IFDIR || Workload.base(p).isEmpty()) {
                     throw new SimFailure("orphan", p + " is not in a directory of the tree");
                 }
                 if (dir) {
@@ -86,17 +88,17 @@ final class Checks {
             } else if (!e.conflictCopy()) {
                 names.merge(e.node(), 1, Integer::sum);
             }
-            if (Workload.type(e) == VersionOracle.S_IFREG
+            if (Workload.type(e) == Oracle.S_IFREG
                     && (e.content() == null || e.version() == null || e.size() != e.content().size())) {
                 throw new SimFailure("content", p + " is a file without a consistent version: " + e);
             }
-            if (e.conflictCopy() && Workload.type(e) != VersionOracle.S_IFREG) {
+            if (e.conflictCopy() && Workload.type(e) != Oracle.S_IFREG) {
                 throw new SimFailure("content", p + " is a conflict copy but not a file: " + e);
             }
         }
         for (Map.Entry<String, Tree.Entry> pe : t.entries().entrySet()) {
             Tree.Entry e = pe.getValue();
-            boolean dir = Workload.type(e) == VersionOracle.S_IFDIR;
+            boolean dir = Workload.type(e) == Oracle.S_IFDIR;
             // a conflict copy is a read-only view of one version, not a name of the file: one link
             int want = dir ? 2 + subdirs.getOrDefault(pe.getKey(), 0)
                     : e.conflictCopy() ? 1 : names.getOrDefault(e.node(), 1);
@@ -110,14 +112,14 @@ final class Checks {
      * Each file node shown, and each the oracle says is certainly live, shows exactly its versions
      * that no other version dominates, each with its own content; other certainly live nodes are shown.
      */
-    static void versions(Tree t, VersionOracle oracle) {
+    static void versions(Tree t, Oracle oracle) {
         Map<OpId, Map<OpId, Manifest>> shown = new TreeMap<>();
         Set<OpId> nodes = new TreeSet<>();
         Map<OpId, String> where = new HashMap<>();
         t.entries().forEach((p, e) -> {
             nodes.add(e.node());
             where.putIfAbsent(e.node(), p);
-            if (Workload.type(e) == VersionOracle.S_IFREG) {
+            if (Workload.type(e) == Oracle.S_IFREG) {
                 shown.computeIfAbsent(e.node(), k -> new TreeMap<>()).put(e.version(), e.content());
             }
         });
@@ -139,10 +141,40 @@ final class Checks {
                         + (oracle.certainlyLive().contains(node) ? "; it is certainly live" : ""));
             }
             for (Map.Entry<OpId, Manifest> v : want.entrySet()) {
-                if (!VersionOracle.sameContent(v.getValue(), have.get(v.getKey()))) {
+                if (!Oracle.sameContent(v.getValue(), have.get(v.getKey()))) {
                     throw new SimFailure("versions", "file " + node + " shows version " + v.getKey() + " with other content");
                 }
             }
         }
+    }
+
+    /** Every attribute and xattr shown is its last writer's (by operation id), per attribute. */
+    static void attributes(Tree t, Oracle oracle) {
+        t.entries().forEach((p, e) -> {
+            if (e.conflictCopy() || e.node().equals(OpId.ROOT)) {
+                return;
+            }
+            Map<String, Object> shown = new TreeMap<>();
+            shown.put("mode", e.mode() & 07777);
+            shown.put("uid", e.uid());
+            shown.put("gid", e.gid());
+            shown.put("atime", e.atimeNs());
+            shown.put("mtime", e.mtimeNs());
+            e.xattrs().forEach((k, v) -> shown.put("xattr " + k, new String(v, ISO_8859_1)));
+            Map<String, Oracle.Stamped> want = oracle.attributes(e.node());
+            for (Map.Entry<String, Oracle.Stamped> w : want.entrySet()) {
+                Object value = w.getValue().value();
+                boolean unknownTime = value == null && !w.getKey().startsWith("xattr ");
+                if (!unknownTime && !java.util.Objects.equals(value, shown.get(w.getKey()))) {
+                    throw new SimFailure("attributes", p + " shows " + w.getKey() + " " + shown.get(w.getKey())
+                            + " but its last writer " + w.getValue().stamp() + " set " + value);
+                }
+            }
+            for (String k : shown.keySet()) {
+                if (k.startsWith("xattr ") && !want.containsKey(k)) {
+                    throw new SimFailure("attributes", p + " shows " + k + " that no operation set");
+                }
+            }
+        });
     }
 }

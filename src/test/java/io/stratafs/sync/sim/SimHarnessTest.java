@@ -205,18 +205,18 @@ class SimHarnessTest {
         log.add(new Envelope("A", 2, Map.of(), new Op.Write(w1, file, a1.increment("A"), Manifest.EMPTY, 1)));
         log.add(new Envelope("B", 1, Map.of("A", 1L), new Op.Write(w2, file, a1.increment("B"), Manifest.EMPTY, 1)));
         log.add(new Envelope("A", 3, Map.of(), new Op.Write(w3, file, a1.increment("A").increment("A"), Manifest.EMPTY, 1)));
-        VersionOracle o = new VersionOracle(log);
-        List<OpId> ids = o.undominated(file).stream().map(VersionOracle.Version::id).toList();
+        Oracle o = new Oracle(log);
+        List<OpId> ids = o.undominated(file).stream().map(Oracle.Version::id).toList();
         assertEquals(List.of(w2, w3), ids);
         assertTrue(o.certainlyLive().contains(file));
 
         Op.Seen sawA = new Op.Seen(file, a1.increment("A").increment("A"));
         log.add(new Envelope("A", 4, Map.of(), new Op.Remove(new OpId(40, "A"), file, sawA)));
-        assertTrue(new VersionOracle(log).certainlyLive().contains(file), "B's write was not seen by the remover");
+        assertTrue(new Oracle(log).certainlyLive().contains(file), "B's write was not seen by the remover");
 
         Op.Seen sawAll = new Op.Seen(file, a1.increment("A").increment("A").increment("B"));
         log.set(4, new Envelope("A", 4, Map.of(), new Op.Remove(new OpId(40, "A"), file, sawAll)));
-        assertFalse(new VersionOracle(log).certainlyLive().contains(file), "the remover saw every version");
+        assertFalse(new Oracle(log).certainlyLive().contains(file), "the remover saw every version");
     }
 
     private static Tree.Entry dir(OpId node, int nlink) {
@@ -275,7 +275,7 @@ class SimHarnessTest {
                 new Envelope("A", 1, Map.of(), new Op.Create(file, OpId.ROOT, "f", 0100644, 0, 0, 0, null)),
                 new Envelope("A", 2, Map.of(), new Op.Write(wa, file, a1.increment("A"), Manifest.EMPTY, 1)),
                 new Envelope("B", 1, Map.of("A", 1L), new Op.Write(wb, file, a1.increment("B"), Manifest.EMPTY, 1)));
-        VersionOracle oracle = new VersionOracle(log);
+        Oracle oracle = new Oracle(log);
         Map<String, Tree.Entry> both = new TreeMap<>(Map.of("/", dir(OpId.ROOT, 2), "/f", file(file, wb, 1, false),
                 "/f.conflict-A-x", file(file, wa, 1, true)));
         assertEquals("passed", check(() -> Checks.versions(new Tree(new TreeMap<>(both)), oracle)));

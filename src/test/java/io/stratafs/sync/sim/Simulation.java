@@ -161,7 +161,9 @@ final class Simulation {
             Tree observed = observer(all, r);
             List<String> digests = Checks.converged(trees, observed);
             Checks.wellFormed(trees.get(0));
-            Checks.versions(trees.get(0), new VersionOracle(all));
+            Oracle oracle = new Oracle(all);
+            Checks.versions(trees.get(0), oracle);
+            Checks.attributes(trees.get(0), oracle);
             trace.add("digests " + digests);
             counts.put("envelopes", all.size());
             trees.get(0).entries().values().forEach(e -> count(e.conflictCopy() ? "conflict copies at the end" : "entries at the end"));
@@ -253,10 +255,10 @@ final class Simulation {
 
     private void setup(Site s, Random r) {
         for (String d : new String[] {"/d0", "/d1", "/d2", "/d3", "/d0/e"}) {
-            local(s, "mkdir " + d, x -> x.create(d, VersionOracle.S_IFDIR | 0755, 0, 0, 0, null));
+            local(s, "mkdir " + d, x -> x.create(d, Oracle.S_IFDIR | 0755, 0, 0, 0, null));
         }
         for (String f : new String[] {"/d0/a.txt", "/d1/b", "/r.md", "/d0/e/c"}) {
-            local(s, "create " + f, x -> x.create(f, VersionOracle.S_IFREG | 0644, 1000, 1000, 0, null));
+            local(s, "create " + f, x -> x.create(f, Oracle.S_IFREG | 0644, 1000, 1000, 0, null));
             Manifest m = Workload.content(r);
             local(s, "write " + f, x -> x.write(f, m, s.wall() * 1_000_000L));
         }
@@ -270,7 +272,7 @@ final class Simulation {
         if (k < 14) {
             createFile(s, fresh, r);
         } else if (k < 23) {
-            local(s, "mkdir " + fresh, x -> x.create(fresh, VersionOracle.S_IFDIR | 0755, 0, 0, 0, null));
+            local(s, "mkdir " + fresh, x -> x.create(fresh, Oracle.S_IFDIR | 0755, 0, 0, 0, null));
         } else if (k < 26) {
             byte[] target = ("../" + Workload.name(r)).getBytes(StandardCharsets.UTF_8);
             local(s, "symlink " + fresh, x -> x.create(fresh, 0120777, 1000, 1000, 0, target));
@@ -317,7 +319,7 @@ final class Simulation {
 
     private void createFile(Site s, String path, Random r) {
         int uid = Workload.randomOwner(r);
-        local(s, "create " + path, x -> x.create(path, VersionOracle.S_IFREG | 0644, uid, uid, 0, null));
+        local(s, "create " + path, x -> x.create(path, Oracle.S_IFREG | 0644, uid, uid, 0, null));
     }
 
     private void write(Site s, String path, Random r) {
@@ -394,7 +396,7 @@ final class Simulation {
                 String p = Workload.child(d, Workload.name(r));
                 for (Site x : List.of(s, o)) {
                     if (r.nextBoolean()) {
-                        local(x, "mkdir " + p, y -> y.create(p, VersionOracle.S_IFDIR | 0755, 0, 0, 0, null));
+                        local(x, "mkdir " + p, y -> y.create(p, Oracle.S_IFDIR | 0755, 0, 0, 0, null));
                     } else {
                         createFile(x, p, r);
                         write(x, p, r);

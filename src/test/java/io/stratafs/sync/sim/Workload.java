@@ -89,7 +89,7 @@ final class Workload {
     }
 
     static int type(Tree.Entry e) {
-        return e.mode() & VersionOracle.S_IFMT;
+        return e.mode() & Oracle.S_IFMT;
     }
 
     static int randomMask(Random r) {
@@ -128,11 +128,11 @@ final class Workload {
                     copies.add(p);
                     continue;
                 }
-                if (type(e) == VersionOracle.S_IFDIR) {
+                if (type(e) == Oracle.S_IFDIR) {
                     dirs.add(p);
                 } else {
                     nonDirs.add(p);
-                    if (type(e) == VersionOracle.S_IFREG) {
+                    if (type(e) == Oracle.S_IFREG) {
                         files.add(p);
                     }
                 }

@@ -5,6 +5,8 @@ import io.stratafs.sync.Manifest;
 import io.stratafs.sync.Op;
 import io.stratafs.sync.OpId;
 import io.stratafs.sync.VersionVector;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -15,14 +17,14 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What must survive, worked out from the operations alone (never from the engine's state): for each
- * regular file, the content versions no other version dominates, and which non-directory nodes are
- * certainly still live. A name is certainly live when nothing removed it, or every removal of it
- * missed something: a later placement (a move it had not seen) or one of the surviving versions (a
- * write it had not seen). The engine may keep more alive (through rules this oracle does not
- * model), never less.
+ * What the converged tree must show, worked out from the published operations alone (never from the
+ * engine's state): for each regular file, the content versions no other version dominates; which
+ * non-directory nodes are certainly still live; and each attribute's and xattr's last writer. A
+ * name is certainly live when nothing removed it, or every removal of it missed something: a later
+ * placement (a move it had not seen) or one of the surviving versions (a write it had not seen).
+ * The engine may keep more alive (through rules this oracle does not model), never less.
  */
-final class VersionOracle {
+final class Oracle {
     static final int S_IFMT = 0170000;
     static final int S_IFREG = 0100000;
     static final int S_IFDIR = 0040000;
@@ -36,8 +38,13 @@ final class VersionOracle {
     private final Map<OpId, OpId> edgeNode = new TreeMap<>();
     private final Map<OpId, OpId> lastPlacement = new HashMap<>();
     private final Map<OpId, List<Op.Seen>> removals = new HashMap<>();
+    private final Map<OpId, Map<String, Stamped>> attributes = new HashMap<>();
 
-    VersionOracle(List<Envelope> published) {
+    /** A last-writer-wins register's value and the operation that set it; value null for "unknown" or "removed". */
+    record Stamped(OpId stamp, Object value) {
+    }
+
+    Oracle(List<Envelope> published) {
         for (Envelope e : published) {
             take(e.op());
         }
@@ -45,6 +52,12 @@ final class VersionOracle {
 
     private void take(Op op) {
         if (op instanceof Op.Create c) {
+            set(c.id(), "mode", c.id(), c.mode() & 07777);
+            set(c.id(), "uid", c.id(), c.uid());
+            set(c.id(), "gid", c.id(), c.gid());
+            // the times a create sets come from the engine's clock, not from the operation
+            set(c.id(), "atime", c.id(), null);
+            set(c.id(), "mtime", c.id(), null);
             types.put(c.id(), c.mode() & S_IFMT);
             edgeNode.put(c.id(), c.id());
             place(c.id(), c.id());
@@ -64,7 +77,39 @@ final class VersionOracle {
             removals.computeIfAbsent(r.edge(), k -> new ArrayList<>()).add(r.seen());
         } else if (op instanceof Op.Write w) {
             versions.computeIfAbsent(w.node(), k -> new ArrayList<>()).add(new Version(w.id(), w.vv(), w.content()));
+            set(w.node(), "mtime", w.id(), w.mtimeNs());
+        } else if (op instanceof Op.SetAttr a) {
+            if ((a.mask() & Op.SetAttr.MODE) != 0) {
+                set(a.node(), "mode", a.id(), a.mode() & 07777);
+            }
+            if ((a.mask() & Op.SetAttr.UID) != 0) {
+                set(a.node(), "uid", a.id(), a.uid());
+            }
+            if ((a.mask() & Op.SetAttr.GID) != 0) {
+                set(a.node(), "gid", a.id(), a.gid());
+            }
+            if ((a.mask() & Op.SetAttr.ATIME) != 0) {
+                set(a.node(), "atime", a.id(), a.atimeNs());
+            }
+            if ((a.mask() & Op.SetAttr.MTIME) != 0) {
+                set(a.node(), "mtime", a.id(), a.mtimeNs());
+            }
+        } else if (op instanceof Op.SetXattr x) {
+            set(x.node(), "xattr " + x.name(), x.id(), x.value() == null ? null : new String(x.value(), ISO_8859_1));
         }
+    }
+
+    private void set(OpId node, String attribute, OpId stamp, Object value) {
+        attributes.computeIfAbsent(node, k -> new TreeMap<>()).merge(attribute, new Stamped(stamp, value),
+                (old, now) -> now.stamp.after(old.stamp) ? now : old);
+    }
+
+    /**
+     * The last writer's value of each attribute of {@code node} ("mode", "uid", "gid", "atime",
+     * "mtime", "xattr NAME"); a null value is unknown (a time set at create) or a removed xattr.
+     */
+    Map<String, Stamped> attributes(OpId node) {
+        return attributes.getOrDefault(node, Map.of());
     }
 
     private void place(OpId edge, OpId stamp) {
