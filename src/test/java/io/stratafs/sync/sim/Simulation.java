@@ -418,7 +418,7 @@ final class Simulation {
             }
             default -> {
                 if (!"/".equals(d)) {
-                    // rmdir at one site (children first) while the other creates inside: add wins
+                    // rmdir at one site (children first) while the other creates or moves a file inside: add wins
                     List<String> inside = new ArrayList<>();
                     for (String p : vs.tree.entries().keySet()) {
                         if (Workload.within(p, d)) {
@@ -427,33 +427,53 @@ final class Simulation {
                     }
                     Collections.reverse(inside);
                     inside.forEach(p -> remove(s, p));
-                    createFile(o, Workload.child(d, Workload.name(r)), r);
+                    String elsewhere = Workload.pick(vo.common(vs, vo.nonDirs), r);
+                    if (elsewhere != null && !Workload.within(elsewhere, d) && r.nextBoolean()) {
+                        rename(o, elsewhere, Workload.child(d, Workload.base(elsewhere)));
+                    } else {
+                        createFile(o, Workload.child(d, Workload.name(r)), r);
+                    }
                 }
             }
         }
     }
 
-    /** A moved into B at one site while B moves into A at the other. */
+    /**
+     * A moved into B at one site while B moves into A at the other; with a third site and one time
+     * in three, a ring of three (A into B, B into C, C into A), each at its own site.
+     */
     private void crossMove(Site s, Site o, Random r) {
         if (s == o) {
             return;
         }
+        Site t = sites.stream().filter(x -> x != s && x != o).findFirst().orElse(null);
+        boolean ring = t != null && r.nextInt(3) == 0;
         Workload.View vs = new Workload.View(s.replica.tree());
-        Workload.View vo = new Workload.View(o.replica.tree());
-        List<String> dirs = vs.common(vo, vs.dirs);
+        List<String> dirs = vs.common(new Workload.View(o.replica.tree()), vs.dirs);
+        if (ring) {
+            dirs = vs.common(new Workload.View(t.replica.tree()), dirs);
+        }
         Collections.shuffle(dirs, r);
-        for (String a : dirs) {
-            for (String b : dirs) {
-                if (!Workload.within(a, b) && !Workload.within(b, a)) {
-                    boolean first = rename(s, a, Workload.child(b, Workload.base(a)));
-                    if (rename(o, b, Workload.child(a, Workload.base(b))) && first) {
-                        count("crossed moves");
-                    }
-                    return;
+        List<String> chosen = new ArrayList<>();
+        for (String d : dirs) {
+            if (chosen.stream().allMatch(c -> !Workload.within(c, d) && !Workload.within(d, c))) {
+                chosen.add(d);
+            }
+            if (chosen.size() == (ring ? 3 : 2)) {
+                List<Site> movers = ring ? List.of(s, o, t) : List.of(s, o);
+                boolean all = true;
+                for (int i = 0; i < movers.size(); i++) {
+                    String from = chosen.get(i);
+                    String into = chosen.get((i + 1) % chosen.size());
+                    all &= rename(movers.get(i), from, Workload.child(into, Workload.base(from)));
                 }
+                if (all) {
+                    count(ring ? "ring moves" : "crossed moves");
+                }
+                return;
             }
         }
-        trace.add("no two unrelated directories for a crossed move at " + s.name + " and " + o.name);
+        trace.add("no unrelated directories for a crossed move at " + s.name + " and " + o.name);
     }
 
     private void publish(Site s) {
