@@ -46,6 +46,71 @@ final class Merge {
         }
     }
 
+    /**
+     * Refuses an operation that names what this replica does not hold or breaks the model (a
+     * directory with a second name, content for a directory, ...), before anything is changed. With
+     * causal delivery a well-formed log never fails this; a damaged one stops here, not halfway.
+     */
+    void check(Op op) {
+        if (op instanceof Op.Create c) {
+            need(store.node(c.id()) == null && store.edge(c.id()) == null, op, "its id is taken");
+            need(Modes.validType(c.mode() & Modes.S_IFMT), op, "its mode has no valid file type");
+            need(((c.mode() & Modes.S_IFMT) == Modes.S_IFLNK) == (c.symlinkTarget() != null), op,
+                    "a symlink needs a target and nothing else has one");
+            directory(c.parent(), op);
+            name(c.name(), op);
+        } else if (op instanceof Op.Link l) {
+            need(store.edge(l.id()) == null, op, "its id is taken");
+            need(!node(l.node(), op).isDirectory(), op, "a directory cannot have a second name");
+            directory(l.parent(), op);
+            name(l.name(), op);
+        } else if (op instanceof Op.Move m) {
+            edge(m.edge(), op);
+            directory(m.parent(), op);
+            name(m.name(), op);
+            need((m.replaced() == null) == (m.replacedSeen() == null), op, "a replaced name needs what was seen of it");
+            if (m.replaced() != null) {
+                edge(m.replaced(), op);
+            }
+        } else if (op instanceof Op.Remove r) {
+            edge(r.edge(), op);
+            need(r.seen() != null, op, "a removal needs what was seen");
+        } else if (op instanceof Op.SetAttr s) {
+            node(s.node(), op);
+        } else if (op instanceof Op.SetXattr x) {
+            node(x.node(), op);
+            need(x.name() != null && !x.name().isEmpty(), op, "an xattr needs a name");
+        } else if (op instanceof Op.Write w) {
+            need(node(w.node(), op).isRegular(), op, "only a regular file has content");
+            need(w.vv() != null && w.content() != null, op, "a write needs a version vector and content");
+        }
+    }
+
+    private static void need(boolean ok, Op op, String why) {
+        if (!ok) {
+            throw new IllegalArgumentException("operation " + op.id() + " cannot be applied: " + why);
+        }
+    }
+
+    private NodeRecord node(OpId id, Op op) {
+        NodeRecord n = store.node(id);
+        need(n != null, op, "it names node " + id + ", which this replica does not hold");
+        return n;
+    }
+
+    private void edge(OpId id, Op op) {
+        need(store.edge(id) != null, op, "it names name " + id + ", which this replica does not hold");
+    }
+
+    private void directory(OpId id, Op op) {
+        need(node(id, op).isDirectory(), op, "its parent " + id + " is not a directory");
+    }
+
+    private static void name(String name, Op op) {
+        need(name != null && !name.isEmpty() && !name.equals(".") && !name.equals("..") && name.indexOf('/') < 0
+                && name.indexOf('\0') < 0, op, "\"" + name + "\" is not a file name");
+    }
+
     /** The root directory's state before any operation set it: every operation's stamp beats it. */
     static NodeRecord root() {
         OpId r = OpId.ROOT;

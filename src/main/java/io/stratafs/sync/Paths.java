@@ -18,6 +18,9 @@ final class Paths {
             if (p.isEmpty()) {
                 continue;
             }
+            if (p.indexOf('\0') >= 0) {
+                throw new SyncException(SyncException.Kind.EINVAL, "path " + path.replace('\0', '?') + " contains a NUL byte");
+            }
             if (p.equals(".") || p.equals("..")) {
                 throw new SyncException(SyncException.Kind.EINVAL, "path " + path + " contains " + p + " (give a plain path)");
             }

@@ -162,6 +162,23 @@ final class Presenter {
         return new Tree(entries);
     }
 
+    /** How many names are shown below the root, conflict copies not counted. */
+    long names() {
+        long n = 0;
+        List<Dir> dirs = new ArrayList<>(List.of(ROOT));
+        while (!dirs.isEmpty()) {
+            for (Shown s : list(dirs.remove(dirs.size() - 1)).values()) {
+                if (s instanceof Dir d) {
+                    dirs.add(d);
+                }
+                if (!(s instanceof Copy)) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
     private void walk(String path, Shown shown, SortedMap<String, Tree.Entry> into) {
         if (shown instanceof Dir d) {
             SortedMap<String, Shown> children = list(d);
@@ -180,6 +197,7 @@ final class Presenter {
             return dirEntry(d, list(d));
         }
         if (shown instanceof Copy c) {
+            // A conflict copy is a read-only view of one version, not a name of the file: one link.
             NodeRecord n = c.node();
             NodeRecord.Version v = c.version();
             return new Tree.Entry(n.type() | (n.perm().value() & ~0222), n.uid().value(), n.gid().value(),

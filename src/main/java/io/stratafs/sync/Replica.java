@@ -7,8 +7,11 @@ import io.stratafs.sync.Presenter.Named;
 import io.stratafs.sync.Presenter.Shown;
 import io.stratafs.sync.SyncException.Kind;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -19,9 +22,10 @@ import java.util.function.LongSupplier;
  * are in {@link Merge}, what is shown (liveness, merged directories, conflict copies) in
  * {@link Presenter}.
  *
- * <p>A local operation on a merged directory acts on all its directories (rmdir removes each, rename
- * moves each, so they merge again at the new name); every other operation on it acts on the winner.
- * An operation that needs several log entries appends them all and returns the last.
+ * <p>A local operation on a merged directory acts on all its directories where the user means the
+ * name (rmdir removes each, rename moves each, so they merge again at the new name) and on the
+ * winner otherwise (creates inside it, attributes). Renaming a conflict copy keeps it as a file of
+ * its own. An operation that needs several log entries appends them all and returns the last.
  *
  * <p>After a restore from an older copy of the state, the site must re-apply its own envelopes from
  * its published log (through {@link #apply}) before making new local operations, so it neither
@@ -93,9 +97,9 @@ public final class Replica {
         Shown replaced = p.list(parent).get(name);
         if (moving instanceof Copy copy) {
             if (replaced != null) {
-                throw new SyncException(Kind.EEXIST, dst + " exists; a conflict copy is renamed only to a free name");
+                throw new SyncException(Kind.EEXIST, dst + " exists; a conflict copy is kept only under a free name");
             }
-            return materialize(copy, parent, name);
+            return keep(copy, parent, name);
         }
         if (moving instanceof Dir && dst.startsWith(src + "/")) {
             throw new SyncException(Kind.EINVAL, "cannot move " + src + " into its own subtree " + dst);
@@ -124,14 +128,13 @@ public final class Replica {
         List<EdgeRecord> gone = replaced instanceof Dir rd ? rd.edges()
                 : replaced instanceof Named r ? List.of(r.edge()) : List.of();
         List<EdgeRecord> moved = moving instanceof Dir md ? md.edges() : List.of(((Named) moving).edge());
-        for (int i = 1; i < gone.size(); i++) {
-            EdgeRecord g = gone.get(i);
+        for (EdgeRecord g : gone.subList(Math.min(1, gone.size()), gone.size())) {
             emit(id -> new Op.Remove(id, g.id(), seen(g)));
         }
         Envelope last = null;
-        for (int i = 0; i < moved.size(); i++) {
-            EdgeRecord m = moved.get(i);
-            EdgeRecord g = i == 0 && !gone.isEmpty() ? gone.get(0) : null;
+        for (EdgeRecord m : moved) {
+            // The first move replaces the winner of what was at the name; the others join it there.
+            EdgeRecord g = last == null && !gone.isEmpty() ? gone.get(0) : null;
             last = emit(id -> new Op.Move(id, m.id(), parent.winner(), name, g == null ? null : g.id(),
                     g == null ? null : seen(g)));
         }
@@ -232,7 +235,9 @@ public final class Replica {
 
     /**
      * Applies a peer's envelope, or this site's own re-read from its published log after a restore
-     * from an older state. An envelope already applied is ignored; one whose causes are missing is refused.
+     * from an older state. An envelope already applied is ignored; one whose causes are missing, or
+     * whose operation names what this replica does not hold, is refused (IllegalArgumentException)
+     * and changes nothing.
      */
     public void apply(Envelope e) {
         if (e.seq() <= store.cursors().getOrDefault(e.site(), 0L)) {
@@ -242,6 +247,7 @@ public final class Replica {
             throw new IllegalArgumentException("envelope " + e.site() + "#" + e.seq()
                     + " arrived before its causes (its site's previous envelope or its deps " + e.deps() + ")");
         }
+        merge.check(e.op());
         clock.observe(e.op().id().hlc());
         commit(e);
     }
@@ -249,6 +255,29 @@ public final class Replica {
     /** Per site: the last log position applied (this site's own included). */
     public Map<String, Long> cursors() {
         return store.cursors();
+    }
+
+    /**
+     * How many names shown now the envelopes would remove (each Remove, and each Move that replaces
+     * a name, counted once per name): with {@link #liveNames}, what a delete-burst guard compares
+     * before applying a peer's batch.
+     */
+    public int removals(Collection<Envelope> batch) {
+        Presenter p = new Presenter(store);
+        Set<OpId> names = new HashSet<>();
+        for (Envelope e : batch) {
+            OpId target = e.op() instanceof Op.Remove r ? r.edge() : e.op() instanceof Op.Move m ? m.replaced() : null;
+            EdgeRecord edge = target == null ? null : store.edge(target);
+            if (edge != null && p.live(edge)) {
+                names.add(target);
+            }
+        }
+        return names.size();
+    }
+
+    /** How many names the tree shows (files, directories, links; merged directories once; no conflict copies). */
+    public long liveNames() {
+        return new Presenter(store).names();
     }
 
     // ---- presentation
@@ -278,6 +307,8 @@ public final class Replica {
 
     private Envelope emit(Function<OpId, Op> make) {
         Op op = make.apply(new OpId(clock.next(), site));
+        // Every peer checks what it applies; an operation they would refuse must never enter the log.
+        merge.check(op);
         Map<String, Long> deps = store.cursors();
         Envelope e = new Envelope(site, deps.getOrDefault(site, 0L) + 1, deps, op);
         commit(e);
@@ -349,8 +380,11 @@ public final class Replica {
         return emit(id -> new Op.Write(id, n.id(), vv, winner.content(), n.mtimeNs().value()));
     }
 
-    /** Renaming a conflict copy makes it a file of its own and drops the sibling from the original. */
-    private Envelope materialize(Copy c, Dir parent, String name) {
+    /**
+     * Renaming a conflict copy keeps its version as a file of its own: a Create and a Write of the
+     * sibling's content at the new name, then the sibling is dropped from the original.
+     */
+    private Envelope keep(Copy c, Dir parent, String name) {
         NodeRecord n = c.node();
         Envelope created = emit(id -> new Op.Create(id, parent.winner(), name, n.type() | n.perm().value(),
                 n.uid().value(), n.gid().value(), 0, null));

@@ -164,6 +164,8 @@ class ReplicaTest {
                 () -> a.setXattr(path, "user.x", new byte[] {1})).kind());
         assertEquals(SyncException.Kind.EROFS, assertThrows(SyncException.class,
                 () -> a.link(path, "/l")).kind());
+        assertEquals(SyncException.Kind.EEXIST, assertThrows(SyncException.class,
+                () -> a.rename(path, "/r.txt")).kind());
     }
 
     @Test
@@ -312,10 +314,11 @@ class ReplicaTest {
         assertEquals(Set.of("/", "/d", "/d/x", "/d/y", "/d/s", "/d/s/z"), paths(t));
         assertEquals(3, at(t, "/d").nlink(), "the merged subdirectory s counts once");
         assertEquals(3, at(t, "/").nlink());
-        a.create("/d/new", FILE, 0, 0, 0, null);
+        Envelope created = a.create("/d/new", FILE, 0, 0, 0, null);
+        assertEquals(at(t, "/d").node(), ((Op.Create) created.op()).parent(), "creates go to the winner");
         a.rename("/d", "/moved");
         assertEquals(Set.of("/", "/moved", "/moved/x", "/moved/y", "/moved/s", "/moved/s/z", "/moved/new"),
-                paths(sites.converge(a, b)));
+                paths(sites.converge(a, b)), "a rename moves every merged directory");
         a.remove("/moved/new");
         a.remove("/moved/x");
         b.remove("/moved/y");
@@ -323,7 +326,7 @@ class ReplicaTest {
         a.remove("/moved/s/z");
         a.remove("/moved/s");
         a.remove("/moved");
-        assertEquals(Set.of("/"), paths(sites.converge(a, b)));
+        assertEquals(Set.of("/"), paths(sites.converge(a, b)), "rmdir removes every merged directory");
     }
 
     @Test
@@ -532,5 +535,47 @@ class ReplicaTest {
                 () -> a.create("/l", 0120777, 0, 0, 0, null)).kind());
         assertEquals(SyncException.Kind.EINVAL, assertThrows(SyncException.class, () -> a.remove("/")).kind());
         assertNull(a.stat("/d/f").symlinkTarget());
+    }
+
+    @Test
+    void aBatchOfRemovalsIsCountedAgainstTheNamesShown() throws Exception {
+        for (String f : List.of("/1", "/2", "/3", "/4")) {
+            a.create(f, FILE, 0, 0, 0, null);
+        }
+        a.create("/d", DIR, 0, 0, 0, null);
+        exchange(a, b);
+        long seen = a.log(0).size();
+        a.remove("/1");
+        a.remove("/2");
+        a.rename("/3", "/4");
+        a.create("/5", FILE, 0, 0, 0, null);
+        a.remove("/5");
+
+        List<Envelope> batch = a.log(seen);
+        assertEquals(3, b.removals(batch), "1 and 2 removed, 4 replaced; 5 was never shown at B");
+        assertEquals(5, b.liveNames());
+        deliver(b, batch);
+        assertEquals(2, b.liveNames());
+    }
+
+    @Test
+    void aMalformedEnvelopeIsRefusedAndChangesNothing() throws Exception {
+        a.create("/d", DIR, 0, 0, 0, null);
+        exchange(a, b);
+        OpId dir = a.stat("/d").node();
+        Tree before = b.tree();
+        Envelope writeToDir = new Envelope("C", 1, java.util.Map.of("A", 1L),
+                new Op.Write(new OpId(Long.MAX_VALUE >>> 1, "C"), dir, VersionVector.EMPTY.increment("C"),
+                        content("x"), 1));
+        Envelope unknownParent = new Envelope("C", 1, java.util.Map.of(),
+                new Op.Create(new OpId(5, "C"), new OpId(4, "Z"), "f", FILE, 0, 0, 0, null));
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.apply(writeToDir));
+        assertTrue(e.getMessage().contains("only a regular file has content"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> b.apply(unknownParent));
+        assertEquals(before, b.tree());
+        assertNull(b.cursors().get("C"));
+        assertEquals(SyncException.Kind.EINVAL, assertThrows(SyncException.class,
+                () -> a.create("/nul\0byte", FILE, 0, 0, 0, null)).kind());
     }
 }
