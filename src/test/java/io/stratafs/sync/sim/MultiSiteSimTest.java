@@ -20,44 +20,44 @@ import org.junit.jupiter.api.Test;
  * {@code stratafs.sim.seed} (one seed) or {@code stratafs.sim.schedule} (an encoded, shrunk schedule).
  */
 class MultiSiteSimTest {
-    private static final int SCHEDULES = Integer.getInteger("stratafs.sim.schedules", 2000);
-    private static final int STEPS = Integer.getInteger("stratafs.sim.steps", 60);
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
-    private static final long FIRST_SEED = Long.getLong("stratafs.sim.firstSeed", 1L);
 
     @Test
     void everyScheduleConverges() {
+        int schedules = (int) property("stratafs.sim.schedules", 2000, 1);
+        long firstSeed = property("stratafs.sim.firstSeed", 1, Long.MIN_VALUE);
         String encoded = System.getProperty("stratafs.sim.schedule");
-        Long seed = Long.getLong("stratafs.sim.seed");
+        Long seed = System.getProperty("stratafs.sim.seed") == null ? null : property("stratafs.sim.seed", 0, Long.MIN_VALUE);
         if (encoded != null) {
             runOrShrink("schedule " + encoded, Schedule.decode(encoded));
             return;
         }
         if (seed != null) {
-            runOrShrink("seed " + seed, Schedule.generate(seed, STEPS));
+            runOrShrink("seed " + seed, Schedule.generate(seed, steps()));
             return;
         }
         long start = System.nanoTime();
         long cpuStart = CPU.getCurrentThreadCpuTime();
         Map<String, Long> counts = new TreeMap<>();
-        for (long s = FIRST_SEED; s < FIRST_SEED + SCHEDULES; s++) {
-            Simulation.Outcome o = runOrShrink("seed " + s, Schedule.generate(s, STEPS));
+        for (long s = firstSeed; s < firstSeed + schedules; s++) {
+            Simulation.Outcome o = runOrShrink("seed " + s, Schedule.generate(s, steps()));
             o.counts().forEach((k, v) -> counts.merge(k, (long) v, Long::sum));
         }
         double secs = (System.nanoTime() - start) / 1e9;
         double cpu = (CPU.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         // CPU time too: on a shared machine the wall clock says more about the neighbours than about us
         System.out.printf("multi-site simulation: %d schedules of %d steps (seeds %d..%d) in %.1f s (%.1f s CPU): "
-                        + "%.0f schedules/s (%.0f per CPU second)%n  %s%n", SCHEDULES, STEPS, FIRST_SEED,
-                FIRST_SEED + SCHEDULES - 1, secs, cpu, SCHEDULES / secs, SCHEDULES / cpu, counts);
+                        + "%.0f schedules/s (%.0f per CPU second)%n  %s%n", schedules, steps(), firstSeed,
+                firstSeed + schedules - 1, secs, cpu, schedules / secs, schedules / cpu, counts);
     }
 
     @Test
     void sameSeedGivesSameTraceAndTrees() {
-        for (long s = FIRST_SEED; s < FIRST_SEED + 20; s++) {
-            Schedule schedule = Schedule.generate(s, STEPS);
+        long firstSeed = property("stratafs.sim.firstSeed", 1, Long.MIN_VALUE);
+        for (long s = firstSeed; s < firstSeed + 20; s++) {
+            Schedule schedule = Schedule.generate(s, steps());
             Simulation.Outcome first = Simulation.run(schedule);
-            Simulation.Outcome second = Simulation.run(Schedule.generate(s, STEPS));
+            Simulation.Outcome second = Simulation.run(Schedule.generate(s, steps()));
             assertEquals(first.trace(), second.trace(), "trace of seed " + s);
             assertEquals(first.digests(), second.digests(), "trees of seed " + s);
         }
@@ -89,8 +89,30 @@ class MultiSiteSimTest {
         }
     }
 
+    private static int steps() {
+        return (int) property("stratafs.sim.steps", 60, 0);
+    }
+
+    /** A numeric system property, refused with a sentence when it is not a number of at least {@code min}. */
+    static long property(String name, long otherwise, long min) {
+        String v = System.getProperty(name);
+        if (v == null) {
+            return otherwise;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below, with the same sentence as a number out of range
+        }
+        throw new IllegalArgumentException("-D" + name + " must be a whole number" + (min > Long.MIN_VALUE ? " of at least " + min : "")
+                + ", not \"" + v + "\"");
+    }
+
     private static String replayArgs(String what) {
-        return what.startsWith("seed ") ? "-Dstratafs.sim.seed=" + what.substring(5) + " -Dstratafs.sim.steps=" + STEPS
+        return what.startsWith("seed ") ? "-Dstratafs.sim.seed=" + what.substring(5) + " -Dstratafs.sim.steps=" + steps()
                 : "-Dstratafs.sim.schedule='" + what.substring(9) + "'";
     }
 

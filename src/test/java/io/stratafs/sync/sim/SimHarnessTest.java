@@ -291,4 +291,21 @@ class SimHarnessTest {
         Map<String, Tree.Entry> gone = new TreeMap<>(Map.of("/", dir(OpId.ROOT, 2)));
         assertEquals("versions", check(() -> Checks.versions(new Tree(new TreeMap<>(gone)), oracle)));
     }
+
+    @Test
+    void aBadPropertyIsRefusedWithItsName() {
+        System.setProperty("stratafs.sim.test-only", "many");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> MultiSiteSimTest.property("stratafs.sim.test-only", 5, 1));
+            assertEquals("-Dstratafs.sim.test-only must be a whole number of at least 1, not \"many\"", e.getMessage());
+            System.setProperty("stratafs.sim.test-only", "0");
+            assertThrows(IllegalArgumentException.class, () -> MultiSiteSimTest.property("stratafs.sim.test-only", 5, 1));
+            System.setProperty("stratafs.sim.test-only", "12");
+            assertEquals(12, MultiSiteSimTest.property("stratafs.sim.test-only", 5, 1));
+        } finally {
+            System.clearProperty("stratafs.sim.test-only");
+        }
+        assertEquals(5, MultiSiteSimTest.property("stratafs.sim.test-only", 5, 1));
+    }
 }
