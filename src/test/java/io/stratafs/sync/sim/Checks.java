@@ -5,6 +5,9 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import io.stratafs.sync.Manifest;
 import io.stratafs.sync.OpId;
 import io.stratafs.sync.Tree;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The rules a settled simulation must satisfy (sites-design, "What converged means"): every site
@@ -174,6 +179,26 @@ final class Checks {
                 if (k.startsWith("xattr ") && !want.containsKey(k)) {
                     throw new SimFailure("attributes", p + " shows " + k + " that no operation set");
                 }
+            }
+        });
+    }
+
+    private static final Pattern CONFLICT_NAME =
+            Pattern.compile("(.+)\\.conflict-([^-]+)-(\\d{8}T\\d{6}Z)(-[2-9]|-[1-9]\\d+)?(\\.[^.]+)?");
+    private static final DateTimeFormatter UTC_SECOND =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    /** A conflict copy's name says the site and the UTC second of the version it shows, as every site computes it. */
+    static void conflictNames(Tree t) {
+        t.entries().forEach((p, e) -> {
+            if (!e.conflictCopy()) {
+                return;
+            }
+            Matcher m = CONFLICT_NAME.matcher(Workload.base(p));
+            String time = UTC_SECOND.format(Instant.ofEpochMilli(e.version().hlc() >>> 16));
+            if (!m.matches() || !m.group(2).equals(e.version().site()) || !m.group(3).equals(time)) {
+                throw new SimFailure("conflict-name", p + " shows version " + e.version() + " but is not named"
+                        + " NAME.conflict-" + e.version().site() + "-" + time + "[-N][.EXT]");
             }
         });
     }

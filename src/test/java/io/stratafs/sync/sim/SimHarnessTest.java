@@ -280,6 +280,13 @@ class SimHarnessTest {
                 "/f.conflict-A-x", file(file, wa, 1, true)));
         assertEquals("passed", check(() -> Checks.versions(new Tree(new TreeMap<>(both)), oracle)));
 
+        assertEquals("conflict-name", check(() -> Checks.conflictNames(new Tree(new TreeMap<>(both)))));
+        Map<String, Tree.Entry> named = new TreeMap<>(both);
+        named.put("/f.conflict-A-19700101T000000Z", named.remove("/f.conflict-A-x"));
+        assertEquals("passed", check(() -> Checks.conflictNames(new Tree(new TreeMap<>(named)))));
+        named.put("/f.conflict-B-19700101T000000Z", named.remove("/f.conflict-A-19700101T000000Z"));
+        assertEquals("conflict-name", check(() -> Checks.conflictNames(new Tree(new TreeMap<>(named)))));
+
         Map<String, Tree.Entry> lost = new TreeMap<>(both);
         lost.remove("/f.conflict-A-x");
         assertEquals("versions", check(() -> Checks.versions(new Tree(new TreeMap<>(lost)), oracle)));

@@ -161,6 +161,7 @@ final class Simulation {
             Tree observed = observer(all, r);
             List<String> digests = Checks.converged(trees, observed);
             Checks.wellFormed(trees.get(0));
+            Checks.conflictNames(trees.get(0));
             Oracle oracle = new Oracle(all);
             Checks.versions(trees.get(0), oracle);
             Checks.attributes(trees.get(0), oracle);
