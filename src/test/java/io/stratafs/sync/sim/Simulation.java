@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -496,6 +497,24 @@ final class Simulation {
             }
             net.arriveAll(to.index, r);
             net.drain(to.index, to);
+        }
+        sameEnvelopesSameTree();
+    }
+
+    /** Mid-run, not only at the end: sites that applied the same envelopes (equal cursors) present the same tree. */
+    private void sameEnvelopesSameTree() {
+        Map<Map<String, Long>, Site> byCursors = new HashMap<>();
+        for (Site s : sites) {
+            Site twin = byCursors.putIfAbsent(s.replica.cursors(), s);
+            if (twin != null) {
+                count("mid-run tree comparisons");
+                Tree a = twin.replica.tree();
+                Tree b = s.replica.tree();
+                if (!a.equals(b)) {
+                    throw new SimFailure("diverged", s.name + " and " + twin.name + " applied the same envelopes "
+                            + s.replica.cursors() + " but differ: " + Checks.difference(b, a));
+                }
+            }
         }
     }
 
