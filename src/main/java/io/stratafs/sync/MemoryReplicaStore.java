@@ -94,6 +94,19 @@ public final class MemoryReplicaStore implements ReplicaStore {
     }
 
     @Override
+    public List<EdgeRecord> childrenNamed(OpId parent, String name) {
+        List<EdgeRecord> out = new ArrayList<>();
+        TreeSet<NameKey> all = byParent.get(parent);
+        if (all != null) {
+            // Names never hold a NUL, so name + NUL sorts right after every key of this name.
+            for (NameKey k : all.subSet(new NameKey(name, OpId.ROOT), true, new NameKey(name + "\0", OpId.ROOT), false)) {
+                out.add(edges.get(k.edge()));
+            }
+        }
+        return out;
+    }
+
+    @Override
     public boolean hasChildren(OpId parent) {
         return byParent.containsKey(parent);
     }

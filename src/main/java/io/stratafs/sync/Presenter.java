@@ -95,27 +95,18 @@ final class Presenter {
         List<Loser> losers = new ArrayList<>();
         List<Named> files = new ArrayList<>();
         for (Map.Entry<String, List<EdgeRecord>> g : byName.entrySet()) {
-            List<EdgeRecord> dirs = new ArrayList<>();
-            List<Named> others = new ArrayList<>();
+            Shown primary = primary(g.getValue());
+            out.put(g.getKey(), primary);
             for (EdgeRecord e : g.getValue()) {
                 NodeRecord n = store.node(e.node());
                 if (n.isDirectory()) {
-                    dirs.add(e);
-                } else {
-                    others.add(new Named(e, n));
+                    continue;
                 }
-            }
-            others.sort(Comparator.comparing((Named x) -> x.edge().placement().stamp()).reversed());
-            files.addAll(others);
-            if (!dirs.isEmpty()) {
-                dirs.sort(Comparator.comparing((EdgeRecord x) -> x.placement().stamp()).reversed());
-                List<OpId> nodes = dirs.stream().map(EdgeRecord::node).sorted().toList();
-                out.put(g.getKey(), new Dir(List.copyOf(dirs), nodes, dirs.get(0).node()));
-            } else {
-                out.put(g.getKey(), others.remove(0));
-            }
-            for (Named n : others) {
-                losers.add(new Loser(n.edge().placement().stamp(), 0, n.edge().id(), g.getKey(), n));
+                Named named = primary instanceof Named p && p.edge().id().equals(e.id()) ? p : new Named(e, n);
+                files.add(named);
+                if (named != primary) {
+                    losers.add(new Loser(e.placement().stamp(), 0, e.id(), g.getKey(), named));
+                }
             }
         }
         for (Named f : files) {
@@ -137,6 +128,73 @@ final class Presenter {
         return out;
     }
 
+    /**
+     * What one name shows, given the live edges with that name: the merged directory if any is a
+     * directory, else the name with the largest placement stamp.
+     */
+    private Shown primary(List<EdgeRecord> group) {
+        List<EdgeRecord> dirs = new ArrayList<>();
+        EdgeRecord latest = null;
+        for (EdgeRecord e : group) {
+            if (store.node(e.node()).isDirectory()) {
+                dirs.add(e);
+            } else if (latest == null || e.placement().stamp().after(latest.placement().stamp())) {
+                latest = e;
+            }
+        }
+        if (dirs.isEmpty()) {
+            return new Named(latest, store.node(latest.node()));
+        }
+        dirs.sort(Comparator.comparing((EdgeRecord x) -> x.placement().stamp()).reversed());
+        return new Dir(List.copyOf(dirs), dirs.stream().map(EdgeRecord::node).sorted().toList(), dirs.get(0).node());
+    }
+
+    /**
+     * What directory {@code dir} shows at {@code name}, or null, through the (parent, name) index: only
+     * a name that may be a conflict name, and is not a live name itself, needs the whole listing.
+     */
+    Shown child(Dir dir, String name) {
+        List<EdgeRecord> group = new ArrayList<>();
+        for (OpId node : dir.nodes()) {
+            for (EdgeRecord e : store.childrenNamed(node, name)) {
+                if (live(e)) {
+                    group.add(e);
+                }
+            }
+        }
+        if (!group.isEmpty()) {
+            return primary(group);
+        }
+        return name.contains(".conflict-") ? list(dir).get(name) : null;
+    }
+
+    /** Whether a directory shows no entry: no live name in any of its directories. */
+    boolean isEmpty(Dir dir) {
+        for (OpId node : dir.nodes()) {
+            if (store.hasChildren(node)) {
+                for (EdgeRecord e : store.children(node)) {
+                    if (live(e)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** How many directories a directory shows (merged ones once): its link count is 2 more. */
+    private int subdirectories(Dir dir) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (OpId node : dir.nodes()) {
+            for (EdgeRecord e : store.children(node)) {
+                if (live(e) && store.node(e.node()).isDirectory()) {
+                    names.add(e.placement().name());
+                }
+            }
+        }
+        return names.size();
+    }
+
     private record Loser(OpId stamp, int kind, OpId tiebreak, String name, Shown shown) {
     }
 
@@ -147,7 +205,7 @@ final class Presenter {
             if (!(cur instanceof Dir d)) {
                 throw new SyncException(SyncException.Kind.ENOTDIR, "a parent of " + path + " is not a directory");
             }
-            cur = list(d).get(part);
+            cur = child(d, part);
             if (cur == null) {
                 throw new SyncException(SyncException.Kind.ENOENT, path + " does not exist");
             }
@@ -182,7 +240,7 @@ final class Presenter {
     private void walk(String path, Shown shown, SortedMap<String, Tree.Entry> into) {
         if (shown instanceof Dir d) {
             SortedMap<String, Shown> children = list(d);
-            into.put(path, dirEntry(d, children));
+            into.put(path, dirEntry(d, (int) children.values().stream().filter(s -> s instanceof Dir).count()));
             for (Map.Entry<String, Shown> c : children.entrySet()) {
                 walk(path.equals("/") ? "/" + c.getKey() : path + "/" + c.getKey(), c.getValue(), into);
             }
@@ -194,7 +252,7 @@ final class Presenter {
     /** What stat shows for one entry. */
     Tree.Entry entry(Shown shown) {
         if (shown instanceof Dir d) {
-            return dirEntry(d, list(d));
+            return dirEntry(d, subdirectories(d));
         }
         if (shown instanceof Copy c) {
             // A conflict copy is a read-only view of one version, not a name of the file: one link.
@@ -218,14 +276,8 @@ final class Presenter {
                 n.symlinkTarget(), xattrs(n), n.id(), winner == null ? null : winner.id(), false);
     }
 
-    private Tree.Entry dirEntry(Dir d, SortedMap<String, Shown> children) {
+    private Tree.Entry dirEntry(Dir d, int subdirs) {
         NodeRecord n = store.node(d.winner());
-        int subdirs = 0;
-        for (Shown s : children.values()) {
-            if (s instanceof Dir) {
-                subdirs++;
-            }
-        }
         return new Tree.Entry(n.type() | n.perm().value(), n.uid().value(), n.gid().value(), n.atimeNs().value(),
                 n.mtimeNs().value(), Merge.nanos(n.touched()), 2 + subdirs, 0, null, null, xattrs(n), n.id(), null,
                 false);

@@ -94,7 +94,7 @@ public final class Replica {
             throw new SyncException(Kind.ENOTDIR, Paths.parent(dst) + " is not a directory");
         }
         String name = Paths.name(dst);
-        Shown replaced = p.list(parent).get(name);
+        Shown replaced = p.child(parent, name);
         if (moving instanceof Copy copy) {
             if (replaced != null) {
                 throw new SyncException(Kind.EEXIST, dst + " exists; a conflict copy is kept only under a free name");
@@ -119,7 +119,7 @@ public final class Replica {
             if (rd.nodes().equals(((Dir) moving).nodes())) {
                 return touch((Dir) moving);
             }
-            if (!p.list(rd).isEmpty()) {
+            if (!p.isEmpty(rd)) {
                 throw new SyncException(Kind.ENOTEMPTY, dst + " is a directory that is not empty");
             }
         } else if (replaced instanceof Named && moving instanceof Dir) {
@@ -155,7 +155,7 @@ public final class Replica {
         if (d.edges().isEmpty()) {
             throw new SyncException(Kind.EINVAL, "the root directory cannot be removed");
         }
-        if (!p.list(d).isEmpty()) {
+        if (!p.isEmpty(d)) {
             throw new SyncException(Kind.ENOTEMPTY, path + " is a directory that is not empty");
         }
         Envelope last = null;
@@ -336,7 +336,7 @@ public final class Replica {
         if (!(parent instanceof Dir d)) {
             throw new SyncException(Kind.ENOTDIR, Paths.parent(path) + " is not a directory");
         }
-        if (p.list(d).containsKey(parts.get(parts.size() - 1))) {
+        if (p.child(d, parts.get(parts.size() - 1)) != null) {
             throw new SyncException(Kind.EEXIST, path + " exists");
         }
         return d;
@@ -372,12 +372,21 @@ public final class Replica {
         return vv;
     }
 
-    /** Drops a sibling: the winner's content again, as a version that has seen both. */
+    /**
+     * Drops a sibling: the winner's content again, as a version that has seen both (and nothing
+     * else). Its vector is join(winner, sibling) with this site's count incremented, as for a write,
+     * unless another version of this site is outside that join: then the next count of this site
+     * would claim to have seen that version too and drop it (or equal another version's vector), so
+     * the new version is marked by a key of its own, its operation id, instead.
+     */
     private Envelope discard(Copy c) {
         NodeRecord n = c.node();
         NodeRecord.Version winner = n.versions().get(n.versions().size() - 1);
-        VersionVector vv = winner.vv().join(c.version().vv()).increment(site);
-        return emit(id -> new Op.Write(id, n.id(), vv, winner.content(), n.mtimeNs().value()));
+        VersionVector both = winner.vv().join(c.version().vv());
+        boolean ownCountFree = both.get(site) == joined(n).get(site);
+        return emit(id -> new Op.Write(id, n.id(),
+                ownCountFree ? both.increment(site) : both.increment(id.toString()), winner.content(),
+                n.mtimeNs().value()));
     }
 
     /**

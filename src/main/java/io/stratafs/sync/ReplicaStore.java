@@ -28,6 +28,9 @@ public interface ReplicaStore {
     /** Every edge placed in {@code parent} (live or not), in (name, id) order. */
     List<EdgeRecord> children(OpId parent);
 
+    /** Every edge placed in {@code parent} under {@code name} (live or not), in id order. */
+    List<EdgeRecord> childrenNamed(OpId parent, String name);
+
     /** Every edge of {@code node} (live or not), in id order. */
     List<EdgeRecord> edgesOf(OpId node);
 

@@ -27,4 +27,13 @@ class ConflictNamesTest {
         assertEquals("report.conflict-B-20261130T101500Z-2.txt", ConflictNames.of("report.txt", B, 2));
         assertEquals("x.conflict-B-20261130T101500Z-3", ConflictNames.of("x", B, 3));
     }
+
+    @Test
+    void aNameThatIsAlreadyAConflictNameLosesItsTagFirst() {
+        assertEquals("r.conflict-B-20261130T101500Z.txt", ConflictNames.of("r.conflict-C-20261129T080000Z.txt", B, 1));
+        assertEquals("a.conflict-B-20261130T101500Z", ConflictNames.of("a.conflict-D-20261129T080000Z-2", B, 1));
+        assertEquals("a.conflict-B-20261130T101500Z",
+                ConflictNames.of("a.conflict-D-20261129T080000Z.conflict-E-20261129T090000Z", B, 1));
+        assertEquals(".conflict-x.conflict-B-20261130T101500Z", ConflictNames.of(".conflict-x", B, 1));
+    }
 }

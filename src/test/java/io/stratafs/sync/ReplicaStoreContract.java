@@ -66,6 +66,22 @@ abstract class ReplicaStoreContract {
     }
 
     @Test
+    void childrenNamedFindsExactlyTheEdgesOfOneNameInIdOrder() {
+        ReplicaStore s = newStore();
+        OpId x = id(2, "B");
+        OpId y = id(2, "A");
+        OpId longer = id(1, "A");
+        s.putEdge(new EdgeRecord(x, x, new Placement(OpId.ROOT, "n", x), null));
+        s.putEdge(new EdgeRecord(y, y, new Placement(OpId.ROOT, "n", y), null));
+        s.putEdge(new EdgeRecord(longer, longer, new Placement(OpId.ROOT, "n2", longer), null));
+        assertEquals(List.of(y, x), s.childrenNamed(OpId.ROOT, "n").stream().map(EdgeRecord::id).toList());
+        assertTrue(s.childrenNamed(OpId.ROOT, "m").isEmpty());
+        assertTrue(s.childrenNamed(id(7, "Z"), "n").isEmpty());
+        s.putEdge(s.edge(x).withPlacement(new Placement(OpId.ROOT, "other", id(3, "A"))));
+        assertEquals(List.of(y), s.childrenNamed(OpId.ROOT, "n").stream().map(EdgeRecord::id).toList());
+    }
+
+    @Test
     void edgesOfANodeAreListedInIdOrder() {
         ReplicaStore s = newStore();
         OpId node = id(1, "A");

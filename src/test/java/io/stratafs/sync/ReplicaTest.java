@@ -578,4 +578,29 @@ class ReplicaTest {
         assertEquals(SyncException.Kind.EINVAL, assertThrows(SyncException.class,
                 () -> a.create("/nul\0byte", FILE, 0, 0, 0, null)).kind());
     }
+
+    @Test
+    void twoSitesDiscardingEachOthersCopyAtOnceKeepBothResultsAndLoseNoOtherVersion() throws Exception {
+        Replica c = sites.site("C", "2026-11-30T10:14:40Z");
+        b.create("/f", FILE, 0, 0, 0, null);
+        exchange(a, b, c);
+        sites.at("B", "2026-11-30T10:15:00Z");
+        b.write("/f", content("b"), 1);
+        sites.at("C", "2026-11-30T10:15:30Z");
+        c.write("/f", content("c"), 1);
+        sites.at("A", "2026-11-30T10:16:00Z");
+        a.write("/f", content("a"), 1);
+        exchange(a, b, c);
+        sites.at("B", "2026-11-30T10:17:00Z");
+        b.discardConflictCopy("/f.conflict-C-20261130T101530Z");
+        sites.at("C", "2026-11-30T10:18:00Z");
+        c.discardConflictCopy("/f.conflict-B-20261130T101500Z");
+
+        Tree t = sites.converge(a, b, c);
+
+        // Each discard saw the winner and one sibling, not the other's discard: both stay, both hold A's content.
+        assertEquals(Set.of("/", "/f", "/f.conflict-B-20261130T101700Z"), paths(t));
+        assertContent(content("a"), at(t, "/f"));
+        assertContent(content("a"), at(t, "/f.conflict-B-20261130T101700Z"));
+    }
 }
