@@ -4,7 +4,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Schedules on which the simulation once found an engine bug, replayed on every run so the bug
- * stays fixed. Each names the seed it was found with and the engine commit that fixed it.
+ * stays fixed. Each names the seed it was found with and the engine commit that fixed it. A schedule
+ * means the same history only while the simulation's steps choose the same way: a change to
+ * {@link Workload} or {@link Simulation} that changes the choices must re-shrink these from a broken
+ * engine (git show the commit before the fix) or drop them.
  */
 class SimRegressionTest {
 
