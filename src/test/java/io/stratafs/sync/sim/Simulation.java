@@ -366,7 +366,9 @@ final class Simulation {
         String f = Workload.pick(files, r);
         String e = Workload.pick(entries, r);
         String d = Workload.pick(dirs, r);
-        switch (r.nextInt(8)) {
+        List<String> copies = vs.common(vo, vs.copies);
+        // conflict copies both sites see are rare; when there are some, resolve them at both sites often
+        switch (!copies.isEmpty() && r.nextBoolean() ? 8 : r.nextInt(9)) {
             case 0 -> {
                 if (f != null) {
                     write(s, f, r);
@@ -416,6 +418,22 @@ final class Simulation {
                     String p = Workload.child(Workload.pick(dirs, r), Workload.name(r));
                     local(s, "link " + f + " " + p, x -> x.link(f, p));
                     remove(o, f);
+                }
+            }
+            case 8 -> {
+                // both sites resolve the conflict at once: each discards a copy (or the same one), or one discards while the other writes
+                String c = Workload.pick(copies, r);
+                if (c != null) {
+                    boolean first = local(s, "discard " + c, x -> x.discardConflictCopy(c));
+                    String other = Workload.pick(copies, r);
+                    if (r.nextBoolean()) {
+                        if (local(o, "discard " + other, x -> x.discardConflictCopy(other)) && first) {
+                            count("concurrent discards");
+                        }
+                    } else {
+                        vo.files.stream().filter(p -> vo.get(p).node().equals(vo.get(c).node())).findFirst()
+                                .ifPresent(p -> write(o, p, r));
+                    }
                 }
             }
             default -> {

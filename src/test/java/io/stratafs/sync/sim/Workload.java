@@ -10,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 
 /**
@@ -146,12 +147,15 @@ final class Workload {
             return tree.entries().get(path);
         }
 
-        /** Paths present in both views as the same node, not conflict copies and not the root. */
+        /** Paths of {@code mine} present in both views as the same node (conflict copies: of the same version), not the root. */
         List<String> common(View o, List<String> mine) {
             List<String> out = new ArrayList<>();
             for (String p : mine) {
                 Tree.Entry theirs = o.get(p);
-                if (!"/".equals(p) && theirs != null && !theirs.conflictCopy() && theirs.node().equals(get(p).node())) {
+                Tree.Entry here = get(p);
+                if (!"/".equals(p) && theirs != null && theirs.conflictCopy() == here.conflictCopy()
+                        && theirs.node().equals(here.node())
+                        && (!here.conflictCopy() || Objects.equals(theirs.version(), here.version()))) {
                     out.add(p);
                 }
             }
