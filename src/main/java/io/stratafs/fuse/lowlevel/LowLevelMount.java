@@ -138,7 +138,11 @@ public final class LowLevelMount implements AutoCloseable {
         return true;
     }
 
-    /** Unmounts if still mounted, waits for the serving threads and frees libfuse's session and channel. */
+    /**
+     * Unmounts if still mounted, waits for the serving threads and frees libfuse's session and
+     * channel. When the mount is busy the unmount is lazy, and the wait lasts until its last user
+     * lets go (the kernel ends the session only then).
+     */
     @Override
     public void close() throws InterruptedException {
         if (closed) {
