@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stratafs.fuse.MemPathFs;
 import io.stratafs.fuse.lowlevel.LowLevelFileSystem;
 import io.stratafs.fuse.lowlevel.LowLevelMount;
 import io.stratafs.fuse.lowlevel.MemLowLevelFs;
@@ -15,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -79,6 +82,36 @@ class LowLevelMountIT {
         assertEquals(List.of("6", "6", "12", "12"),
                 sh("stat -c %s a; stat -c %s b; echo hello >> b; stat -c %s a; stat -c %s b").lines().toList());
         assertEquals("1", sh("rm b && stat -c %h a").trim(), "link count after removing one name");
+    }
+
+    /**
+     * The contrast that motivates the binding: the same tree through jnr-fuse's path API with
+     * attribute caching on gives each name its own kernel inode, so a size changed through one name
+     * is stale through the other until the timeout.
+     */
+    @Test
+    void thePathApiWithAttributeCachingShowsAStaleSizeThroughTheOtherName() throws Exception {
+        MemTree tree = new MemTree(true);
+        tree.link(tree.make(ROOT, "a", 0100644, 0, 0), ROOT, "b");
+        MemPathFs fs = new MemPathFs(tree);
+        CountDownLatch mounted = new CountDownLatch(1);
+        Thread server = new Thread(() -> {
+            try {
+                fs.serve(mnt, List.of("-o", "use_ino,attr_timeout=3600,entry_timeout=3600"), mounted::countDown);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "path-api-mount");
+        server.start();
+        try {
+            assertTrue(mounted.await(30, TimeUnit.SECONDS), "the path-API mount came up");
+            assertEquals(List.of("0", "0", "6", "0"),
+                    sh("stat -c %s a; stat -c %s b; echo hello >> b; stat -c %s b; stat -c %s a").lines().toList(),
+                    "b sees its own write, a keeps the size it cached");
+        } finally {
+            Shell.run(dir, 30, List.of("fusermount", "-u", mnt.toString()));
+            server.join(TimeUnit.SECONDS.toMillis(30));
+        }
     }
 
     @Test
