@@ -1,6 +1,5 @@
 package io.stratafs.fuse.lowlevel;
 
-import jnr.ffi.Pointer;
 import ru.serce.jnrfuse.struct.FileStat;
 
 /** The attributes of one inode as a reply carries them; times in nanoseconds since the epoch. */
@@ -23,9 +22,5 @@ public record Attr(long ino, int mode, long nlink, int uid, int gid, long size, 
         st.st_mtim.tv_nsec.set(mtimeNs % 1_000_000_000L);
         st.st_ctim.tv_sec.set(ctimeNs / 1_000_000_000L);
         st.st_ctim.tv_nsec.set(ctimeNs % 1_000_000_000L);
-    }
-
-    static void zero(Pointer p, int bytes) {
-        p.setMemory(0, bytes, (byte) 0);
     }
 }

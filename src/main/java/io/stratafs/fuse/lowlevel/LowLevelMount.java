@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -21,6 +22,7 @@ import jnr.ffi.Runtime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.Timespec;
 
 /**
  * A mounted low-level filesystem: {@code fuse_mount} and {@code fuse_lowlevel_new}, then the request
@@ -265,7 +267,7 @@ public final class LowLevelMount implements AutoCloseable {
     }
 
     private boolean overridden(OpsSlot slot) {
-        String name = slot.name().toLowerCase(java.util.Locale.ROOT);
+        String name = slot.name().toLowerCase(Locale.ROOT);
         for (Method m : fs.getClass().getMethods()) {
             if (m.getName().equals(name) && m.getDeclaringClass() != LowLevelFileSystem.class && !m.isDefault()) {
                 return true;
@@ -346,7 +348,7 @@ public final class LowLevelMount implements AutoCloseable {
                 (toSet & 256) != 0);
     }
 
-    private static long nanos(ru.serce.jnrfuse.struct.Timespec t) {
+    private static long nanos(Timespec t) {
         return t.tv_sec.get() * 1_000_000_000L + t.tv_nsec.longValue();
     }
 }

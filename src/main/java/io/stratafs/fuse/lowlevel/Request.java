@@ -75,7 +75,7 @@ public final class Request {
     public void replyAttr(Attr attr, double attrTimeout) {
         done();
         Scratch s = SCRATCH.get();
-        Attr.zero(s.statMemory, STAT_BYTES);
+        zero(s.statMemory, STAT_BYTES);
         attr.fill(s.stat);
         LIB.fuse_reply_attr(req, s.statMemory, attrTimeout);
     }
@@ -109,7 +109,7 @@ public final class Request {
         long used = 0;
         for (int i = (int) off; i < entries.size(); i++) {
             Dirent d = entries.get(i);
-            Attr.zero(s.statMemory, STAT_BYTES);
+            zero(s.statMemory, STAT_BYTES);
             s.stat.st_ino.set(d.ino());
             s.stat.st_mode.set(d.mode());
             byte[] name = cString(d.name());
@@ -125,7 +125,7 @@ public final class Request {
     public void replyStatfs(long blockSize, long blocks, long blocksFree, long files, long filesFree, long nameMax) {
         done();
         Scratch s = SCRATCH.get();
-        Attr.zero(s.statvfsMemory, STATVFS_BYTES);
+        zero(s.statvfsMemory, STATVFS_BYTES);
         s.statvfs.f_bsize.set(blockSize);
         s.statvfs.f_frsize.set(blockSize);
         s.statvfs.f_blocks.set(blocks);
@@ -140,7 +140,7 @@ public final class Request {
 
     private Pointer entry(Attr attr, double attrTimeout, double entryTimeout) {
         Scratch s = SCRATCH.get();
-        Attr.zero(s.entryMemory, ENTRY_PARAM_BYTES);
+        zero(s.entryMemory, ENTRY_PARAM_BYTES);
         s.entryMemory.putLong(0, attr.ino());
         attr.fill(s.entryStat);
         s.entryMemory.putDouble(ENTRY_ATTR_TIMEOUT_OFFSET, attrTimeout);
@@ -153,6 +153,10 @@ public final class Request {
             throw new IllegalStateException("a FUSE request was answered twice");
         }
         replied = true;
+    }
+
+    private static void zero(Pointer p, int bytes) {
+        p.setMemory(0, bytes, (byte) 0);
     }
 
     static byte[] cString(String s) {
