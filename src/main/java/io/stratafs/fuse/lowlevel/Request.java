@@ -1,0 +1,187 @@
+package io.stratafs.fuse.lowlevel;
+
+import static io.stratafs.fuse.lowlevel.Libfuse.LIB;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.Statvfs;
+
+/**
+ * One request from the kernel ({@code fuse_req_t}); the filesystem answers it with exactly one reply
+ * (forget with {@link #replyNone}). A reply frees the request in libfuse, so this object must not be
+ * used after it. Replies build their structures in native memory owned by the serving thread (the
+ * loop threads of {@link LowLevelMount}), so a reply allocates nothing native.
+ */
+public final class Request {
+    /** {@code struct fuse_entry_param}: ino, generation, struct stat (144 bytes), two doubles. */
+    static final int ENTRY_PARAM_BYTES = 176;
+    static final int ENTRY_ATTR_OFFSET = 16;
+    static final int ENTRY_ATTR_TIMEOUT_OFFSET = 160;
+    static final int ENTRY_TIMEOUT_OFFSET = 168;
+    static final int STAT_BYTES = 144;
+    static final int STATVFS_BYTES = 112;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final Pointer req;
+    private boolean replied;
+
+    Request(Pointer req) {
+        this.req = req;
+    }
+
+    /** The caller's uid, gid and pid from {@code struct fuse_ctx}. */
+    public int uid() {
+        return LIB.fuse_req_ctx(req).getInt(0);
+    }
+
+    public int gid() {
+        return LIB.fuse_req_ctx(req).getInt(4);
+    }
+
+    public int pid() {
+        return LIB.fuse_req_ctx(req).getInt(8);
+    }
+
+    boolean replied() {
+        return replied;
+    }
+
+    /** Fails the call with {@code errno} (a positive number such as ENOENT). */
+    public void replyErr(int errno) {
+        done();
+        LIB.fuse_reply_err(req, errno);
+    }
+
+    public void replyNone() {
+        done();
+        LIB.fuse_reply_none(req);
+    }
+
+    /** Answers lookup, mkdir, link (and mknod/symlink): the kernel keeps one inode per {@code attr.ino()}. */
+    public void replyEntry(Attr attr, double attrTimeout, double entryTimeout) {
+        done();
+        LIB.fuse_reply_entry(req, entry(attr, attrTimeout, entryTimeout));
+    }
+
+    public void replyCreate(Attr attr, double attrTimeout, double entryTimeout, OpenFile fi) {
+        done();
+        LIB.fuse_reply_create(req, entry(attr, attrTimeout, entryTimeout), fi.memory());
+    }
+
+    public void replyAttr(Attr attr, double attrTimeout) {
+        done();
+        Scratch s = SCRATCH.get();
+        zero(s.statMemory, STAT_BYTES);
+        attr.fill(s.stat);
+        LIB.fuse_reply_attr(req, s.statMemory, attrTimeout);
+    }
+
+    public void replyOpen(OpenFile fi) {
+        done();
+        LIB.fuse_reply_open(req, fi.memory());
+    }
+
+    public void replyWrite(long count) {
+        done();
+        LIB.fuse_reply_write(req, count);
+    }
+
+    /** Answers a read with {@code len} bytes of {@code data} from {@code off}; fewer than asked means end of file. */
+    public void replyBuf(byte[] data, int off, int len) {
+        done();
+        Pointer buf = SCRATCH.get().buffer(len);
+        buf.put(0, data, off, len);
+        LIB.fuse_reply_buf(req, buf, len);
+    }
+
+    /**
+     * Answers a readdir of at most {@code size} bytes starting at {@code off}, the index in
+     * {@code entries} where the previous reply stopped (each entry's offset is its index plus one).
+     */
+    public void replyDir(List<Dirent> entries, long off, long size) {
+        done();
+        Scratch s = SCRATCH.get();
+        Pointer buf = s.buffer((int) size);
+        long used = 0;
+        for (int i = (int) off; i < entries.size(); i++) {
+            Dirent d = entries.get(i);
+            zero(s.statMemory, STAT_BYTES);
+            s.stat.st_ino.set(d.ino());
+            s.stat.st_mode.set(d.mode());
+            byte[] name = cString(d.name());
+            long need = LIB.fuse_add_direntry(req, buf.slice(used), size - used, name, s.statMemory, i + 1);
+            if (need > size - used) {
+                break;
+            }
+            used += need;
+        }
+        LIB.fuse_reply_buf(req, buf, used);
+    }
+
+    public void replyStatfs(long blockSize, long blocks, long blocksFree, long files, long filesFree, long nameMax) {
+        done();
+        Scratch s = SCRATCH.get();
+        zero(s.statvfsMemory, STATVFS_BYTES);
+        s.statvfs.f_bsize.set(blockSize);
+        s.statvfs.f_frsize.set(blockSize);
+        s.statvfs.f_blocks.set(blocks);
+        s.statvfs.f_bfree.set(blocksFree);
+        s.statvfs.f_bavail.set(blocksFree);
+        s.statvfs.f_files.set(files);
+        s.statvfs.f_ffree.set(filesFree);
+        s.statvfs.f_favail.set(filesFree);
+        s.statvfs.f_namemax.set(nameMax);
+        LIB.fuse_reply_statfs(req, s.statvfsMemory);
+    }
+
+    private Pointer entry(Attr attr, double attrTimeout, double entryTimeout) {
+        Scratch s = SCRATCH.get();
+        zero(s.entryMemory, ENTRY_PARAM_BYTES);
+        s.entryMemory.putLong(0, attr.ino());
+        attr.fill(s.entryStat);
+        s.entryMemory.putDouble(ENTRY_ATTR_TIMEOUT_OFFSET, attrTimeout);
+        s.entryMemory.putDouble(ENTRY_TIMEOUT_OFFSET, entryTimeout);
+        return s.entryMemory;
+    }
+
+    private void done() {
+        if (replied) {
+            throw new IllegalStateException("a FUSE request was answered twice");
+        }
+        replied = true;
+    }
+
+    private static void zero(Pointer p, int bytes) {
+        p.setMemory(0, bytes, (byte) 0);
+    }
+
+    static byte[] cString(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] z = new byte[b.length + 1];
+        System.arraycopy(b, 0, z, 0, b.length);
+        return z;
+    }
+
+    /** Native memory of one serving thread, reused by every reply it sends. */
+    private static final class Scratch {
+        private final Runtime runtime = Runtime.getSystemRuntime();
+        final Pointer entryMemory = Memory.allocateDirect(runtime, ENTRY_PARAM_BYTES, true);
+        final FileStat entryStat = FileStat.of(entryMemory.slice(ENTRY_ATTR_OFFSET));
+        final Pointer statMemory = Memory.allocateDirect(runtime, STAT_BYTES, true);
+        final FileStat stat = FileStat.of(statMemory);
+        final Pointer statvfsMemory = Memory.allocateDirect(runtime, STATVFS_BYTES, true);
+        final Statvfs statvfs = Statvfs.of(statvfsMemory);
+        private Pointer buffer = Memory.allocateDirect(runtime, 128 << 10);
+
+        Pointer buffer(int size) {
+            if (buffer.size() < size) {
+                buffer = Memory.allocateDirect(runtime, size);
+            }
+            return buffer;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.stratafs.fuse.lowlevel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import org.junit.jupiter.api.Test;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+
+/**
+ * The binding's layout assumptions against libfuse 2.9's headers on x86_64 glibc: the ops struct's
+ * order and size, and that jnr-fuse's structures put each field where the C structs have it.
+ */
+class LayoutTest {
+    private final Runtime runtime = Runtime.getSystemRuntime();
+
+    @Test
+    void opsStructHasTheFortyOneMembersOfTheHeaderInOrder() {
+        assertEquals(41, OpsSlot.values().length);
+        assertEquals(328, OpsSlot.values().length * runtime.addressSize());
+        assertEquals(2, OpsSlot.LOOKUP.ordinal());
+        assertEquals(16, OpsSlot.WRITE.ordinal());
+        assertEquals(21, OpsSlot.READDIR.ordinal());
+        assertEquals(30, OpsSlot.CREATE.ordinal());
+        assertEquals(38, OpsSlot.FORGET_MULTI.ordinal());
+        assertEquals(40, OpsSlot.FALLOCATE.ordinal());
+    }
+
+    @Test
+    void fileStatMatchesStructStat() {
+        Pointer p = Memory.allocateDirect(runtime, 256, true);
+        FileStat st = FileStat.of(p);
+        new Attr(0x1111, 0100644, 2, 7, 8, 0x5555, 1_000_000_003L, 2_000_000_004L, 3_000_000_005L).fill(st);
+        assertEquals(Request.STAT_BYTES, Struct.size(st));
+        assertEquals(0x1111, p.getLong(8), "st_ino");
+        assertEquals(2, p.getLong(16), "st_nlink");
+        assertEquals(0100644, p.getInt(24), "st_mode");
+        assertEquals(7, p.getInt(28), "st_uid");
+        assertEquals(8, p.getInt(32), "st_gid");
+        assertEquals(0x5555, p.getLong(48), "st_size");
+        assertEquals(4096, p.getLong(56), "st_blksize");
+        assertEquals(1, p.getLong(72), "st_atim.tv_sec");
+        assertEquals(3, p.getLong(80), "st_atim.tv_nsec");
+        assertEquals(2, p.getLong(88), "st_mtim.tv_sec");
+        assertEquals(3, p.getLong(104), "st_ctim.tv_sec");
+    }
+
+    @Test
+    void fuseFileInfoMatchesTheHeader() {
+        Pointer p = Memory.allocateDirect(runtime, 64, true);
+        OpenFile fi = new OpenFile(p);
+        fi.fh(0x0123456789abcdefL);
+        fi.keepCache(true);
+        p.putInt(0, 02);
+        assertEquals(40, Struct.size(FuseFileInfo.of(p)));
+        assertEquals(0x0123456789abcdefL, p.getLong(24), "fh");
+        assertEquals(0b10, p.getInt(OpenFile.BITS_OFFSET), "keep_cache is bit 1 after direct_io");
+        assertEquals(02, fi.flags());
+    }
+
+    @Test
+    void statvfsMatchesTheHeader() {
+        Pointer p = Memory.allocateDirect(runtime, 128, true);
+        Statvfs s = Statvfs.of(p);
+        s.f_bsize.set(4096);
+        s.f_files.set(99);
+        s.f_namemax.set(255);
+        assertEquals(Request.STATVFS_BYTES, Struct.size(s));
+        assertEquals(4096, p.getLong(0));
+        assertEquals(99, p.getLong(40));
+        assertEquals(255, p.getLong(80));
+    }
+}
