@@ -119,6 +119,11 @@ public final class MeasuredStore implements ObjectStore {
     }
 
     @Override
+    public List<String> listAfter(String prefix, String startAfter) throws StoreException {
+        return timed("list", () -> inner.listAfter(prefix, startAfter));
+    }
+
+    @Override
     public List<ObjectInfo> listInfo(String prefix) throws StoreException {
         return timed("list", () -> inner.listInfo(prefix));
     }

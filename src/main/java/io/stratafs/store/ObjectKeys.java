@@ -52,6 +52,14 @@ public final class ObjectKeys {
         return Long.parseUnsignedLong(name.substring(0, name.indexOf('-')), 16);
     }
 
+    /**
+     * The one object a site overwrites: a small hint of how far its logical log goes, so a peer
+     * polls one tiny object instead of listing the log (journal/SiteHead).
+     */
+    public static String siteHead(String site) {
+        return "head/" + site;
+    }
+
     public static String checkpointPrefix(String site) {
         return "checkpoint/" + site + "/";
     }

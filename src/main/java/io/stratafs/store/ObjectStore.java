@@ -47,6 +47,21 @@ public interface ObjectStore extends AutoCloseable {
     /** All keys that start with {@code prefix}, in ascending order. */
     List<String> list(String prefix) throws StoreException;
 
+    /**
+     * The keys that start with {@code prefix} and sort after {@code startAfter}, in ascending order:
+     * a reader of a growing log asks only for what is new (S3 sends {@code StartAfter}, so a long
+     * prefix costs no more requests than its new part).
+     */
+    default List<String> listAfter(String prefix, String startAfter) throws StoreException {
+        List<String> keys = new java.util.ArrayList<>();
+        for (String k : list(prefix)) {
+            if (k.compareTo(startAfter) > 0) {
+                keys.add(k);
+            }
+        }
+        return keys;
+    }
+
     /** Like {@link #list}, with each object's size and last write time (gc's age rule needs them). */
     List<ObjectInfo> listInfo(String prefix) throws StoreException;
 

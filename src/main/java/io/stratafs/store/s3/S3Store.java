@@ -169,6 +169,19 @@ public final class S3Store implements ObjectStore {
     }
 
     @Override
+    public List<String> listAfter(String prefix, String startAfter) throws StoreException {
+        return call("list", prefix, () -> {
+            List<String> keys = new ArrayList<>();
+            for (S3Object o : client.listObjectsV2Paginator(r -> r.bucket(location.bucket()).prefix(location.key(prefix))
+                    .startAfter(location.key(startAfter))).contents()) {
+                keys.add(location.volumeKey(o.key()));
+            }
+            keys.sort(null);
+            return keys;
+        });
+    }
+
+    @Override
     public List<ObjectInfo> listInfo(String prefix) throws StoreException {
         return call("list", prefix, () -> {
             List<ObjectInfo> out = new ArrayList<>();
