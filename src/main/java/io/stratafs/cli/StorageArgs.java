@@ -24,6 +24,10 @@ final class StorageArgs {
             + "newest checksums (older MinIO and Ceph need when-required; default: when-required with --endpoint).")
     String checksums;
 
+    @Option(names = "--profile", paramLabel = "NAME", description = "Sign S3 requests with this profile of the AWS config and "
+            + "credentials files (default: the standard AWS chain); format and --join record it for the site's peers.")
+    String profile;
+
     @Option(names = "--download-concurrency", defaultValue = "8", description = "Parallel block fetches (default ${DEFAULT-VALUE}).")
     int downloadConcurrency;
 
@@ -41,7 +45,7 @@ final class StorageArgs {
             }
         }
         return StoreOptions.builder().endpoint(endpoint).region(region).pathStyle(pathStyle)
-                .checksumWhenRequired(whenRequired).downloadConcurrency(downloadConcurrency)
+                .checksumWhenRequired(whenRequired).profile(profile).downloadConcurrency(downloadConcurrency)
                 .stallTimeout(Duration.ofSeconds(stallTimeout))
                 .maxConnections(Math.max(32, downloadConcurrency * 2)).build();
     }
@@ -65,6 +69,9 @@ final class StorageArgs {
         }
         if (checksums != null) {
             out.add("--checksums=" + checksums);
+        }
+        if (profile != null) {
+            out.add("--profile=" + profile);
         }
         out.add("--download-concurrency=" + downloadConcurrency);
         out.add("--stall-timeout=" + stallTimeout);

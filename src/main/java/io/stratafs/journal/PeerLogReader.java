@@ -16,7 +16,8 @@ import java.util.TreeMap;
  * per segment; otherwise it LISTs only keys after the last one it knows ({@link ObjectStore#listAfter}).
  * Without a head (none yet, or damaged) it lists every poll. Envelopes come back in log order, each
  * checked against its segment; a gap or overlap between segments, or a damaged segment, is a
- * {@link LogIntegrityException} naming the objects, never skipped.
+ * {@link LogIntegrityException} naming the objects, never skipped (a read hands over the envelopes
+ * before the damage; the next read, starting at it, fails).
  *
  * <p>Keeps an index of the segment keys it has listed, trimmed below the cursor. Not for concurrent
  * use: one reader per peer and storage, called by one poller.
@@ -135,10 +136,19 @@ public final class PeerLogReader {
             if (fetched == maxSegmentsPerRead) {
                 break;
             }
-            if (r.first() > expected) {
-                throw missing(expected, r.first() - 1, r.key());
+            List<Envelope> segment;
+            try {
+                if (r.first() > expected) {
+                    throw missing(expected, r.first() - 1, r.key());
+                }
+                segment = LogSegments.decode(get(r.key()), r.key());
+            } catch (LogIntegrityException e) {
+                if (out.isEmpty()) {
+                    throw e;
+                }
+                break; // hand over what precedes the damage; the next read starts at it and fails
             }
-            for (Envelope e : LogSegments.decode(get(r.key()), r.key())) {
+            for (Envelope e : segment) {
                 if (e.seq() >= expected) {
                     out.add(e);
                 }

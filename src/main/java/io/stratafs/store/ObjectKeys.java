@@ -72,4 +72,16 @@ public final class ObjectKeys {
     public static long checkpointSeq(String key) {
         return Long.parseUnsignedLong(key.substring(key.lastIndexOf('/') + 1), 16);
     }
+
+    public static final String SITES_PREFIX = "sites/";
+
+    /** A site's registration: its name and where its storage is (every site's storage holds every site's). */
+    public static String site(String name) {
+        return SITES_PREFIX + name;
+    }
+
+    /** The site name of a {@link #site} key. */
+    public static String siteName(String key) {
+        return key.substring(SITES_PREFIX.length());
+    }
 }

@@ -28,6 +28,8 @@ public final class StoreOptions {
     /** How long a request may move no bytes before it is abandoned (and retried); never how long it may take. */
     public final Duration stallTimeout;
     public final Credentials credentials;
+    /** A profile of the AWS config and credentials files to sign with; null: the default chain. */
+    public final String profile;
 
     private StoreOptions(Builder b) {
         endpoint = b.endpoint;
@@ -39,6 +41,7 @@ public final class StoreOptions {
         maxAttempts = b.maxAttempts;
         stallTimeout = b.stallTimeout;
         credentials = b.credentials;
+        profile = b.profile;
     }
 
     public static Builder builder() {
@@ -55,7 +58,7 @@ public final class StoreOptions {
         return "StoreOptions[endpoint=" + endpoint + ", region=" + region + ", pathStyle=" + pathStyle
                 + ", checksumsOnlyWhenRequired=" + checksumsOnlyWhenRequired() + ", maxConnections=" + maxConnections
                 + ", maxAttempts=" + maxAttempts + ", stallTimeout=" + stallTimeout
-                + ", credentials=" + (credentials == null ? "default chain" : credentials) + "]";
+                + ", credentials=" + (credentials != null ? credentials : profile != null ? "profile " + profile : "default chain") + "]";
     }
 
     /** Builds {@link StoreOptions}; every setter checks its argument. */
@@ -69,6 +72,7 @@ public final class StoreOptions {
         private int maxAttempts = 5;
         private Duration stallTimeout = Duration.ofSeconds(30);
         private Credentials credentials;
+        private String profile;
 
         public Builder endpoint(String url) {
             if (url == null) {
@@ -158,6 +162,15 @@ public final class StoreOptions {
                 throw new IllegalArgumentException("credentials need a non-empty access key and secret key");
             }
             credentials = new Credentials(accessKey, secretKey);
+            return this;
+        }
+
+        /** A profile name (never a secret): the keys stay in the AWS files of each machine that uses it. */
+        public Builder profile(String name) {
+            if (name != null && !name.matches("[A-Za-z0-9._@+-]{1,64}")) {
+                throw new IllegalArgumentException("--profile \"" + name + "\" is not an AWS profile name (1-64 letters, digits, '.', '_', '@', '+' or '-')");
+            }
+            profile = name;
             return this;
         }
 

@@ -179,19 +179,19 @@ final class Presenter {
         if (shown instanceof Dir d) {
             return dirEntry(d, list(d));
         }
-        if (shown instanceof Copy c) {
-            NodeRecord n = c.node();
-            NodeRecord.Version v = c.version();
-            return new Tree.Entry(n.type() | (n.perm().value() & ~0222), n.uid().value(), n.gid().value(),
-                    n.atimeNs().value(), v.mtimeNs(), Merge.nanos(v.id()), 1, v.content().size(), v.content(), null,
-                    xattrs(n), n.id(), v.id(), true);
-        }
-        NodeRecord n = ((Named) shown).node();
+        NodeRecord n = shown instanceof Copy c ? c.node() : ((Named) shown).node();
         int links = 0;
         for (EdgeRecord e : store.edgesOf(n.id())) {
             if (live(e)) {
                 links++;
             }
+        }
+        if (shown instanceof Copy c) {
+            // A conflict copy is a view of its node, so it shows the node's link count.
+            NodeRecord.Version v = c.version();
+            return new Tree.Entry(n.type() | (n.perm().value() & ~0222), n.uid().value(), n.gid().value(),
+                    n.atimeNs().value(), v.mtimeNs(), Merge.nanos(v.id()), links, v.content().size(), v.content(),
+                    null, xattrs(n), n.id(), v.id(), true);
         }
         NodeRecord.Version winner = n.versions().isEmpty() ? null : n.versions().get(n.versions().size() - 1);
         long size = winner != null ? winner.content().size() : n.symlinkTarget() != null ? n.symlinkTarget().length : 0;

@@ -19,9 +19,9 @@ import java.util.function.LongSupplier;
  * are in {@link Merge}, what is shown (liveness, merged directories, conflict copies) in
  * {@link Presenter}.
  *
- * <p>A local operation on a merged directory acts on all its directories (rmdir removes each, rename
- * moves each, so they merge again at the new name); every other operation on it acts on the winner.
- * An operation that needs several log entries appends them all and returns the last.
+ * <p>Each local operation appends exactly one envelope to the log. On a merged directory it acts on
+ * the winner (largest placement stamp): rmdir removes the winner's name, so the other directories
+ * still show at the name until removed in turn; rename moves the winner with its own children.
  *
  * <p>After a restore from an older copy of the state, the site must re-apply its own envelopes from
  * its published log (through {@link #apply}) before making new local operations, so it neither
@@ -91,11 +91,8 @@ public final class Replica {
         }
         String name = Paths.name(dst);
         Shown replaced = p.list(parent).get(name);
-        if (moving instanceof Copy copy) {
-            if (replaced != null) {
-                throw new SyncException(Kind.EEXIST, dst + " exists; a conflict copy is renamed only to a free name");
-            }
-            return materialize(copy, parent, name);
+        if (moving instanceof Copy) {
+            throw new SyncException(Kind.EROFS, src + " is a conflict copy; keepConflictCopy makes it a file of its own");
         }
         if (moving instanceof Dir && dst.startsWith(src + "/")) {
             throw new SyncException(Kind.EINVAL, "cannot move " + src + " into its own subtree " + dst);
@@ -121,21 +118,11 @@ public final class Replica {
         } else if (replaced instanceof Named && moving instanceof Dir) {
             throw new SyncException(Kind.ENOTDIR, src + " is a directory; " + dst + " is not");
         }
-        List<EdgeRecord> gone = replaced instanceof Dir rd ? rd.edges()
-                : replaced instanceof Named r ? List.of(r.edge()) : List.of();
-        List<EdgeRecord> moved = moving instanceof Dir md ? md.edges() : List.of(((Named) moving).edge());
-        for (int i = 1; i < gone.size(); i++) {
-            EdgeRecord g = gone.get(i);
-            emit(id -> new Op.Remove(id, g.id(), seen(g)));
-        }
-        Envelope last = null;
-        for (int i = 0; i < moved.size(); i++) {
-            EdgeRecord m = moved.get(i);
-            EdgeRecord g = i == 0 && !gone.isEmpty() ? gone.get(0) : null;
-            last = emit(id -> new Op.Move(id, m.id(), parent.winner(), name, g == null ? null : g.id(),
-                    g == null ? null : seen(g)));
-        }
-        return last;
+        EdgeRecord gone = replaced instanceof Dir rd ? rd.edges().get(0)
+                : replaced instanceof Named r ? r.edge() : null;
+        EdgeRecord moved = moving instanceof Dir md ? md.edges().get(0) : ((Named) moving).edge();
+        return emit(id -> new Op.Move(id, moved.id(), parent.winner(), name, gone == null ? null : gone.id(),
+                gone == null ? null : seen(gone)));
     }
 
     /** unlink or rmdir (ENOTEMPTY if it presents children); on a conflict copy, {@link #discardConflictCopy}. */
@@ -155,11 +142,8 @@ public final class Replica {
         if (!p.list(d).isEmpty()) {
             throw new SyncException(Kind.ENOTEMPTY, path + " is a directory that is not empty");
         }
-        Envelope last = null;
-        for (EdgeRecord e : d.edges()) {
-            last = emit(id -> new Op.Remove(id, e.id(), seen(e)));
-        }
-        return last;
+        EdgeRecord winner = d.edges().get(0);
+        return emit(id -> new Op.Remove(id, winner.id(), seen(winner)));
     }
 
     /** chmod, chown, utimens: the attributes named in {@code mask} (Op.SetAttr's bits). */
@@ -207,6 +191,29 @@ public final class Replica {
             throw new SyncException(Kind.EINVAL, path + " is not a conflict copy");
         }
         return discard(c);
+    }
+
+    /**
+     * Keeps the sibling shown at conflict-copy {@code path} as a file of its own at the free path
+     * {@code newPath} (what renaming a copy means to a user): a Create and a Write of the sibling's
+     * content there, then the sibling is discarded from the original. Three log entries; all three
+     * are returned, in order.
+     */
+    public List<Envelope> keepConflictCopy(String path, String newPath) throws SyncException {
+        Presenter p = new Presenter(store);
+        Shown s = p.resolve(path);
+        if (!(s instanceof Copy c)) {
+            throw new SyncException(Kind.EINVAL, path + " is not a conflict copy");
+        }
+        Dir parent = freeName(p, newPath);
+        String name = Paths.name(newPath);
+        NodeRecord n = c.node();
+        Envelope created = emit(id -> new Op.Create(id, parent.winner(), name, n.type() | n.perm().value(),
+                n.uid().value(), n.gid().value(), 0, null));
+        OpId file = created.op().id();
+        VersionVector vv = new VersionVector(Map.of(file.site(), 1L)).increment(site);
+        Envelope written = emit(id -> new Op.Write(id, file, vv, c.version().content(), c.version().mtimeNs()));
+        return List.of(created, written, discard(c));
     }
 
     // ---- exchange
@@ -349,23 +356,9 @@ public final class Replica {
         return emit(id -> new Op.Write(id, n.id(), vv, winner.content(), n.mtimeNs().value()));
     }
 
-    /** Renaming a conflict copy makes it a file of its own and drops the sibling from the original. */
-    private Envelope materialize(Copy c, Dir parent, String name) {
-        NodeRecord n = c.node();
-        Envelope created = emit(id -> new Op.Create(id, parent.winner(), name, n.type() | n.perm().value(),
-                n.uid().value(), n.gid().value(), 0, null));
-        OpId file = created.op().id();
-        VersionVector vv = new VersionVector(Map.of(file.site(), 1L)).increment(site);
-        emit(id -> new Op.Write(id, file, vv, c.version().content(), c.version().mtimeNs()));
-        return discard(c);
-    }
-
     /** A rename of a directory onto itself: a no-op for the user, logged as a move to where it is. */
     private Envelope touch(Dir d) {
-        Envelope last = null;
-        for (EdgeRecord e : d.edges()) {
-            last = emit(id -> new Op.Move(id, e.id(), e.placement().parent(), e.placement().name(), null, null));
-        }
-        return last;
+        EdgeRecord e = d.edges().get(0);
+        return emit(id -> new Op.Move(id, e.id(), e.placement().parent(), e.placement().name(), null, null));
     }
 }

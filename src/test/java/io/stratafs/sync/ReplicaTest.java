@@ -124,7 +124,7 @@ class ReplicaTest {
     }
 
     @Test
-    void removingAConflictCopyDiscardsItAndRenamingItKeepsItAsAFile() throws Exception {
+    void removingAConflictCopyDiscardsItAndKeepingItMakesItAFile() throws Exception {
         Replica c = sites.site("C", "2026-11-30T10:14:40Z");
         a.create("/r.txt", FILE, 0, 0, 0, null);
         exchange(a, b, c);
@@ -136,10 +136,12 @@ class ReplicaTest {
         a.write("/r.txt", content("a"), 2);
         exchange(a, b, c);
         a.remove("/r.conflict-B-20261130T101500Z.txt");
-        a.rename("/r.conflict-C-20261130T101530Z.txt", "/kept.txt");
+        List<Envelope> kept = a.keepConflictCopy("/r.conflict-C-20261130T101530Z.txt", "/kept.txt");
 
         Tree t = sites.converge(a, b, c);
 
+        assertEquals(3, kept.size());
+        assertEquals(a.log(0).get(a.log(0).size() - 1), kept.get(2));
         assertEquals(Set.of("/", "/r.txt", "/kept.txt"), paths(t));
         assertContent(content("a"), at(t, "/r.txt"));
         assertContent(content("c"), at(t, "/kept.txt"));
@@ -164,6 +166,8 @@ class ReplicaTest {
                 () -> a.setXattr(path, "user.x", new byte[] {1})).kind());
         assertEquals(SyncException.Kind.EROFS, assertThrows(SyncException.class,
                 () -> a.link(path, "/l")).kind());
+        assertEquals(SyncException.Kind.EROFS, assertThrows(SyncException.class,
+                () -> a.rename(path, "/l")).kind());
     }
 
     @Test
@@ -313,16 +317,27 @@ class ReplicaTest {
         assertEquals(3, at(t, "/d").nlink(), "the merged subdirectory s counts once");
         assertEquals(3, at(t, "/").nlink());
         a.create("/d/new", FILE, 0, 0, 0, null);
+        OpId winner = at(t, "/d").node();
+        OpId winnersChild = at(t, "/d/" + (winner.site().equals("A") ? "x" : "y")).node();
         a.rename("/d", "/moved");
-        assertEquals(Set.of("/", "/moved", "/moved/x", "/moved/y", "/moved/s", "/moved/s/z", "/moved/new"),
-                paths(sites.converge(a, b)));
-        a.remove("/moved/new");
-        a.remove("/moved/x");
-        b.remove("/moved/y");
-        exchange(a, b);
-        a.remove("/moved/s/z");
-        a.remove("/moved/s");
-        a.remove("/moved");
+        t = sites.converge(a, b);
+        assertEquals(winner, at(t, "/moved").node(), "rename of a merged directory moves the winner");
+        assertEquals(winnersChild, at(t, "/moved/" + (winner.site().equals("A") ? "x" : "y")).node());
+        assertEquals(at(t, "/moved/new").node(), a.stat("/moved/new").node(), "creates in it went to the winner");
+    }
+
+    @Test
+    void removingAMergedDirectoryRemovesOneOfItsDirectoriesAtATime() throws Exception {
+        a.create("/d", DIR, 0, 0, 0, null);
+        b.create("/d", DIR, 0, 0, 0, null);
+        Tree t = sites.converge(a, b);
+        OpId winner = at(t, "/d").node();
+
+        a.remove("/d");
+        t = sites.converge(a, b);
+        assertEquals(Set.of("/", "/d"), paths(t));
+        assertNotEquals(winner, at(t, "/d").node());
+        b.remove("/d");
         assertEquals(Set.of("/"), paths(sites.converge(a, b)));
     }
 

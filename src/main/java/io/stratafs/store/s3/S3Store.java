@@ -12,6 +12,7 @@ import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -41,9 +42,14 @@ public final class S3Store implements ObjectStore {
     private final S3Location location;
     private final String where;
     private final S3Client client;
+    /** Where the credentials come from, as a user would fix them: a named profile or the default chain. */
+    private final String credentialSource;
 
     public S3Store(S3Location location, StoreOptions options) {
         this.location = location;
+        this.credentialSource = options.profile != null
+                ? "the AWS profile \"" + options.profile + "\" in ~/.aws/credentials or ~/.aws/config on this machine"
+                : "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the instance role";
         this.where = options.endpoint != null ? options.endpoint.toString() : "AWS S3";
         this.client = build(options);
     }
@@ -75,6 +81,9 @@ public final class S3Store implements ObjectStore {
     private static AwsCredentialsProvider credentials(StoreOptions o) {
         if (o.credentials != null) {
             return StaticCredentialsProvider.create(AwsBasicCredentials.create(o.credentials.accessKey(), o.credentials.secretKey()));
+        }
+        if (o.profile != null) {
+            return ProfileCredentialsProvider.builder().profileName(o.profile).build();
         }
         return DefaultCredentialsProvider.builder().build();
     }
@@ -254,8 +263,7 @@ public final class S3Store implements ObjectStore {
                 throw new RangeNotSatisfiable();
             }
             if (status == 403 || status == 401 || "InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)) {
-                throw new StoreException("access denied to " + bucket + " (check the AWS credentials: "
-                        + "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the instance role)");
+                throw new StoreException("access denied to " + bucket + " (check the AWS credentials: " + credentialSource + ")");
             }
             if (status >= 500 || status == 429) {
                 throw new StoreUnavailableException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe()
@@ -264,6 +272,10 @@ public final class S3Store implements ObjectStore {
             throw new StoreException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe() + ": " + status
                     + (code.isEmpty() ? "" : " " + code));
         } catch (SdkClientException e) {
+            if (credentialSource.startsWith("the AWS profile") && String.valueOf(e.getMessage()).contains("rofile")) {
+                // the SDK names a missing profile or file in its own words; ours says where to put the keys
+                throw new StoreException("no credentials for " + bucket + " (add " + credentialSource + ")", e);
+            }
             if (String.valueOf(e.getMessage()).startsWith("Unable to load credentials")) {
                 // the SDK's text lists every provider it tried in one very long line
                 throw new StoreUnavailableException("no AWS credentials for " + bucket + " (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
