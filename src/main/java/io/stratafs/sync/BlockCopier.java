@@ -176,7 +176,9 @@ public final class BlockCopier {
      * {@code sources} (in preference order), and hands {@code sink} one outcome per distinct block,
      * in this thread. Interrupting the calling thread (also from {@code sink}) stops the run: copies
      * in flight finish and are reported, then {@link InterruptedException} is thrown. A {@code sink} that
-     * throws ends the run at once with its exception; copies in flight may then still finish.
+     * throws ends the run at once with its exception; copies in flight may then still finish. The
+     * wanted blocks are held in memory for the run, so a large catch-up is best given in batches (of
+     * some thousands: a batch still pays at most one listing per fan-out directory).
      */
     public Summary copy(Collection<BlockRef> wanted, List<ObjectStore> sources, Consumer<Outcome> sink) throws InterruptedException {
         List<ObjectStore> from = List.copyOf(sources);
