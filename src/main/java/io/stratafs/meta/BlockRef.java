@@ -13,6 +13,22 @@ public record BlockRef(byte[] hash, int length) {
         return new BlockRef(java.util.Arrays.copyOf(b, 32), Bytes.getInt(b, 32));
     }
 
+    /** Equal when hash bytes and length are: a block is named by its content. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof BlockRef r && length == r.length && java.util.Arrays.equals(hash, r.hash);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Arrays.hashCode(hash) * 31 + length;
+    }
+
+    @Override
+    public String toString() {
+        return hex() + ":" + length;
+    }
+
     public String hex() {
         return Bytes.hex(hash);
     }

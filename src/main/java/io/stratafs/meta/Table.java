@@ -27,7 +27,19 @@ public enum Table {
     /** target index (1) + SHA-256 (32) → empty: the block still has to reach that target. */
     PENDING(10, false),
     /** local state name → value (uploaded journal sequence, volume record, ...). */
-    LOCAL(11, false);
+    LOCAL(11, false),
+    /** sync node id → replicated node record (journal/ReplicaRecords). */
+    REPLICA_NODE(12, false),
+    /** sync edge id → replicated edge (name) record. */
+    REPLICA_EDGE(13, false),
+    /** parent id + name (UTF-8) + 0 + edge id → edge id: the edges placed in a directory, by name. */
+    REPLICA_CHILD(14, false),
+    /** node id + edge id → edge id: every name of a node. */
+    REPLICA_NODE_EDGE(15, false),
+    /** move id → directory move record, in id order (the move log). */
+    REPLICA_MOVE(16, false),
+    /** log position (8) → this site's own envelope (journal/EnvelopeCodec). */
+    REPLICA_LOG(17, false);
 
     private final int id;
     private final boolean journaled;

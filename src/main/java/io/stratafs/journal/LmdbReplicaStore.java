@@ -1,0 +1,251 @@
+package io.stratafs.journal;
+
+import io.stratafs.meta.Bytes;
+import io.stratafs.meta.Kv;
+import io.stratafs.meta.KvTxn;
+import io.stratafs.meta.KvWriteTxn;
+import io.stratafs.meta.Table;
+import io.stratafs.sync.EdgeRecord;
+import io.stratafs.sync.Envelope;
+import io.stratafs.sync.MemoryReplicaStore;
+import io.stratafs.sync.MoveRecord;
+import io.stratafs.sync.NodeRecord;
+import io.stratafs.sync.OpId;
+import io.stratafs.sync.ReplicaStore;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A replica's state in the cache directory's LMDB environment: one table per record kind and index
+ * (meta/Table REPLICA_*), the cursors where {@link PeerCursors} keeps them, the clock in LOCAL.
+ * {@link #transaction} is one LMDB write transaction, so an applied operation, its cursor and the
+ * own log entry commit together or not at all; calls made inside it on the same thread see its
+ * changes. Calls outside a transaction each read in their own read transaction.
+ */
+public final class LmdbReplicaStore implements ReplicaStore {
+    private static final byte[] CLOCK = "replica.clock".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] EMPTY = new byte[0];
+
+    private final Kv kv;
+    private final PeerCursors cursors;
+    private final ThreadLocal<KvWriteTxn> current = new ThreadLocal<>();
+
+    public LmdbReplicaStore(Kv kv, PeerCursors cursors) {
+        this.kv = kv;
+        this.cursors = cursors;
+    }
+
+    @Override
+    public void transaction(Runnable body) {
+        if (current.get() != null) {
+            body.run();
+            return;
+        }
+        kv.writeVoid(txn -> {
+            current.set(txn);
+            try {
+                body.run();
+            } finally {
+                current.remove();
+            }
+        });
+    }
+
+    private <T> T read(Function<KvTxn, T> body) {
+        KvWriteTxn txn = current.get();
+        return txn != null ? body.apply(txn) : kv.read(body);
+    }
+
+    private KvWriteTxn writing() {
+        KvWriteTxn txn = current.get();
+        if (txn == null) {
+            throw new IllegalStateException("a replica's state changes only inside transaction()");
+        }
+        return txn;
+    }
+
+    @Override
+    public NodeRecord node(OpId id) {
+        byte[] b = read(txn -> txn.get(Table.REPLICA_NODE, ReplicaRecords.idKey(id)));
+        return b == null ? null : ReplicaRecords.node(b);
+    }
+
+    @Override
+    public void putNode(NodeRecord node) {
+        writing().put(Table.REPLICA_NODE, ReplicaRecords.idKey(node.id()), ReplicaRecords.encode(node));
+    }
+
+    @Override
+    public EdgeRecord edge(OpId id) {
+        byte[] b = read(txn -> txn.get(Table.REPLICA_EDGE, ReplicaRecords.idKey(id)));
+        return b == null ? null : ReplicaRecords.edge(b);
+    }
+
+    @Override
+    public void putEdge(EdgeRecord edge) {
+        KvWriteTxn txn = writing();
+        byte[] id = ReplicaRecords.idKey(edge.id());
+        byte[] old = txn.get(Table.REPLICA_EDGE, id);
+        if (old != null) {
+            EdgeRecord was = ReplicaRecords.edge(old);
+            txn.delete(Table.REPLICA_CHILD, ReplicaRecords.childKey(was.placement().parent(), was.placement().name(), was.id()));
+        } else {
+            txn.put(Table.REPLICA_NODE_EDGE, ReplicaRecords.concat(ReplicaRecords.idKey(edge.node()), id), id);
+        }
+        txn.put(Table.REPLICA_EDGE, id, ReplicaRecords.encode(edge));
+        txn.put(Table.REPLICA_CHILD, ReplicaRecords.childKey(edge.placement().parent(), edge.placement().name(), edge.id()), id);
+    }
+
+    @Override
+    public List<EdgeRecord> children(OpId parent) {
+        return read(txn -> edges(txn, Table.REPLICA_CHILD, ReplicaRecords.idKey(parent)));
+    }
+
+    @Override
+    public boolean hasChildren(OpId parent) {
+        return read(txn -> {
+            boolean[] any = {false};
+            txn.scan(Table.REPLICA_CHILD, ReplicaRecords.idKey(parent), (k, v) -> {
+                any[0] = true;
+                return false;
+            });
+            return any[0];
+        });
+    }
+
+    @Override
+    public List<EdgeRecord> edgesOf(OpId node) {
+        return read(txn -> edges(txn, Table.REPLICA_NODE_EDGE, ReplicaRecords.idKey(node)));
+    }
+
+    /** The edges an index names under {@code prefix}, in index order. */
+    private static List<EdgeRecord> edges(KvTxn txn, Table index, byte[] prefix) {
+        List<byte[]> ids = new ArrayList<>();
+        txn.scan(index, prefix, (k, v) -> {
+            ids.add(Bytes.toArray(v));
+            return true;
+        });
+        List<EdgeRecord> out = new ArrayList<>(ids.size());
+        for (byte[] id : ids) {
+            out.add(ReplicaRecords.edge(txn.get(Table.REPLICA_EDGE, id)));
+        }
+        return out;
+    }
+
+    @Override
+    public void putMove(MoveRecord move) {
+        writing().put(Table.REPLICA_MOVE, ReplicaRecords.idKey(move.id()), ReplicaRecords.encode(move));
+    }
+
+    @Override
+    public List<MoveRecord> movesAfter(OpId id) {
+        byte[] from = ReplicaRecords.idKey(id);
+        return read(txn -> {
+            List<MoveRecord> out = new ArrayList<>();
+            txn.scan(Table.REPLICA_MOVE, EMPTY, from, (k, v) -> {
+                MoveRecord m = ReplicaRecords.move(Bytes.toArray(v));
+                if (m.id().after(id)) {
+                    out.add(m);
+                }
+                return true;
+            });
+            return out;
+        });
+    }
+
+    @Override
+    public void appendOwn(Envelope envelope) {
+        KvWriteTxn txn = writing();
+        long expected = lastOwn(txn) + 1;
+        if (envelope.seq() != expected) {
+            throw new IllegalStateException("own log position " + envelope.seq() + " appended where " + expected
+                    + " was expected");
+        }
+        txn.put(Table.REPLICA_LOG, Bytes.longKey(envelope.seq()), EnvelopeCodec.encode(envelope));
+    }
+
+    private static long lastOwn(KvTxn txn) {
+        long[] last = {0};
+        txn.scan(Table.REPLICA_LOG, EMPTY, (k, v) -> {
+            last[0] = k.getLong(k.position());
+            return true;
+        });
+        return last[0];
+    }
+
+    @Override
+    public List<Envelope> ownLog(long afterSeq) {
+        return read(txn -> {
+            List<byte[]> records = new ArrayList<>();
+            txn.scan(Table.REPLICA_LOG, EMPTY, Bytes.longKey(afterSeq + 1), (k, v) -> {
+                records.add(Bytes.toArray(v));
+                return true;
+            });
+            List<Envelope> out = new ArrayList<>(records.size());
+            for (byte[] r : records) {
+                try {
+                    out.add(EnvelopeCodec.decode(r, "this site's log in the cache"));
+                } catch (LogIntegrityException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Map<String, Long> cursors() {
+        return read(cursors::all);
+    }
+
+    @Override
+    public void putCursor(String site, long seq) {
+        cursors.advance(writing(), site, seq);
+    }
+
+    @Override
+    public long clock() {
+        byte[] b = read(txn -> txn.get(Table.LOCAL, CLOCK));
+        return b == null ? 0 : Bytes.getLong(b, 0);
+    }
+
+    @Override
+    public void putClock(long stamp) {
+        writing().put(Table.LOCAL, CLOCK, Bytes.longKey(stamp));
+    }
+
+    /**
+     * A copy of the whole state in memory, independent of the cache directory: what the simulation's
+     * restore-from-older-state needs, and a way to inspect a replica offline.
+     */
+    @Override
+    public ReplicaStore copy() {
+        MemoryReplicaStore copy = new MemoryReplicaStore();
+        kv.read(txn -> {
+            copy.transaction(() -> {
+                txn.scan(Table.REPLICA_NODE, EMPTY, (k, v) -> {
+                    copy.putNode(ReplicaRecords.node(Bytes.toArray(v)));
+                    return true;
+                });
+                txn.scan(Table.REPLICA_EDGE, EMPTY, (k, v) -> {
+                    copy.putEdge(ReplicaRecords.edge(Bytes.toArray(v)));
+                    return true;
+                });
+                txn.scan(Table.REPLICA_MOVE, EMPTY, (k, v) -> {
+                    copy.putMove(ReplicaRecords.move(Bytes.toArray(v)));
+                    return true;
+                });
+                cursors.all(txn).forEach(copy::putCursor);
+            });
+            return null;
+        });
+        for (Envelope e : ownLog(0)) {
+            copy.appendOwn(e);
+        }
+        copy.putClock(clock());
+        return copy;
+    }
+}
