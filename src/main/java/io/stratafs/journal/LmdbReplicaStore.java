@@ -23,7 +23,7 @@ import java.util.function.Function;
  * (meta/Table REPLICA_*), the cursors where {@link PeerCursors} keeps them, the clock in LOCAL.
  * {@link #transaction} is one LMDB write transaction, so an applied operation, its cursor and the
  * own log entry commit together or not at all; calls made inside it on the same thread see its
- * changes. Calls outside a transaction each read in their own read transaction.
+ * changes. Calls outside a transaction each read, or write, in a transaction of their own.
  */
 public final class LmdbReplicaStore implements ReplicaStore {
     private static final byte[] CLOCK = "replica.clock".getBytes(StandardCharsets.UTF_8);
@@ -59,12 +59,14 @@ public final class LmdbReplicaStore implements ReplicaStore {
         return txn != null ? body.apply(txn) : kv.read(body);
     }
 
-    private KvWriteTxn writing() {
+    /** Runs a change in the current transaction, or, called outside one, in a write transaction of its own. */
+    private void change(java.util.function.Consumer<KvWriteTxn> body) {
         KvWriteTxn txn = current.get();
-        if (txn == null) {
-            throw new IllegalStateException("a replica's state changes only inside transaction()");
+        if (txn != null) {
+            body.accept(txn);
+        } else {
+            kv.writeVoid(body);
         }
-        return txn;
     }
 
     @Override
@@ -75,7 +77,7 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public void putNode(NodeRecord node) {
-        writing().put(Table.REPLICA_NODE, ReplicaRecords.idKey(node.id()), ReplicaRecords.encode(node));
+        change(txn -> txn.put(Table.REPLICA_NODE, ReplicaRecords.idKey(node.id()), ReplicaRecords.encode(node)));
     }
 
     @Override
@@ -86,7 +88,10 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public void putEdge(EdgeRecord edge) {
-        KvWriteTxn txn = writing();
+        change(txn -> putEdge(txn, edge));
+    }
+
+    private static void putEdge(KvWriteTxn txn, EdgeRecord edge) {
         byte[] id = ReplicaRecords.idKey(edge.id());
         byte[] old = txn.get(Table.REPLICA_EDGE, id);
         if (old != null) {
@@ -102,6 +107,12 @@ public final class LmdbReplicaStore implements ReplicaStore {
     @Override
     public List<EdgeRecord> children(OpId parent) {
         return read(txn -> edges(txn, Table.REPLICA_CHILD, ReplicaRecords.idKey(parent)));
+    }
+
+    @Override
+    public List<EdgeRecord> childrenNamed(OpId parent, String name) {
+        byte[] prefix = ReplicaRecords.concat(ReplicaRecords.idKey(parent), name.getBytes(StandardCharsets.UTF_8), new byte[] {0});
+        return read(txn -> edges(txn, Table.REPLICA_CHILD, prefix));
     }
 
     @Override
@@ -137,7 +148,7 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public void putMove(MoveRecord move) {
-        writing().put(Table.REPLICA_MOVE, ReplicaRecords.idKey(move.id()), ReplicaRecords.encode(move));
+        change(txn -> txn.put(Table.REPLICA_MOVE, ReplicaRecords.idKey(move.id()), ReplicaRecords.encode(move)));
     }
 
     @Override
@@ -158,7 +169,10 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public void appendOwn(Envelope envelope) {
-        KvWriteTxn txn = writing();
+        change(txn -> appendOwn(txn, envelope));
+    }
+
+    private static void appendOwn(KvWriteTxn txn, Envelope envelope) {
         long expected = lastOwn(txn) + 1;
         if (envelope.seq() != expected) {
             throw new IllegalStateException("own log position " + envelope.seq() + " appended where " + expected
@@ -203,7 +217,7 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public void putCursor(String site, long seq) {
-        cursors.advance(writing(), site, seq);
+        change(txn -> cursors.advance(txn, site, seq));
     }
 
     @Override
@@ -214,7 +228,7 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public void putClock(long stamp) {
-        writing().put(Table.LOCAL, CLOCK, Bytes.longKey(stamp));
+        change(txn -> txn.put(Table.LOCAL, CLOCK, Bytes.longKey(stamp)));
     }
 
     /**

@@ -130,7 +130,14 @@ public final class SiteDaemon implements AutoCloseable {
     }
 
     private void catchUpOwnLog() throws StoreException {
-        for (ObjectStore target : own) {
+        for (int i = 0; i < own.size(); i++) {
+            ObjectStore target = own.get(i);
+            long published = publishers.get(i).recover();
+            synchronized (replica) {
+                if (published <= replica.cursors().getOrDefault(self, 0L)) {
+                    continue; // the usual case: storage holds no more of our log than we do
+                }
+            }
             PeerLogReader reader = new PeerLogReader(target, self, options.maxSegmentsPerRead());
             PeerLogReader.Batch batch;
             do {
@@ -152,6 +159,9 @@ public final class SiteDaemon implements AutoCloseable {
 
     /** Tells the publisher that this site made an operation: it publishes at once rather than at its next interval. */
     public void localChange() {
+        synchronized (peers) {
+            peers.values().forEach(p -> p.schedule.activity());
+        }
         synchronized (wake) {
             localChanges++;
             wake.notifyAll();

@@ -70,10 +70,11 @@ class SiteDaemonTest {
         }
 
         void start(long refreshMillis) throws Exception {
-            StoreOptions local = StoreOptions.builder().build();
-            SiteRegistry registry = new SiteRegistry(VOLUME, name, List.of(storage), SiteRegistry.peerStores(local));
+            OpenPeerStores peers = new OpenPeerStores(StoreOptions.builder().build());
+            closing.add(peers);
+            SiteRegistry registry = new SiteRegistry(VOLUME, name, List.of(storage), peers);
             BlockCopier copier = BlockCopier.builder().targets(List.of(storage)).executor(pool).build();
-            daemon = new SiteDaemon(replica, List.of(storage), registry, SiteRegistry.peerStores(local), copier,
+            daemon = new SiteDaemon(replica, List.of(storage), registry, peers, copier,
                     System::currentTimeMillis, new SiteDaemon.Options(100, refreshMillis, 64, 200));
             daemon.start();
             closing.add(daemon);
@@ -149,7 +150,7 @@ class SiteDaemonTest {
         b.start(60_000);
         a.act(r -> r.create("/docs", 040755, 1000, 1000, 0, null));
         List<Long> delays = new ArrayList<>();
-        for (int i = 0; i < 60; i++) {
+        for (int i = 0; i < 30; i++) {
             String path = "/docs/f" + i + ".txt";
             Manifest m = a.content("content of file " + i);
             long start = System.nanoTime();
