@@ -172,22 +172,19 @@ public final class LmdbReplicaStore implements ReplicaStore {
         change(txn -> appendOwn(txn, envelope));
     }
 
+    /**
+     * The log is contiguous from position 1 by construction, so two point lookups (the previous
+     * position present, this one free) check an append without reading the whole log.
+     */
     private static void appendOwn(KvWriteTxn txn, Envelope envelope) {
-        long expected = lastOwn(txn) + 1;
-        if (envelope.seq() != expected) {
-            throw new IllegalStateException("own log position " + envelope.seq() + " appended where " + expected
-                    + " was expected");
+        long seq = envelope.seq();
+        if (seq > 1 && !txn.contains(Table.REPLICA_LOG, Bytes.longKey(seq - 1))) {
+            throw new IllegalStateException("own log position " + seq + " appended where position " + (seq - 1) + " is missing");
         }
-        txn.put(Table.REPLICA_LOG, Bytes.longKey(envelope.seq()), EnvelopeCodec.encode(envelope));
-    }
-
-    private static long lastOwn(KvTxn txn) {
-        long[] last = {0};
-        txn.scan(Table.REPLICA_LOG, EMPTY, (k, v) -> {
-            last[0] = k.getLong(k.position());
-            return true;
-        });
-        return last[0];
+        if (txn.contains(Table.REPLICA_LOG, Bytes.longKey(seq))) {
+            throw new IllegalStateException("own log position " + seq + " appended where it is already taken");
+        }
+        txn.put(Table.REPLICA_LOG, Bytes.longKey(seq), EnvelopeCodec.encode(envelope));
     }
 
     @Override
