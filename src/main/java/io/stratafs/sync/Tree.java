@@ -1,6 +1,5 @@
 package io.stratafs.sync;
 
-import io.stratafs.meta.BlockRef;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -42,7 +41,7 @@ public record Tree(SortedMap<String, Entry> entries) {
         public boolean equals(Object o) {
             return o instanceof Entry e && mode == e.mode && uid == e.uid && gid == e.gid && atimeNs == e.atimeNs
                     && mtimeNs == e.mtimeNs && ctimeNs == e.ctimeNs && nlink == e.nlink && size == e.size
-                    && sameContent(content, e.content) && Arrays.equals(symlinkTarget, e.symlinkTarget)
+                    && java.util.Objects.equals(content, e.content) && Arrays.equals(symlinkTarget, e.symlinkTarget)
                     && sameXattrs(xattrs, e.xattrs) && node.equals(e.node) && Objects.equals(version, e.version)
                     && conflictCopy == e.conflictCopy;
         }
@@ -143,25 +142,6 @@ public record Tree(SortedMap<String, Entry> entries) {
             out.writeLong(id.hlc());
             out.writeUTF(id.site());
         }
-    }
-
-    /** Manifests compared by block content: {@link BlockRef} holds its hash as an array. */
-    static boolean sameContent(Manifest a, Manifest b) {
-        if (a == null || b == null) {
-            return a == b;
-        }
-        if (a.size() != b.size() || a.blocks().size() != b.blocks().size()) {
-            return false;
-        }
-        for (int i = 0; i < a.blocks().size(); i++) {
-            Manifest.Block x = a.blocks().get(i);
-            Manifest.Block y = b.blocks().get(i);
-            if (x.index() != y.index() || x.ref().length() != y.ref().length()
-                    || !Arrays.equals(x.ref().hash(), y.ref().hash())) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static boolean sameXattrs(SortedMap<String, byte[]> a, SortedMap<String, byte[]> b) {

@@ -41,7 +41,7 @@ class ReplicaTest {
     }
 
     private static void assertContent(Manifest expected, Tree.Entry e) {
-        assertTrue(Tree.sameContent(expected, e.content()), "content differs: " + e);
+        assertEquals(expected, e.content(), "content differs: " + e);
     }
 
     private void sharedFile(String path) throws SyncException {

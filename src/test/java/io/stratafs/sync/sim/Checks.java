@@ -146,7 +146,7 @@ final class Checks {
                         + (oracle.certainlyLive().contains(node) ? "; it is certainly live" : ""));
             }
             for (Map.Entry<OpId, Manifest> v : want.entrySet()) {
-                if (!Oracle.sameContent(v.getValue(), have.get(v.getKey()))) {
+                if (!java.util.Objects.equals(v.getValue(), have.get(v.getKey()))) {
                     throw new SimFailure("versions", "file " + node + " shows version " + v.getKey() + " with other content");
                 }
             }

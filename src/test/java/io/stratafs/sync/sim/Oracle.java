@@ -8,7 +8,6 @@ import io.stratafs.sync.VersionVector;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -171,24 +170,5 @@ final class Oracle {
             }
         }
         return false;
-    }
-
-    /** Content equality by value (a block's hash is an array, so records compare it by reference). */
-    static boolean sameContent(Manifest a, Manifest b) {
-        if (a == null || b == null) {
-            return a == b;
-        }
-        if (a.size() != b.size() || a.blocks().size() != b.blocks().size()) {
-            return false;
-        }
-        for (int i = 0; i < a.blocks().size(); i++) {
-            Manifest.Block x = a.blocks().get(i);
-            Manifest.Block y = b.blocks().get(i);
-            if (x.index() != y.index() || x.ref().length() != y.ref().length()
-                    || !Arrays.equals(x.ref().hash(), y.ref().hash())) {
-                return false;
-            }
-        }
-        return true;
     }
 }
