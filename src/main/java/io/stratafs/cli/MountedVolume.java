@@ -84,6 +84,9 @@ final class MountedVolume implements AutoCloseable {
     /** Threads that died (any Throwable), one sentence each, for status, flushes and the exit status. */
     private final List<String> deaths = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile StrataFuse fuse;
+    /** Serving without a mount ({@code stratafs sync}); {@link #headlessStopped} ends it. */
+    private volatile boolean headless;
+    private final java.util.concurrent.CountDownLatch headlessStopped = new java.util.concurrent.CountDownLatch(1);
     private ServerSocketChannel control;
     /** Whether the stop drained everything; null until the final drain (stop or close) ran. */
     private Boolean drained;
@@ -273,6 +276,25 @@ final class MountedVolume implements AutoCloseable {
         LOG.info("unmounted {}; flushing", mountpoint);
     }
 
+    /**
+     * Serves the site without a mount ({@code stratafs sync}): write-back, the sync daemon and the
+     * control socket (keyed by the cache directory) until {@link #stop} is called.
+     */
+    void serveHeadless(MetricsAddress metricsAddress) throws IOException, InterruptedException {
+        headless = true;
+        writeBack.start();
+        startSync();
+        if (metricsAddress != null) {
+            metricsEndpoint = MetricsEndpoint.start(metricsAddress, metrics, this::gauges);
+            LOG.info("serving Prometheus metrics at http://{}/metrics (no authentication)", metricsAddress);
+        }
+        control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
+        Files.writeString(cacheDir.resolve(DaemonPidFile.NAME), ProcessHandle.current().pid() + "\n");
+        LOG.info("site {} of volume {} ({}) syncing without a mount; cache {} ; targets {}", site, record.name(), record.uuid(),
+                cacheDir, io.stratafs.store.StoreFactory.describeAll(targets));
+        headlessStopped.await();
+    }
+
     private void flushAtimes() {
         try {
             vfs.flushAtimes();
@@ -310,6 +332,9 @@ final class MountedVolume implements AutoCloseable {
     String handle(String request) {
         switch (request) {
             case "ping":
+                if (headless) {
+                    return daemon != null ? "ok " + ProcessHandle.current().pid() : "starting";
+                }
                 StrataFuse f = fuse;
                 return f != null && f.isMounted() && answering.getAsBoolean() ? "ok " + ProcessHandle.current().pid() : "starting";
             case "status":
@@ -377,7 +402,9 @@ final class MountedVolume implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return drain(Math.max(0, deadline - System.currentTimeMillis()));
+        boolean ok = drain(Math.max(0, deadline - System.currentTimeMillis()));
+        headlessStopped.countDown();
+        return ok;
     }
 
     private boolean drain(long timeoutMs) {

@@ -411,8 +411,8 @@ public final class Replica {
     /**
      * The directories whose listing {@code op} may change, as this replica's state stands now (a
      * caller asks before and after applying it): the directory of every name it touches, and,
-     * unless it only sets attributes, their ancestors, whose liveness a create, write or removal
-     * below them can change. Null for a directory move: undoing and redoing later moves may place
+     * unless it only sets attributes, the parent of every removed ancestor, whose liveness a create,
+     * write or removal below it can change. Null for a directory move: undoing and redoing later moves may place
      * any directory elsewhere, so everything may change.
      */
     public Set<OpId> touchedDirs(Op op) {
@@ -456,16 +456,21 @@ public final class Replica {
         }
         Set<OpId> all = new HashSet<>(dirs);
         for (OpId d : dirs) {
+            // A directory whose name was removed may die or come back with what happens below it:
+            // then the listing of its parent changes. Only such tombstoned ancestors matter.
             OpId cur = d;
-            for (int depth = 0; depth < 4096 && !cur.equals(OpId.ROOT); depth++) {
+            Set<OpId> walked = new HashSet<>();
+            while (!cur.equals(OpId.ROOT) && walked.add(cur)) {
                 List<EdgeRecord> up = store.edgesOf(cur);
                 if (up.isEmpty()) {
                     break;
                 }
-                cur = up.get(0).placement().parent();
-                if (!all.add(cur)) {
-                    break;
+                for (EdgeRecord e : up) {
+                    if (e.removal() != null) {
+                        all.add(e.placement().parent());
+                    }
                 }
+                cur = up.get(0).placement().parent();
             }
         }
         return all;
