@@ -357,4 +357,23 @@ class SiteBridgeTest {
         assertEquals(1, b.vfs.readdir("/").size());
         assertEquals(0, b.vfs.removeOrphans(), "no inode is left without a name");
     }
+
+    @Test
+    void aDirectoryRemovedAtOneSiteWhileAFileIsCreatedInItAtTheOtherComesBackWithTheFile() throws Exception {
+        Site a = new Site("A");
+        Site b = new Site("B");
+        a.vfs.mkdir("/team", 0755, USER);
+        a.vfs.mkdir("/team/plans", 0755, USER);
+        a.write("/team/plans/old.txt", "old");
+        deliver(a, b);
+        a.vfs.unlink("/team/plans/old.txt");
+        a.vfs.rmdir("/team/plans");
+        a.vfs.rmdir("/team");
+        b.write("/team/plans/new.txt", "created while A removed the tree");
+        deliver(a, b);
+        deliver(b, a);
+        assertSame(a, b);
+        assertEquals("created while A removed the tree", a.read("/team/plans/new.txt"));
+        assertEquals(1, a.vfs.readdir("/team/plans").size());
+    }
 }
