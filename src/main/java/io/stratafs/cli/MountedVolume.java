@@ -152,12 +152,16 @@ final class MountedVolume implements AutoCloseable {
             return;
         }
         try {
+            int imported = bridge.importNamespace();
+            if (imported > 0) {
+                LOG.info("logged the {} name(s) this volume held before it had sites as this site's operations", imported);
+            }
             int settled = bridge.settleAll();
             if (settled > 0) {
                 LOG.info("logged the new content of {} file(s) written before the last mount ended", settled);
             }
         } catch (io.stratafs.vfs.FsException e) {
-            LOG.error("logging content written before the last mount ended failed: {}", e.getMessage());
+            LOG.error("logging this site's earlier changes failed: {}", e.getMessage());
         }
         peerStores = new OpenPeerStores(settings.peerReach());
         copyPool = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {

@@ -421,6 +421,54 @@ public final class SiteBridge implements NamespaceLog {
         return true;
     }
 
+    /**
+     * Logs a namespace that has no operations yet (a volume made before sites existed) as this
+     * site's creation of all of it, so peers receive it and local changes to it can be logged.
+     * Does nothing when the site has logged or applied anything. Returns the names logged.
+     */
+    public int importNamespace() throws FsException {
+        boolean fresh = replica.cursors().values().stream().allMatch(c -> c == 0)
+                && kv.read(txn -> !Namespace.list(txn, Namespace.ROOT, null, 1).isEmpty());
+        if (!fresh) {
+            return 0;
+        }
+        int[] names = {0};
+        io.stratafs.vfs.Txns.write(kv, txn -> {
+            Map<Long, String> firstPath = new HashMap<>();
+            importDir(txn, "/", Namespace.ROOT, firstPath, names);
+            return null;
+        });
+        nudge();
+        return names[0];
+    }
+
+    private void importDir(KvWriteTxn txn, String path, long dir, Map<Long, String> firstPath, int[] names) throws FsException {
+        for (DirEntry d : Namespace.list(txn, dir, null, Integer.MAX_VALUE)) {
+            String child = path.equals("/") ? "/" + d.name() : path + "/" + d.name();
+            Inode inode = Namespace.inode(txn, d.ino());
+            names[0]++;
+            String earlier = firstPath.putIfAbsent(d.ino(), child);
+            if (earlier != null) {
+                linked(txn, earlier, child, d.ino());
+                continue;
+            }
+            created(txn, child, inode, inode.isSymlink() ? Namespace.symlinkTarget(txn, d.ino()) : null);
+            local(txn, () -> replica.setAttr(child, Op.SetAttr.ATIME | Op.SetAttr.MTIME, inode.mode(), inode.uid(), inode.gid(),
+                    inode.atimeNs(), inode.mtimeNs()));
+            for (String x : Namespace.xattrNames(txn, d.ino())) {
+                xattr(txn, child, d.ino(), x, Namespace.xattr(txn, d.ino(), x));
+            }
+            if (inode.isRegular() && inode.size() > 0) {
+                contentChanged(txn, d.ino());
+                settle(txn, d.ino());
+            }
+            remember(txn, child, d.ino());
+            if (inode.isDir()) {
+                importDir(txn, child, d.ino(), firstPath, names);
+            }
+        }
+    }
+
     /** Logs what a crash left unlogged (content committed, file never closed): at mount, before the daemon starts. */
     public int settleAll() throws FsException {
         List<Long> inos = kv.read(txn -> {

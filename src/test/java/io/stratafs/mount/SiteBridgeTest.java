@@ -376,4 +376,24 @@ class SiteBridgeTest {
         assertEquals("created while A removed the tree", a.read("/team/plans/new.txt"));
         assertEquals(1, a.vfs.readdir("/team/plans").size());
     }
+
+    @Test
+    void aNamespaceMadeBeforeSitesIsLoggedOnceAndReachesAPeer() throws Exception {
+        Site a = new Site("A");
+        a.vfs.logTo(io.stratafs.vfs.NamespaceLog.NONE);
+        a.vfs.mkdir("/old", 0750, USER);
+        a.write("/old/file.txt", "written before sites");
+        a.vfs.link("/old/file.txt", "/old/again.txt");
+        a.vfs.symlink("file.txt", "/old/sym", USER);
+        a.vfs.setxattr("/old/file.txt", "user.k", "v".getBytes(StandardCharsets.UTF_8), 0, USER);
+        a.vfs.logTo(a.bridge);
+        assertEquals(4, a.bridge.importNamespace());
+        assertEquals(0, a.bridge.importNamespace(), "a second import logs nothing");
+        Site b = new Site("B");
+        deliver(a, b);
+        assertSame(a, b);
+        a.write("/old/file.txt", "changed after the import");
+        deliver(a, b);
+        assertEquals("changed after the import", b.read("/old/again.txt"));
+    }
 }
