@@ -163,7 +163,7 @@ final class MountCommand implements Callable<Integer> {
         Runtime.getRuntime().halt(drained ? 0 : 1);
     }
 
-    private static Path defaultCacheDir(VolumeRecord record) {
+    static Path defaultCacheDir(VolumeRecord record) {
         String leaf = record.name() + "-" + record.uuid().substring(0, 8);
         if ("root".equals(System.getProperty("user.name"))) {
             return Paths.get("/var/cache/stratafs", leaf);

@@ -32,7 +32,7 @@ final class SyncCommand implements Callable<Integer> {
     @Option(names = "--site", description = "Site name (default: the one the storage was formatted for).")
     String site;
 
-    @Option(names = "--cache-dir", required = true, description = "Local cache directory (LMDB) of this site.")
+    @Option(names = "--cache-dir", description = "Local cache directory (LMDB) of this site; the same default as mount's.")
     Path cacheDir;
 
     @Option(names = "--cache-size", defaultValue = "10G", description = "Bound of the local block cache (default ${DEFAULT-VALUE}).")
@@ -49,16 +49,16 @@ final class SyncCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--stop-timeout must be 0 or more seconds, got " + stopTimeoutSeconds);
         }
         MountedVolume.SyncSettings settings = syncArgs.settings(storageArgs.options());
-        Path cache = cacheDir.toAbsolutePath().normalize();
-        if (Files.exists(cache) && !Files.isDirectory(cache)) {
-            throw new IllegalArgumentException("cache directory " + cache + " is not a directory (choose another --cache-dir)");
-        }
-        DaemonPidFile.refuseIfLive(cache);
         List<ObjectStore> targets = storageArgs.open(storage);
         boolean handedOver = false;
         try {
             Volume.Probe probe = Volume.probe(targets, storage);
             VolumeRecord record = probe.record();
+            Path cache = (cacheDir != null ? cacheDir : MountCommand.defaultCacheDir(record)).toAbsolutePath().normalize();
+            if (Files.exists(cache) && !Files.isDirectory(cache)) {
+                throw new IllegalArgumentException("cache directory " + cache + " is not a directory (choose another --cache-dir)");
+            }
+            DaemonPidFile.refuseIfLive(cache);
             String siteName = site != null ? site : record.site();
             Files.createDirectories(cache);
             MountedVolume volume = new MountedVolume(record, targets, probe.unreachable(), cache, cache, cacheBytes,
