@@ -463,7 +463,7 @@ public final class SiteDaemon implements AutoCloseable {
         }
         synchronized (peers) {
             for (Peer p : peers.values()) {
-                p.blocksWaiting = blocksWaiting.getOrDefault(p.name(), 0);
+                p.blocksWaiting = blocksWaiting.getOrDefault(p.name(), 0); // a peer with no write to copy waits for none
             }
         }
     }
@@ -577,7 +577,7 @@ public final class SiteDaemon implements AutoCloseable {
     /**
      * Copies the blocks of the candidates' Writes that this site's own storage lacks, from the
      * author's storage first, then the other peers'. Returns the Writes whose blocks are not all
-     * there yet, and counts their blocks per author in {@code blocksWaiting}.
+     * there yet, and counts their blocks per author in {@code blocksWaiting} and in the author's status.
      */
     private Set<Envelope> copyBlocks(List<Envelope> candidates, Map<String, Integer> blocksWaiting) {
         Map<String, List<Envelope>> writesBySite = new LinkedHashMap<>();
@@ -611,8 +611,12 @@ public final class SiteDaemon implements AutoCloseable {
                     }
                 }
             }
-            if (!missing.isEmpty()) {
-                blocksWaiting.merge(site.getKey(), missing.size(), Integer::sum);
+            int waiting = blocksWaiting.merge(site.getKey(), missing.size(), Integer::sum);
+            synchronized (peers) {
+                Peer p = peers.get(site.getKey());
+                if (p != null) {
+                    p.blocksWaiting = waiting; // before the apply: status never shows an applied write's blocks as waiting
+                }
             }
         }
         return blocked;
