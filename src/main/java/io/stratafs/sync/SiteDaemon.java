@@ -104,7 +104,11 @@ public final class SiteDaemon implements AutoCloseable {
         void apply(List<Envelope> batch);
     }
 
-    /** What a site may publish yet (the mount: a Write whose blocks are all uploaded to this site's own storage). */
+    /**
+     * How the daemon applies and what it may publish yet (the mount: a Write whose blocks are all
+     * uploaded to this site's own storage). The applier is called with the replica's monitor held;
+     * {@code publishable} without it, by the publisher thread.
+     */
     public record Hooks(Applier applier, Predicate<Envelope> publishable) {
         public Hooks {
             if (applier == null || publishable == null) {
@@ -236,8 +240,9 @@ public final class SiteDaemon implements AutoCloseable {
                     List<Envelope> ready = new CausalBatch(replica.cursors()).offerAll(batch.envelopes());
                     for (int from = 0; from < ready.size(); from += MAX_BATCH) {
                         List<Envelope> part = ready.subList(from, Math.min(ready.size(), from + MAX_BATCH));
-                        Refusal refused = applyLocked(part);
-                        if (refused != null) {
+                        List<Refusal> refusals = applyLocked(part);
+                        if (!refusals.isEmpty()) {
+                            Refusal refused = refusals.get(0);
                             throw new IllegalStateException("this site's own operation " + refused.what() + ", read back from "
                                     + target.describe() + ", cannot be applied to its state: " + refused.why()
                                     + " (the daemon does not start, so that this site never reuses a position of its log)");
@@ -441,6 +446,7 @@ public final class SiteDaemon implements AutoCloseable {
             }
             Set<Envelope> blocked = copyBlocks(candidates, blocksWaiting);
             List<Envelope> batch = new ArrayList<>();
+            List<Refusal> refusals = List.of();
             synchronized (replica) {
                 CausalBatch ready = new CausalBatch(replica.cursors());
                 for (Envelope e : candidates) {
@@ -451,12 +457,10 @@ public final class SiteDaemon implements AutoCloseable {
                     }
                 }
                 if (!batch.isEmpty()) {
-                    Refusal refused = applyLocked(batch);
-                    if (refused != null) {
-                        refuse(refused);
-                    }
+                    refusals = applyLocked(batch);
                 }
             }
+            refusals.forEach(this::refuse);
             if (forget(batch) == 0) {
                 break; // nothing applied: every candidate waits for blocks, or was refused
             }
@@ -525,12 +529,14 @@ public final class SiteDaemon implements AutoCloseable {
      */
     private Set<String> judgeDeleteBursts() {
         Map<String, List<Envelope>> judged = new TreeMap<>();
+        Map<String, Long> releasedThrough = new HashMap<>();
         synchronized (peers) {
             for (Peer p : peers.values()) {
                 List<Envelope> after = new ArrayList<>(p.buffered.tailMap(p.releasedThrough, false).values());
                 if (p.refusal == null && !after.isEmpty()) {
                     judged.put(p.name(), after);
                 }
+                releasedThrough.put(p.name(), p.releasedThrough);
             }
         }
         Map<String, String> sentences = new HashMap<>();
@@ -542,16 +548,23 @@ public final class SiteDaemon implements AutoCloseable {
                 }
             });
         }
+        Set<String> held = new HashSet<>();
         synchronized (peers) {
             for (Peer p : peers.values()) {
+                if (!releasedThrough.containsKey(p.name()) || releasedThrough.get(p.name()) != p.releasedThrough) {
+                    continue; // released (or new) while judged: judged afresh on the next call
+                }
                 String sentence = sentences.get(p.name());
                 if (sentence != null && p.held == null) {
                     LOG.warn("sync: {}", sentence);
                 }
                 p.held = sentence;
+                if (sentence != null) {
+                    held.add(p.name());
+                }
             }
         }
-        return sentences.keySet();
+        return held;
     }
 
     /**
@@ -642,14 +655,14 @@ public final class SiteDaemon implements AutoCloseable {
     /**
      * Hands {@code batch} to the applier; if it refuses, applies the envelopes one at a time to find
      * the refused one and applies all the others that stay ready without it (a site stops at its
-     * refused envelope). Returns the first refusal, or null. Called with the replica's monitor held.
+     * refused envelope). Returns the refusals, one per stopped site. Called with the replica's monitor held.
      */
-    private Refusal applyLocked(List<Envelope> batch) {
+    private List<Refusal> applyLocked(List<Envelope> batch) {
         try {
             hooks.applier().apply(batch);
-            return null;
+            return List.of();
         } catch (RuntimeException whole) {
-            Refusal first = null;
+            List<Refusal> refusals = new ArrayList<>();
             Set<String> stopped = new HashSet<>();
             for (Envelope e : batch) {
                 if (stopped.contains(e.site()) || e.seq() <= replica.cursors().getOrDefault(e.site(), 0L) || !replica.ready(e)) {
@@ -659,12 +672,11 @@ public final class SiteDaemon implements AutoCloseable {
                     hooks.applier().apply(List.of(e));
                 } catch (RuntimeException one) {
                     stopped.add(e.site());
-                    Refusal r = new Refusal(e.site(), e.site() + "#" + e.seq() + " (" + e.op().getClass().getSimpleName() + ")",
-                            String.valueOf(one.getMessage()));
-                    first = first == null ? r : first;
+                    refusals.add(new Refusal(e.site(), e.site() + "#" + e.seq() + " (" + e.op().getClass().getSimpleName() + ")",
+                            String.valueOf(one.getMessage())));
                 }
             }
-            return first;
+            return refusals;
         }
     }
 
