@@ -480,4 +480,14 @@ class SiteDaemonTest {
         assertEquals(null, b.statusOf("A").held());
         assertEquals(0, b.statusOf("A").behind());
     }
+
+    @Test
+    void deleteGuardSettingsOutOfRangeAreRefusedWithASentence() {
+        assertEquals("the share of names a peer may delete at once must be above 0% and at most 100%, not 150%",
+                assertThrows(IllegalArgumentException.class, () -> new SiteDaemon.Options(100, 60_000, 64, 200, 1.5, 50)).getMessage());
+        assertEquals("the delete-burst guard needs a minimum of at least 1 deletion, not 0",
+                assertThrows(IllegalArgumentException.class, () -> new SiteDaemon.Options(100, 60_000, 64, 200, 0.5, 0)).getMessage());
+        assertEquals(0.5, SiteDaemon.Options.DEFAULTS.maxDeleteShare());
+        assertEquals(50, SiteDaemon.Options.DEFAULTS.minDeletes());
+    }
 }
