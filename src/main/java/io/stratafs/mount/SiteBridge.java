@@ -79,6 +79,7 @@ public final class SiteBridge implements NamespaceLog {
     private final java.util.concurrent.atomic.AtomicBoolean nudgeQueued = new java.util.concurrent.atomic.AtomicBoolean();
     /** Inodes open here when a peer's newer content arrived: synced when their last handle closes. */
     private final Set<Long> deferred = ConcurrentHashMap.newKeySet();
+    private volatile String refusal;
 
     public SiteBridge(Kv kv, LmdbReplicaStore store, Replica replica, Vfs vfs, BlockCache cache) {
         this.kv = kv;
@@ -238,8 +239,21 @@ public final class SiteBridge implements NamespaceLog {
         Envelope run() throws SyncException;
     }
 
+    /**
+     * Refuses local changes with EROFS and {@code reason} (null: accepts them again): while a cache
+     * restored from storage catches up with this site's published log, a change would take a log
+     * position that is already published.
+     */
+    public void refuseChanges(String reason) {
+        this.refusal = reason;
+    }
+
     /** Runs a replica operation inside the VFS's transaction; a refusal aborts the change with its errno. */
     private void local(KvWriteTxn txn, LocalOp op) throws FsException {
+        String refused0 = refusal;
+        if (refused0 != null) {
+            throw new FsException(Errno.EROFS, refused0);
+        }
         SyncException[] refused = {null};
         store.within(txn, () -> {
             try {
@@ -424,10 +438,11 @@ public final class SiteBridge implements NamespaceLog {
     /**
      * Logs a namespace that has no operations yet (a volume made before sites existed) as this
      * site's creation of all of it, so peers receive it and local changes to it can be logged.
-     * Does nothing when the site has logged or applied anything. Returns the names logged.
+     * Does nothing once the site has logged anything; names already mapped to the replica (a peer's)
+     * are left as they are. Returns the names logged.
      */
     public int importNamespace() throws FsException {
-        boolean fresh = replica.cursors().values().stream().allMatch(c -> c == 0)
+        boolean fresh = replica.cursors().getOrDefault(replica.site(), 0L) == 0
                 && kv.read(txn -> !Namespace.list(txn, Namespace.ROOT, null, 1).isEmpty());
         if (!fresh) {
             return 0;
@@ -446,6 +461,13 @@ public final class SiteBridge implements NamespaceLog {
         for (DirEntry d : Namespace.list(txn, dir, null, Integer.MAX_VALUE)) {
             String child = path.equals("/") ? "/" + d.name() : path + "/" + d.name();
             Inode inode = Namespace.inode(txn, d.ino());
+            if (mapped(txn, d.ino()) != null) {
+                // a peer's, applied before this import ran: already in the replica
+                if (inode.isDir()) {
+                    importDir(txn, child, d.ino(), firstPath, names);
+                }
+                continue;
+            }
             names[0]++;
             String earlier = firstPath.putIfAbsent(d.ino(), child);
             if (earlier != null) {
