@@ -461,7 +461,7 @@ public final class SiteBridge implements NamespaceLog {
         for (DirEntry d : Namespace.list(txn, dir, null, Integer.MAX_VALUE)) {
             String child = path.equals("/") ? "/" + d.name() : path + "/" + d.name();
             Inode inode = Namespace.inode(txn, d.ino());
-            if (mapped(txn, d.ino()) != null) {
+            if (!firstPath.containsKey(d.ino()) && mapped(txn, d.ino()) != null) {
                 // a peer's, applied before this import ran: already in the replica
                 if (inode.isDir()) {
                     importDir(txn, child, d.ino(), firstPath, names);
