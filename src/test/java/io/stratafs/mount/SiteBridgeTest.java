@@ -396,4 +396,21 @@ class SiteBridgeTest {
         deliver(a, b);
         assertEquals("changed after the import", b.read("/old/again.txt"));
     }
+
+    /** Found by ConcurrentModelIT: a write after an unlink of another name of the file brought that name back. */
+    @Test
+    void aWriteAfterRemovingOneNameOfAHardLinkedFileDoesNotBringTheNameBack() throws Exception {
+        Site a = new Site("A");
+        Site b = new Site("B");
+        a.write("/one", "v1");
+        a.vfs.link("/one", "/two");
+        a.vfs.unlink("/two");
+        a.write("/one", "v2, written after /two was removed");
+        FsException gone = assertThrows(FsException.class, () -> a.vfs.resolve("/two"));
+        assertEquals(Errno.ENOENT, gone.errno());
+        assertEquals(1, a.vfs.getattr("/one").nlink());
+        assertEquals(List.of("one"), a.replica.list("/"));
+        deliver(a, b);
+        assertSame(a, b);
+    }
 }
