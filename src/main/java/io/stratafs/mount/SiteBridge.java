@@ -396,8 +396,13 @@ public final class SiteBridge implements NamespaceLog {
         try (Vfs.Claims claims = vfs.claims()) {
             io.stratafs.vfs.Txns.write(kv, txn -> {
                 logged[0] = settle(txn, ino);
-                deferred.remove(ino);
-                store.within(txn, () -> reconcile(txn, parentsOf(txn, ino), claims));
+                boolean waited = deferred.remove(ino);
+                Mapped m = mapped(txn, ino);
+                // Only a peer's version that waited for this close, or one this write is concurrent
+                // with, changes what the file's directories show.
+                if (m != null && (waited || replica.versionCount(nodeOf(m.key())) > 1)) {
+                    store.within(txn, () -> reconcile(txn, parentsOf(txn, ino), claims));
+                }
                 return null;
             });
         }

@@ -506,6 +506,12 @@ public final class Replica {
         return n == null || n.versions().isEmpty() ? null : n.versions().get(n.versions().size() - 1);
     }
 
+    /** How many content versions a file holds (more than one: conflict copies are shown). */
+    public int versionCount(OpId node) {
+        NodeRecord n = store.node(node);
+        return n == null ? 0 : n.versions().size();
+    }
+
     /** The directories holding a name of {@code node}. */
     public Set<OpId> parentsOf(OpId node) {
         Set<OpId> out = new HashSet<>();

@@ -331,9 +331,12 @@ public final class SiteDaemon implements AutoCloseable {
      */
     boolean publishOnce() {
         boolean ok = true;
+        boolean retry = publishError != null;
         for (LogPublisher p : publishers) {
             try {
-                long from = p.recover();
+                // The publisher knows how far its target goes once it recovered; reading the head and
+                // listing again on every pass would cost two requests per pass while idle.
+                long from = p.published() < 0 || retry ? p.recover() : p.published();
                 List<Envelope> log;
                 synchronized (replica) {
                     log = replica.log(from);
