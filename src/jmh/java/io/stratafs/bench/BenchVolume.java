@@ -29,7 +29,8 @@ import java.util.stream.Stream;
  *
  * <p>The directory is made under {@code java.io.tmpdir}: put it on the disk under test with
  * {@code -jvmArgsAppend -Djava.io.tmpdir=DIR}, since an LMDB commit costs what that disk's
- * fdatasync costs.
+ * fdatasync costs. (The benchmarks' own JVM flags, lmdbjava's {@code --add-opens}, are in
+ * {@code jvmArgsPrepend}, so that appending leaves them in place.)
  */
 final class BenchVolume implements AutoCloseable {
     static final Caller USER = new Caller(1000, 1000);
