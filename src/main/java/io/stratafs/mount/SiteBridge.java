@@ -54,10 +54,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Peer changes: {@link #apply} applies a batch of envelopes to the replica and then reconciles
  * every directory whose listing they may change, all in one transaction: names the replica no longer
  * shows go, names it newly shows get the inode already mapped to that entry (a move keeps the
- * inode) or a new one, and attributes, xattrs and content follow the replica. New content for a file
- * open here gets a new inode at the name, as a rename over an open file does: the open handles keep
- * reading the version they opened, the next open shows the new one. Only a file with unlogged
- * content of its own here (or several names) keeps its inode and waits for its last close.
+ * inode) or a new one, and attributes, xattrs and content follow the replica. A file open here keeps
+ * its content until its last handle closes; the new content shows on its next open.
  *
  * <p>The map: SITE_KEY (replica key → inode) and SITE_INO (inode → key, shown version and vector,
  * last synced change stamp). A merged directory is one inode for all its nodes. Lock order: the
@@ -677,16 +675,6 @@ public final class SiteBridge implements NamespaceLog {
             subdirs += dir ? 1 : 0;
             DirEntry d = have.get(name);
             long child = target.get(name);
-            if (d != null && child == d.ino() && replacesOpenFile(txn, child, l)) {
-                // New content for a file open here: the name gets a new inode with it, as a rename over
-                // an open file does; the handles keep reading the version they opened, and the old
-                // inode goes with its last handle.
-                Namespace.unlinkName(txn, ino, name);
-                detach(pass, child);
-                txn.delete(Table.SITE_INO, Bytes.longKey(child));
-                child = 0;
-                d = null;
-            }
             if (d != null && child == d.ino()) {
                 sync(pass, child, l, false);
                 if (dir && deep) {
@@ -713,21 +701,6 @@ public final class SiteBridge implements NamespaceLog {
         if (self != null && self.nlink() != 2 + subdirs) {
             Namespace.putInode(txn, self.withNlink(2 + subdirs, self.ctimeNs()));
         }
-    }
-
-    /**
-     * Whether a peer's content for {@code ino} arrives while the file is open here and has no unlogged
-     * content of its own (that is logged at its last close and meets the peer's as a conflict) and
-     * one name (the other names of a hard link would keep the old inode): then it gets a new inode.
-     */
-    private boolean replacesOpenFile(KvWriteTxn txn, long ino, Replica.Listed l) {
-        if ((l.entry().mode() & Inode.S_IFMT) != Inode.S_IFREG || l.entry().version() == null || !vfs.isOpen(ino)
-                || txn.contains(Table.SITE_PENDING, Bytes.longKey(ino)) || l.entry().nlink() != 1) {
-            return false;
-        }
-        Mapped m = mapped(txn, ino);
-        Inode inode = Namespace.inode(txn, ino);
-        return m != null && !Objects.equals(m.version(), l.entry().version()) && inode != null && inode.nlink() == 1;
     }
 
     private void detach(Pass pass, long ino) {
