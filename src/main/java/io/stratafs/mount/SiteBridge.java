@@ -399,7 +399,7 @@ public final class SiteBridge implements NamespaceLog {
                 // Only a peer's version that waited for this close, or one this write is concurrent
                 // with, changes what the file's directories show.
                 if (m != null && (waited || replica.versionCount(nodeOf(m.key())) > 1)) {
-                    store.within(txn, () -> reconcile(txn, parentsOf(txn, ino), claims));
+                    store.within(txn, () -> reconcile(txn, parentsOf(txn, ino), claims, Set.of()));
                 }
                 return null;
             });
@@ -541,8 +541,13 @@ public final class SiteBridge implements NamespaceLog {
         try (Vfs.Claims claims = vfs.claims()) {
             kv.writeVoid(txn -> store.within(txn, () -> {
                 Set<OpId> dirs = new LinkedHashSet<>();
+                Set<OpId> changed = new HashSet<>();
                 boolean everything = false;
                 for (Envelope e : batch) {
+                    OpId node = nodeChangedBy(e.op());
+                    if (node != null) {
+                        changed.add(node);
+                    }
                     Set<OpId> before = replica.touchedDirs(e.op());
                     replica.apply(e);
                     Set<OpId> after = replica.touchedDirs(e.op());
@@ -553,15 +558,36 @@ public final class SiteBridge implements NamespaceLog {
                         dirs.addAll(after);
                     }
                 }
-                reconcile(txn, everything ? null : dirs, claims);
+                reconcile(txn, everything ? null : dirs, claims, changed);
             }));
         }
+    }
+
+    /**
+     * The node whose entry an operation changes. Its entry is synced whatever its last change says:
+     * an operation stamped earlier than the node's last one (a peer's chmod before a local touch)
+     * changes an attribute without moving that stamp.
+     */
+    private OpId nodeChangedBy(Op op) {
+        if (op instanceof Op.SetAttr a) {
+            return a.node();
+        }
+        if (op instanceof Op.SetXattr x) {
+            return x.node();
+        }
+        if (op instanceof Op.Write w) {
+            return w.node();
+        }
+        if (op instanceof Op.Link l) {
+            return l.node();
+        }
+        return null;
     }
 
     /** Makes the whole namespace show what the replica shows (after a restore, or to check). */
     public void reconcileAll() {
         try (Vfs.Claims claims = vfs.claims()) {
-            kv.writeVoid(txn -> store.within(txn, () -> reconcile(txn, null, claims)));
+            kv.writeVoid(txn -> store.within(txn, () -> reconcile(txn, null, claims, Set.of())));
         }
     }
 
@@ -576,16 +602,19 @@ public final class SiteBridge implements NamespaceLog {
         final Vfs.Claims claims;
         final Set<Long> detached = new LinkedHashSet<>();
         final Set<Long> linked = new HashSet<>();
+        /** Nodes the batch changed: synced even when their last change stamp did not move. */
+        final Set<OpId> changed;
 
-        Pass(KvWriteTxn txn, Vfs.Claims claims) {
+        Pass(KvWriteTxn txn, Vfs.Claims claims, Set<OpId> changed) {
             this.txn = txn;
             this.claims = claims;
+            this.changed = changed;
         }
     }
 
     /** Reconciles the directories {@code dirs} (null: every directory), shallowest first, then drops nameless inodes. */
-    private void reconcile(KvWriteTxn txn, Set<OpId> dirs, Vfs.Claims claims) {
-        Pass pass = new Pass(txn, claims);
+    private void reconcile(KvWriteTxn txn, Set<OpId> dirs, Vfs.Claims claims, Set<OpId> changed) {
+        Pass pass = new Pass(txn, claims, changed);
         try {
             if (dirs == null) {
                 syncRoot(pass);
@@ -640,7 +669,7 @@ public final class SiteBridge implements NamespaceLog {
         if (mapped(pass.txn, Namespace.ROOT) == null && root.changed().equals(OpId.ROOT)) {
             return;
         }
-        sync(pass, Namespace.ROOT, root, false);
+        sync(pass, Namespace.ROOT, root, pass.changed.contains(OpId.ROOT));
     }
 
     /** Makes directory {@code ino} list what the replica lists at {@code path}; {@code deep}: its subdirectories too. */
@@ -676,7 +705,7 @@ public final class SiteBridge implements NamespaceLog {
             DirEntry d = have.get(name);
             long child = target.get(name);
             if (d != null && child == d.ino()) {
-                sync(pass, child, l, false);
+                sync(pass, child, l, l.nodes().stream().anyMatch(pass.changed::contains));
                 if (dir && deep) {
                     reconcileDir(pass, childPath, child, true);
                 }
@@ -770,8 +799,10 @@ public final class SiteBridge implements NamespaceLog {
         } else if (!regular) {
             size = e.symlinkTarget() != null ? e.symlinkTarget().length : 0;
         }
-        Namespace.putInode(txn, new Inode(ino, e.mode(), e.uid(), e.gid(), e.nlink(), size, e.atimeNs(), e.mtimeNs(),
-                Math.max(e.ctimeNs(), e.mtimeNs()), inode.rdev()));
+        // Content written here and not logged yet keeps its own modification time with its size.
+        long mtime = regular && txn.contains(Table.SITE_PENDING, Bytes.longKey(ino)) ? inode.mtimeNs() : e.mtimeNs();
+        Namespace.putInode(txn, new Inode(ino, e.mode(), e.uid(), e.gid(), e.nlink(), size, e.atimeNs(), mtime,
+                Math.max(e.ctimeNs(), mtime), inode.rdev()));
         syncXattrs(txn, ino, e.xattrs());
         map(txn, ino, keys(l), new Mapped(keys(l).get(0), version, vv, l.changed()));
     }

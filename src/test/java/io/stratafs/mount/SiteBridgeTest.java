@@ -413,4 +413,20 @@ class SiteBridgeTest {
         deliver(a, b);
         assertSame(a, b);
     }
+
+    /** Found by SitesConflictIT: an earlier chmod from a peer arriving after a later local touch was not shown. */
+    @Test
+    void anEarlierAttributeChangeArrivingAfterALaterOneIsShownToo() throws Exception {
+        Site a = new Site("A");
+        Site b = new Site("B");
+        a.write("/f", "x");
+        deliver(a, b);
+        a.vfs.chmod("/f", 0600);
+        wall.addAndGet(1000);
+        b.vfs.utimens("/f", 0, 0, 1_000, 0);
+        exchange(a, b);
+        assertSame(a, b);
+        assertEquals(0600, b.vfs.getattr("/f").mode() & 07777);
+        assertEquals(1_000_000_000_000L, a.vfs.getattr("/f").mtimeNs());
+    }
 }
