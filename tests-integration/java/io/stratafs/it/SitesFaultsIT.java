@@ -1,0 +1,143 @@
+package io.stratafs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Three real mounts on one machine, site A and B in directories and C in a bucket on an S3Proxy
+ * server of its own: changes from every site converge; C's server stopped and restarted while
+ * everyone edits; B killed with kill -9 while it applies A's changes, then mounted again; B
+ * unmounted while A and C create, change, rename and delete, then mounted again. Each test leaves
+ * the three sites mounted and converged, and works in a directory of its own.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SitesFaultsIT {
+    private SitesFixture sites;
+    private SitesFixture.Site a;
+    private SitesFixture.Site b;
+    private SitesFixture.Site c;
+
+    @BeforeAll
+    void mountThreeSites() throws Exception {
+        sites = new SitesFixture();
+        try {
+            a = sites.addDirSite("A");
+            b = sites.addDirSite("B");
+            c = sites.addS3Site("C");
+            sites.mountAll();
+        } catch (Exception | Error e) {
+            sites.close();
+            throw e;
+        }
+    }
+
+    @AfterAll
+    void unmountAll() {
+        if (sites != null) {
+            sites.close();
+        }
+    }
+
+    private static long entries(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> list = Files.list(dir)) {
+            return list.count();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    @Test
+    void changesFromEachOfThreeSitesConverge() throws Exception {
+        a.sh("mkdir three && echo from-a > three/a && head -c 5000000 /dev/urandom > three/big-from-a");
+        sites.awaitConverged();
+        b.sh("echo from-b > three/b && mv three/a three/a-renamed-at-b");
+        c.sh("echo from-c > three/c && chmod 600 three/big-from-a");
+        long took = sites.awaitConverged();
+        System.out.printf("SitesFaultsIT: three sites (dir, dir, S3) converged %d ms after the last change%n", took);
+        for (SitesFixture.Site s : sites.sites()) {
+            assertEquals("from-a\nfrom-b\nfrom-c\n", s.sh("cat three/a-renamed-at-b three/b three/c"), s.toString());
+            assertEquals("600", s.sh("stat -c %a three/big-from-a").strip(), s.toString());
+        }
+    }
+
+    /**
+     * C's server down: A and B go on serving and exchanging; C serves from its cache and takes
+     * writes; when the server returns, C's changes reach A and B and theirs reach C.
+     */
+    @Test
+    void anS3PeersServerStoppedAndRestartedCatchesUpBothWays() throws Exception {
+        a.sh("mkdir s3down && echo before > s3down/before");
+        sites.awaitConverged();
+        c.stopStorage();
+        try {
+            a.sh("echo from-a > s3down/a && head -c 3000000 /dev/urandom > s3down/big-a");
+            b.sh("echo from-b > s3down/b && rm s3down/before");
+            sites.awaitConverged(a, b);
+            c.sh("echo from-c > s3down/c && test \"$(ls s3down | grep -c .)\" -ge 2");
+        } finally {
+            c.restartStorage();
+        }
+        sites.awaitConverged();
+        for (SitesFixture.Site s : sites.sites()) {
+            assertEquals("from-a\nfrom-b\nfrom-c\n", s.sh("cat s3down/a s3down/b s3down/c"), s.toString());
+            assertFalse(Files.exists(s.path("s3down/before")), s + ": the delete made while C was cut off holds");
+        }
+    }
+
+    /**
+     * kill -9 of B as soon as A's burst of changes starts showing at B (so B is applying them, or
+     * copying their blocks, when it dies), then B mounted again: everything A wrote is at B with its
+     * content, and the three sites converge. Prints how much of the burst B showed at the kill.
+     */
+    @Test
+    void aSiteKilledWhileApplyingAPeersChangesConvergesAfterRemount() throws Exception {
+        int files = 200;
+        a.sh("mkdir kill && for i in $(seq 1 " + files + "); do echo \"small $i\" > kill/s$i; done"
+                + " && for i in 1 2 3 4 5 6; do head -c 2500000 /dev/urandom > kill/big$i; done"
+                + " && (cd kill && sha256sum * > " + sites.root.resolve("kill.sums") + ")");
+        Path atB = b.path("kill");
+        SitesFixture.await("A's burst starts showing at B", SitesFixture.DEADLINE_MILLIS, 5, () -> entries(atB) > 0 ? null : "kill/ is empty at B");
+        long shown = entries(atB);
+        b.kill9();
+        System.out.printf("SitesFaultsIT: B killed with kill -9 when it showed %d of the %d entries A made%n", shown, files + 6);
+        b.mountAfterKill();
+        sites.awaitConverged();
+        b.sh("cd kill && sha256sum --quiet -c " + sites.root.resolve("kill.sums") + " && test $(ls | wc -l) = " + (files + 6));
+    }
+
+    /**
+     * B unmounted while A and C create, change, rename and delete; mounted again, B catches up:
+     * new files appear, deleted ones stay deleted (B's own old copy of them does not bring them back),
+     * renamed ones appear under their new names only.
+     */
+    @Test
+    void aSiteUnmountedWhileOthersEditCatchesUpWhenMountedAgain() throws Exception {
+        a.sh("mkdir -p off/dir && for f in keep del ren chg; do echo $f > off/$f; done && echo x > off/dir/x");
+        sites.awaitConverged();
+        b.umount();
+        try {
+            a.sh("echo new-a > off/new-a && rm off/del && mv off/ren off/renamed && echo changed >> off/chg");
+            c.sh("echo new-c > off/new-c && rm -r off/dir && mkdir off/made-at-c");
+            sites.awaitConverged(a, c);
+        } finally {
+            b.mount();
+        }
+        sites.awaitConverged();
+        assertEquals("chg\nchanged\nkeep\nmade-at-c\nnew-a\nnew-c\nrenamed\n", b.sh("ls off"));
+        assertEquals("chg\nchanged\nkeep\nren\nnew-a\nnew-c\n", b.sh("cat off/chg off/keep off/renamed off/new-a off/new-c"));
+        assertTrue(Files.isDirectory(b.path("off/made-at-c")));
+    }
+}
