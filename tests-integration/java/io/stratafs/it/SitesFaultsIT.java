@@ -1,5 +1,6 @@
 package io.stratafs.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,5 +141,35 @@ class SitesFaultsIT {
         assertEquals("chg\nchanged\nkeep\nmade-at-c\nnew-a\nnew-c\nrenamed\n", b.sh("ls off"));
         assertEquals("chg\nchanged\nkeep\nren\nnew-a\nnew-c\n", b.sh("cat off/chg off/keep off/renamed off/new-a off/new-c"));
         assertTrue(Files.isDirectory(b.path("off/made-at-c")));
+    }
+
+    /**
+     * A site without a mount: G runs {@code stratafs sync} (a gateway or backup site) while A writes.
+     * G applies A's operation and copies its block into G's own storage; with the daemon stopped, A
+     * unmounted and A's storage moved away for good, G's storage mounted at G serves the file with
+     * its content: a site reads every file from its own storage even when the peer is gone. (Its own
+     * two sites: the shared three stay as they are.)
+     */
+    @Test
+    void aSyncDaemonWithoutAMountKeepsEveryFileInItsOwnStorage() throws Exception {
+        try (SitesFixture two = new SitesFixture()) {
+            SitesFixture.Site writer = two.addDirSite("A").mount();
+            SitesFixture.Site gateway = two.addDirSite("G");
+            byte[] content = new byte[300_000];
+            new Random(3).nextBytes(content);
+            Files.write(two.root.resolve("content"), content);
+            String hex = SitesFixture.sha256(two.root.resolve("content"));
+            Path block = Path.of(gateway.fs.storage).resolve("blocks/" + hex.substring(0, 2) + "/" + hex);
+            try (Shell.Background sync = gateway.startSync()) {
+                Files.write(writer.path("kept"), content);
+                SitesFixture.await("G's sync daemon copied the block of A's file into G's storage",
+                        () -> Files.exists(block) ? null : block + " is not there yet; sync said: " + sync.output());
+                assertEquals(0, gateway.stopSync(sync), "stratafs sync exit status after SIGTERM: " + sync.output());
+            }
+            writer.umount();
+            Files.move(Path.of(writer.fs.storage), writer.fs.root.resolve("storage-lost"));
+            gateway.mount();
+            assertArrayEquals(content, Files.readAllBytes(gateway.path("kept")), "G serves A's file from G's own storage");
+        }
     }
 }

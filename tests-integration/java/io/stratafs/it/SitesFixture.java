@@ -130,6 +130,31 @@ final class SitesFixture implements AutoCloseable {
             return fs.statusJson();
         }
 
+        /**
+         * Runs this site's sync daemon without a mount ({@code stratafs sync}, foreground until
+         * SIGTERM), its output in the fixture's directory; close the result to kill it if a test
+         * fails before it stops the daemon itself with {@link #stopSync}.
+         */
+        Shell.Background startSync() {
+            List<String> args = fs.mountArgs();
+            args.set(0, "sync");
+            args.remove(2);
+            List<String> cmd = new ArrayList<>(List.of("env"));
+            fs.env.forEach((k, v) -> cmd.add(k + "=" + v));
+            cmd.add(MountFixture.LAUNCHER.toString());
+            cmd.addAll(args);
+            return Shell.background(root, root.resolve("sync-" + name + ".log"), cmd);
+        }
+
+        /** SIGTERM to a sync daemon; returns its exit status once it has exited (at most 60 s). */
+        int stopSync(Shell.Background sync) throws InterruptedException {
+            ProcessHandle.of(sync.pid()).ifPresent(ProcessHandle::destroy);
+            if (!sync.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                fail("stratafs sync of " + this + " did not exit within 60 s of SIGTERM:\n" + sync.output());
+            }
+            return sync.exitValue();
+        }
+
         @Override
         public String toString() {
             return "site " + name;
