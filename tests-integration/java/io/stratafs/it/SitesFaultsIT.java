@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,24 +102,35 @@ class SitesFaultsIT {
     }
 
     /**
-     * kill -9 of B as soon as A's burst of changes starts showing at B (so B is applying them, or
-     * copying their blocks, when it dies), then B mounted again: everything A wrote is at B with its
-     * content, and the three sites converge. Prints how much of the burst B showed at the kill.
+     * kill -9 of B as soon as A's stream of changes starts showing at B, while A is still writing
+     * (so B dies with A's operations being read, applied and their blocks copied), then B mounted
+     * again: everything A wrote is at B with its content, and the three sites converge. Prints how
+     * much of the stream B showed at the kill.
      */
     @Test
     void aSiteKilledWhileApplyingAPeersChangesConvergesAfterRemount() throws Exception {
         int files = 200;
-        a.sh("mkdir kill && for i in $(seq 1 " + files + "); do echo \"small $i\" > kill/s$i; done"
-                + " && for i in 1 2 3 4 5 6; do head -c 2500000 /dev/urandom > kill/big$i; done"
-                + " && (cd kill && sha256sum * > " + sites.root.resolve("kill.sums") + ")");
+        int big = 6;
+        Path sums = sites.root.resolve("kill.sums");
+        String writer = "mkdir kill && for i in $(seq 1 " + files + "); do echo \"small $i\" > kill/s$i; done"
+                + " && for i in $(seq 1 " + big + "); do head -c 2500000 /dev/urandom > kill/big$i; done"
+                + " && (cd kill && sha256sum * > " + sums + ")";
         Path atB = b.path("kill");
-        SitesFixture.await("A's burst starts showing at B", SitesFixture.DEADLINE_MILLIS, 5, () -> entries(atB) > 0 ? null : "kill/ is empty at B");
-        long shown = entries(atB);
-        b.kill9();
-        System.out.printf("SitesFaultsIT: B killed with kill -9 when it showed %d of the %d entries A made%n", shown, files + 6);
+        long shown;
+        try (Shell.Background a2 = Shell.background(a.mnt(), sites.root.resolve("kill-writer.log"), List.of("bash", "-euo", "pipefail", "-c", writer))) {
+            SitesFixture.await("A's changes start showing at B", SitesFixture.DEADLINE_MILLIS, 5,
+                    () -> entries(atB) > 0 ? null : "kill/ is empty at B; A's writer: " + a2.output());
+            shown = entries(atB);
+            boolean aStillWriting = a2.isAlive();
+            b.kill9();
+            System.out.printf("SitesFaultsIT: B killed with kill -9 when it showed %d of the %d entries A made; A was %s%n", shown,
+                    files + big, aStillWriting ? "still writing" : "done writing");
+            assertTrue(a2.waitFor(120, TimeUnit.SECONDS), "A's writer did not finish: " + a2.output());
+            assertEquals(0, a2.exitValue(), "A's writer failed: " + a2.output());
+        }
         b.mountAfterKill();
         sites.awaitConverged();
-        b.sh("cd kill && sha256sum --quiet -c " + sites.root.resolve("kill.sums") + " && test $(ls | wc -l) = " + (files + 6));
+        b.sh("cd kill && sha256sum --quiet -c " + sums + " && test $(ls | wc -l) = " + (files + big));
     }
 
     /**
@@ -138,7 +151,7 @@ class SitesFaultsIT {
             b.mount();
         }
         sites.awaitConverged();
-        assertEquals("chg\nchanged\nkeep\nmade-at-c\nnew-a\nnew-c\nrenamed\n", b.sh("ls off"));
+        assertEquals("chg\nkeep\nmade-at-c\nnew-a\nnew-c\nrenamed\n", b.sh("ls off"));
         assertEquals("chg\nchanged\nkeep\nren\nnew-a\nnew-c\n", b.sh("cat off/chg off/keep off/renamed off/new-a off/new-c"));
         assertTrue(Files.isDirectory(b.path("off/made-at-c")));
     }
