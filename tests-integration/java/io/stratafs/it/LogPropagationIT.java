@@ -93,7 +93,7 @@ class LogPropagationIT {
             madeAt[i] = System.nanoTime();
             OpId id = new OpId(i, "A");
             Op op = new Op.SetAttr(id, new OpId(1, "B"), Op.SetAttr.MODE, 0644 + i, 0, 0, 0, 0);
-            assertEquals(ObjectKeys.journalSegment("A", i, i), publisher.publish(List.of(new Envelope("A", i, Map.of(), op))));
+            assertEquals(ObjectKeys.opLogSegment("A", i, i), publisher.publish(List.of(new Envelope("A", i, Map.of(), op))));
         }
     }
 

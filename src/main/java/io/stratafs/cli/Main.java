@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "stratafs", mixinStandardHelpOptions = true, version = "stratafs 0.1.0",
         description = "A POSIX filesystem over tiered block storage: RAM, local SSD (LMDB), object stores.",
         subcommands = {FormatCommand.class, MountCommand.class, UmountCommand.class, StatusCommand.class,
-                BenchCommand.class, FsckCommand.class, GcCommand.class, WarmupCommand.class, SitesCommand.class})
+                BenchCommand.class, FsckCommand.class, GcCommand.class, WarmupCommand.class, SitesCommand.class,
+                SyncCommand.class, ReleaseDeletesCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -46,6 +46,9 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--site", description = "Site name (default: the volume's).")
     String site;
 
+    @picocli.CommandLine.Mixin
+    SyncArgs syncArgs;
+
     @Option(names = "--upload-concurrency", defaultValue = "8", description = "Parallel uploads per target (default ${DEFAULT-VALUE}).")
     int uploadConcurrency;
 
@@ -75,6 +78,7 @@ final class MountCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long cacheBytes = Sizes.parse(cacheSize);
+        MountedVolume.SyncSettings syncSettings = syncArgs.settings(storageArgs.options());
         long ramBytes = Sizes.parse(ramCache);
         if (uploadConcurrency < 1 || uploadConcurrency > 256) {
             throw new IllegalArgumentException("--upload-concurrency must be 1 to 256, got " + uploadConcurrency);
@@ -109,6 +113,7 @@ final class MountCommand implements Callable<Integer> {
             MountedVolume volume = new MountedVolume(record, targets, probe.unreachable(), mp, cache, cacheBytes, ramBytes, siteName,
                     uploadConcurrency, storageArgs.downloadConcurrency, stopTimeoutSeconds * 1000);
             handedOver = true;
+            volume.syncWith(syncSettings);
             Thread.setDefaultUncaughtExceptionHandler(volume::threadDied);
             SystemdService service = new SystemdService(notify, mp, volume::statusUnlessClosing);
             volume.answeringWhen(service::ready);
@@ -158,7 +163,7 @@ final class MountCommand implements Callable<Integer> {
         Runtime.getRuntime().halt(drained ? 0 : 1);
     }
 
-    private static Path defaultCacheDir(VolumeRecord record) {
+    static Path defaultCacheDir(VolumeRecord record) {
         String leaf = record.name() + "-" + record.uuid().substring(0, 8);
         if ("root".equals(System.getProperty("user.name"))) {
             return Paths.get("/var/cache/stratafs", leaf);
@@ -236,6 +241,7 @@ final class MountCommand implements Callable<Integer> {
             cmd.add("--metrics=" + metrics);
         }
         cmd.addAll(storageArgs.asArgs());
+        cmd.addAll(syncArgs.asArgs());
         if (site != null) {
             cmd.add("--site=" + site);
         }

@@ -3,6 +3,8 @@ package io.stratafs.cli;
 import io.stratafs.cache.BlockCache;
 import io.stratafs.config.VolumeRecord;
 import io.stratafs.fuse.StrataFuse;
+import io.stratafs.journal.LmdbReplicaStore;
+import io.stratafs.journal.PeerCursors;
 import io.stratafs.meta.Kv;
 import io.stratafs.meta.LmdbKv;
 import io.stratafs.meta.Table;
@@ -14,6 +16,14 @@ import io.stratafs.store.LocalDirStore;
 import io.stratafs.store.MeasuredStore;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
+import io.stratafs.store.StoreOptions;
+import io.stratafs.mount.SiteBridge;
+import io.stratafs.sync.BandwidthLimit;
+import io.stratafs.sync.BlockCopier;
+import io.stratafs.sync.OpenPeerStores;
+import io.stratafs.sync.Replica;
+import io.stratafs.sync.SiteDaemon;
+import io.stratafs.sync.SiteRegistry;
 import io.stratafs.vfs.Caller;
 import io.stratafs.vfs.Clock;
 import io.stratafs.vfs.FsStats;
@@ -52,6 +62,13 @@ final class MountedVolume implements AutoCloseable {
     private final BlockCache cache;
     private final Vfs vfs;
     private final WriteBack writeBack;
+    /** The site's replica in this cache's LMDB, and the bridge keeping the namespace in step with it. */
+    private final Replica replica;
+    private final SiteBridge bridge;
+    private volatile SyncSettings syncSettings;
+    private volatile SiteDaemon daemon;
+    private OpenPeerStores peerStores;
+    private java.util.concurrent.ExecutorService copyPool;
     /** The counters behind status and the Prometheus endpoint; every target request is measured into them. */
     private final VolumeMetrics metrics = new VolumeMetrics();
     private MetricsEndpoint metricsEndpoint;
@@ -67,6 +84,9 @@ final class MountedVolume implements AutoCloseable {
     /** Threads that died (any Throwable), one sentence each, for status, flushes and the exit status. */
     private final List<String> deaths = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile StrataFuse fuse;
+    /** Serving without a mount ({@code stratafs sync}); {@link #headlessStopped} ends it. */
+    private volatile boolean headless;
+    private final java.util.concurrent.CountDownLatch headlessStopped = new java.util.concurrent.CountDownLatch(1);
     private ServerSocketChannel control;
     /** Whether the stop drained everything; null until the final drain (stop or close) ran. */
     private Boolean drained;
@@ -96,6 +116,9 @@ final class MountedVolume implements AutoCloseable {
             SyncState sync = new SyncState(kv, cache, writeBack);
             vfs.answerSynced((chain, uncommitted) -> sync.file(chain, uncommitted).describe());
             this.paths = new PathRequests(kv, cache, vfs, sync);
+            LmdbReplicaStore replicaStore = new LmdbReplicaStore(kv, new PeerCursors());
+            this.replica = new Replica(site, System::currentTimeMillis, replicaStore);
+            this.bridge = new SiteBridge(kv, replicaStore, replica, vfs, cache);
         } catch (StoreException | RuntimeException e) {
             kv.close();
             throw e;
@@ -106,6 +129,90 @@ final class MountedVolume implements AutoCloseable {
         if (orphans > 0) {
             LOG.info("removed {} file(s) that were deleted while open when the last mount ended", orphans);
         }
+        vfs.logTo(bridge);
+    }
+
+    /** How the sync daemon reaches peers: options for their storage, the block copy limit, the delete-burst share. */
+    record SyncSettings(StoreOptions peerReach, long bandwidthBytesPerSecond, int maxDeletePercent) {
+    }
+
+    /** Runs the site's sync daemon while serving (every mount and {@code stratafs sync} do; unit tests may not). */
+    void syncWith(SyncSettings settings) {
+        this.syncSettings = settings;
+    }
+
+    /**
+     * Logs what a crash left unlogged, then starts the daemon: it catches up with this site's own
+     * published log, follows every peer the registry names, and applies their operations through the
+     * bridge. Storage that does not answer now does not stop the mount: the daemon starts later.
+     */
+    private void startSync() {
+        SyncSettings settings = syncSettings;
+        if (settings == null) {
+            return;
+        }
+        try {
+            int imported = bridge.importNamespace();
+            if (imported > 0) {
+                LOG.info("logged the {} name(s) this volume held before it had sites as this site's operations", imported);
+            }
+            int settled = bridge.settleAll();
+            if (settled > 0) {
+                LOG.info("logged the new content of {} file(s) written before the last mount ended", settled);
+            }
+        } catch (io.stratafs.vfs.FsException e) {
+            LOG.error("logging this site's earlier changes failed: {}", e.getMessage());
+        }
+        peerStores = new OpenPeerStores(settings.peerReach());
+        copyPool = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "stratafs-sync-copy-worker");
+            t.setDaemon(true);
+            return t;
+        });
+        BlockCopier copier = BlockCopier.builder().targets(targets).executor(copyPool)
+                .bandwidth(settings.bandwidthBytesPerSecond() > 0 ? BandwidthLimit.of(settings.bandwidthBytesPerSecond()) : BandwidthLimit.NONE)
+                .build();
+        SiteRegistry registry = new SiteRegistry(record.uuid(), site, targets, peerStores);
+        SiteDaemon d = new SiteDaemon(replica, targets, registry, peerStores, copier, System::currentTimeMillis,
+                SiteDaemon.Options.DEFAULTS, new SiteDaemon.Hooks(bridge::apply, bridge::publishable));
+        bridge.onLocalChange(d::localChange);
+        startDaemon(d);
+    }
+
+    private void startDaemon(SiteDaemon d) {
+        try {
+            d.start();
+            daemon = d;
+            LOG.info("sync daemon of site {} started", site);
+        } catch (StoreException | RuntimeException e) {
+            LOG.warn("the sync daemon cannot start yet ({}); trying again in 10 s", e.getMessage());
+            housekeeping.schedule(() -> startDaemon(d), 10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** The daemon's final publish pass, after the drain uploaded the blocks its Writes name. */
+    private void stopSync() {
+        SiteDaemon d = daemon;
+        daemon = null;
+        if (d != null) {
+            d.close();
+        }
+        bridge.close();
+        if (copyPool != null) {
+            copyPool.shutdownNow();
+        }
+        if (peerStores != null) {
+            peerStores.close();
+        }
+    }
+
+    /** Lets a held burst of deletions from {@code peer} through; the reply says what happened. */
+    private String releaseDeletes(String peer) {
+        SiteDaemon d = daemon;
+        if (d == null) {
+            return "error the sync daemon is not running";
+        }
+        return "error not supported yet";
     }
 
     /**
@@ -159,6 +266,7 @@ final class MountedVolume implements AutoCloseable {
     void serve(List<String> fuseOptions, MetricsAddress metricsAddress) throws IOException, InterruptedException {
         writeBack.start();
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
+        startSync();
         if (metricsAddress != null) {
             metricsEndpoint = MetricsEndpoint.start(metricsAddress, metrics, this::gauges);
             LOG.info("serving Prometheus metrics at http://{}/metrics (no authentication)", metricsAddress);
@@ -170,6 +278,25 @@ final class MountedVolume implements AutoCloseable {
                 io.stratafs.store.StoreFactory.describeAll(targets));
         fuse.serve(mountpoint, fuseOptions);
         LOG.info("unmounted {}; flushing", mountpoint);
+    }
+
+    /**
+     * Serves the site without a mount ({@code stratafs sync}): write-back, the sync daemon and the
+     * control socket (keyed by the cache directory) until {@link #stop} is called.
+     */
+    void serveHeadless(MetricsAddress metricsAddress) throws IOException, InterruptedException {
+        headless = true;
+        writeBack.start();
+        startSync();
+        if (metricsAddress != null) {
+            metricsEndpoint = MetricsEndpoint.start(metricsAddress, metrics, this::gauges);
+            LOG.info("serving Prometheus metrics at http://{}/metrics (no authentication)", metricsAddress);
+        }
+        control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
+        Files.writeString(cacheDir.resolve(DaemonPidFile.NAME), ProcessHandle.current().pid() + "\n");
+        LOG.info("site {} of volume {} ({}) syncing without a mount; cache {} ; targets {}", site, record.name(), record.uuid(),
+                cacheDir, io.stratafs.store.StoreFactory.describeAll(targets));
+        headlessStopped.await();
     }
 
     private void flushAtimes() {
@@ -209,10 +336,13 @@ final class MountedVolume implements AutoCloseable {
     String handle(String request) {
         switch (request) {
             case "ping":
+                if (headless) {
+                    return daemon != null ? "ok " + ProcessHandle.current().pid() : "starting";
+                }
                 StrataFuse f = fuse;
                 return f != null && f.isMounted() && answering.getAsBoolean() ? "ok " + ProcessHandle.current().pid() : "starting";
             case "status":
-                return Json.write(status());
+                return Json.write(status(true));
             case "flush":
                 return flush(Long.MAX_VALUE / 4);
             case "no-flush":
@@ -221,6 +351,9 @@ final class MountedVolume implements AutoCloseable {
             default:
                 if (request.startsWith("flush ")) {
                     return flush(Long.parseLong(request.substring(6).trim()));
+                }
+                if (request.startsWith("release-deletes ")) {
+                    return releaseDeletes(request.substring(16).trim());
                 }
                 String reply = paths.handle(request);
                 return reply != null ? reply : "error unknown request " + request;
@@ -273,7 +406,9 @@ final class MountedVolume implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return drain(Math.max(0, deadline - System.currentTimeMillis()));
+        boolean ok = drain(Math.max(0, deadline - System.currentTimeMillis()));
+        headlessStopped.countDown();
+        return ok;
     }
 
     private boolean drain(long timeoutMs) {
@@ -301,14 +436,15 @@ final class MountedVolume implements AutoCloseable {
         return Boolean.TRUE.equals(drained);
     }
 
-    /** {@link #status()}, or null once the final drain is over and the volume closes (its LMDB goes away). */
+    /** {@link #status(boolean)}, or null once the final drain is over and the volume closes (its LMDB goes away). */
     Map<String, Object> statusUnlessClosing() {
         synchronized (statusLock) {
-            return statusClosed ? null : status();
+            return statusClosed ? null : status(false);
         }
     }
 
-    Map<String, Object> status() {
+    /** {@code withDigest}: also the digest of the whole tree (a walk of it: asked for by status, not by the systemd line). */
+    Map<String, Object> status(boolean withDigest) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("volume", record.name());
         s.put("uuid", record.uuid());
@@ -346,8 +482,36 @@ final class MountedVolume implements AutoCloseable {
         s.put("uploadedBlocks", uploadedBlocks);
         s.putAll(ObservedStatus.fields(metrics, oldestPendingChangeAgeSeconds()));
         s.put("problems", problems());
+        s.put("sites", sitesStatus(withDigest));
         s.put("targets", ts);
         return s;
+    }
+
+    /** This site and, per peer, how far behind it is: what {@code status} shows under "sites". */
+    private Map<String, Object> sitesStatus(boolean withDigest) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("site", site);
+        SiteDaemon d = daemon;
+        m.put("daemon", d != null ? "running" : syncSettings == null ? "off" : "starting");
+        m.put("logged", replica.cursors().getOrDefault(site, 0L));
+        if (withDigest) {
+            m.put("digest", bridge.digest());
+        }
+        List<Object> peers = new ArrayList<>();
+        if (d != null) {
+            m.put("publishError", d.publishError());
+            for (SiteDaemon.PeerStatus p : d.status()) {
+                Map<String, Object> pm = new LinkedHashMap<>();
+                pm.put("site", p.site());
+                pm.put("applied", p.applied());
+                pm.put("behind", p.behind());
+                pm.put("lastExchange", p.lastExchangeMillis() <= 0 ? null : java.time.Instant.ofEpochMilli(p.lastExchangeMillis()).toString());
+                pm.put("lastError", p.lastError());
+                peers.add(pm);
+            }
+        }
+        m.put("peers", peers);
+        return m;
     }
 
     /** Seconds since the oldest change not yet in every target was committed; 0 when there is none. */
@@ -381,6 +545,7 @@ final class MountedVolume implements AutoCloseable {
                 drain(stopTimeoutMs);
             }
         }
+        stopSync();
         synchronized (statusLock) {
             statusClosed = true;
         }

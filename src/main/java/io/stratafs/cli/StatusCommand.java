@@ -64,12 +64,36 @@ final class StatusCommand implements Callable<Integer> {
         int colon = field.indexOf("\":");
         String key = field.substring(1, colon);
         String value = field.substring(colon + 2);
+        if (key.equals("sites") && value.startsWith("{")) {
+            appendSites(out, JsonReader.object(value));
+            return;
+        }
         if (value.startsWith("{")) {
             // a nested object (errors by kind) reads best as kind=count pairs on one line
             value = value.substring(1, value.length() - 1).replace("\":", "=").replace("\"", "").replace(",", " ");
         }
         value = value.replaceAll("^\"|\"$", "");
         out.append(indent).append(String.format("%-30s %s%n", key, value));
+    }
+
+    /** The site, the tree digest, then one block per peer with its lag, last exchange and any error or held burst. */
+    @SuppressWarnings("unchecked")
+    private static void appendSites(StringBuilder out, java.util.Map<String, Object> sites) {
+        java.util.List<Object> peers = (java.util.List<Object>) sites.getOrDefault("peers", java.util.List.of());
+        for (java.util.Map.Entry<String, Object> e : sites.entrySet()) {
+            if (!e.getKey().equals("peers") && e.getValue() != null) {
+                out.append(String.format("%-30s %s%n", e.getKey().equals("site") ? "site" : "site " + e.getKey(), e.getValue()));
+            }
+        }
+        for (Object o : peers) {
+            java.util.Map<String, Object> peer = (java.util.Map<String, Object>) o;
+            out.append("peer ").append(peer.get("site")).append('\n');
+            for (java.util.Map.Entry<String, Object> e : peer.entrySet()) {
+                if (!e.getKey().equals("site")) {
+                    out.append(String.format("  %-28s %s%n", e.getKey(), e.getValue()));
+                }
+            }
+        }
     }
 
     @Override

@@ -32,6 +32,7 @@ public final class LmdbReplicaStore implements ReplicaStore {
     private final Kv kv;
     private final PeerCursors cursors;
     private final ThreadLocal<KvWriteTxn> current = new ThreadLocal<>();
+    private final ThreadLocal<KvTxn> reading = new ThreadLocal<>();
 
     public LmdbReplicaStore(Kv kv, PeerCursors cursors) {
         this.kv = kv;
@@ -54,9 +55,42 @@ public final class LmdbReplicaStore implements ReplicaStore {
         });
     }
 
+    /**
+     * Runs {@code body} with this store's calls inside a write transaction the caller opened (the
+     * mount's namespace change), so the replica's operation commits or aborts with it.
+     */
+    public void within(KvWriteTxn txn, Runnable body) {
+        KvWriteTxn outer = current.get();
+        if (outer != null && outer != txn) {
+            throw new IllegalStateException("a replica transaction is already open on this thread");
+        }
+        current.set(txn);
+        try {
+            body.run();
+        } finally {
+            if (outer == null) {
+                current.remove();
+            }
+        }
+    }
+
+    /** Runs reads of this store through the caller's read transaction: one consistent state (a digest of the tree). */
+    public <T> T reading(KvTxn txn, java.util.function.Supplier<T> body) {
+        reading.set(txn);
+        try {
+            return body.get();
+        } finally {
+            reading.remove();
+        }
+    }
+
     private <T> T read(Function<KvTxn, T> body) {
         KvWriteTxn txn = current.get();
-        return txn != null ? body.apply(txn) : kv.read(body);
+        if (txn != null) {
+            return body.apply(txn);
+        }
+        KvTxn r = reading.get();
+        return r != null ? body.apply(r) : kv.read(body);
     }
 
     /** Runs a change in the current transaction, or, called outside one, in a write transaction of its own. */
@@ -219,13 +253,13 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public long clock() {
-        byte[] b = read(txn -> txn.get(Table.LOCAL, CLOCK));
+        byte[] b = read(txn -> txn.get(Table.COUNTER, CLOCK));
         return b == null ? 0 : Bytes.getLong(b, 0);
     }
 
     @Override
     public void putClock(long stamp) {
-        change(txn -> txn.put(Table.LOCAL, CLOCK, Bytes.longKey(stamp)));
+        change(txn -> txn.put(Table.COUNTER, CLOCK, Bytes.longKey(stamp)));
     }
 
     /**

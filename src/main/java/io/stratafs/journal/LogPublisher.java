@@ -42,9 +42,9 @@ public final class LogPublisher {
      */
     public synchronized long recover() throws StoreException {
         SiteHead head = readHead();
-        String prefix = ObjectKeys.journalPrefix(site);
+        String prefix = ObjectKeys.opLogPrefix(site);
         List<LogSegments.Range> segments = LogSegments.segmentsIn(head == null ? store.list(prefix)
-                : store.listAfter(prefix, ObjectKeys.journalSegment(site, head.lastSeq(), -1L)));
+                : store.listAfter(prefix, ObjectKeys.opLogSegment(site, head.lastSeq(), -1L)));
         long last = head == null ? 0 : head.lastSeq();
         LogSegments.Range newest = null;
         for (LogSegments.Range r : segments) {

@@ -14,9 +14,9 @@ import java.util.zip.CRC32C;
  * Logical log segments (docs/FORMAT.md, "Logical log"): the magic {@code SJS2}, then per envelope
  * its sequence (8), length (4), CRC32C (4) of the sequence, length and envelope bytes, and the
  * envelope ({@link EnvelopeCodec}). A segment holds consecutive envelopes of one site and is named
- * {@link ObjectKeys#journalSegment} for its first and last, under the same {@code journal/<site>/}
- * prefix as format 1's physical segments ({@code SJS1}, writeback.SegmentCodec), which the magic
- * tells apart.
+ * {@link ObjectKeys#opLogSegment} for its first and last, under {@code oplog/<site>/}, apart from
+ * the physical journal's segments ({@code SJS1} under {@code journal/<site>/}, writeback.SegmentCodec),
+ * which number their records from 1 too.
  */
 public final class LogSegments {
     static final byte[] MAGIC = "SJS2".getBytes(StandardCharsets.US_ASCII);
@@ -30,7 +30,7 @@ public final class LogSegments {
     public static String key(List<Envelope> envelopes) {
         checkRun(envelopes);
         Envelope first = envelopes.get(0);
-        return ObjectKeys.journalSegment(first.site(), first.seq(), envelopes.get(envelopes.size() - 1).seq());
+        return ObjectKeys.opLogSegment(first.site(), first.seq(), envelopes.get(envelopes.size() - 1).seq());
     }
 
     public static byte[] encode(List<Envelope> envelopes) {
@@ -99,7 +99,7 @@ public final class LogSegments {
     public static Range parseKey(String key) throws LogIntegrityException {
         Range r = rangeOf(key);
         if (r == null) {
-            throw new LogIntegrityException(key + " is not a log segment name (journal/<site>/<first>-<last>, 16 hex digits each)");
+            throw new LogIntegrityException(key + " is not a log segment name (oplog/<site>/<first>-<last>, 16 hex digits each)");
         }
         return r;
     }
@@ -114,7 +114,7 @@ public final class LogSegments {
             String site = ObjectKeys.siteOf(key);
             long first = ObjectKeys.segmentFirst(key);
             long last = ObjectKeys.segmentLast(key);
-            if (!key.equals(ObjectKeys.journalSegment(site, first, last)) || first < 1 || last < first) {
+            if (!key.equals(ObjectKeys.opLogSegment(site, first, last)) || first < 1 || last < first) {
                 return null;
             }
             return new Range(site, first, last, key);

@@ -10,7 +10,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * How far this site has applied each peer's log: {@code cursor.<site>} in the LOCAL table, the last
+ * How far this site has applied each peer's log: {@code cursor.<site>} in the COUNTER table (journaled, so a checkpoint restores it with the operations), the last
  * sequence applied (8 bytes). Read and written only inside the caller's transaction, so the sync
  * daemon commits a cursor together with the operations it applied: after a crash both are there or
  * neither is, and nothing is applied twice or skipped. The map of all cursors is what a new
@@ -31,7 +31,7 @@ public final class PeerCursors {
 
     /** The last sequence of {@code site}'s log applied here (0 when none). */
     public long applied(KvTxn txn, String site) {
-        byte[] v = txn.get(Table.LOCAL, key(site));
+        byte[] v = txn.get(Table.COUNTER, key(site));
         return v == null ? 0 : Bytes.getLong(v, 0);
     }
 
@@ -44,13 +44,13 @@ public final class PeerCursors {
         if (seq < now) {
             throw new IllegalArgumentException("site " + site + "'s cursor is at " + now + "; it cannot move back to " + seq);
         }
-        txn.put(Table.LOCAL, key(site), Bytes.longKey(seq));
+        txn.put(Table.COUNTER, key(site), Bytes.longKey(seq));
     }
 
     /** Every site's cursor, by site name. */
     public Map<String, Long> all(KvTxn txn) {
         Map<String, Long> out = new TreeMap<>();
-        txn.scan(Table.LOCAL, PREFIX_BYTES, (k, v) -> {
+        txn.scan(Table.COUNTER, PREFIX_BYTES, (k, v) -> {
             byte[] key = Bytes.toArray(k);
             String site = new String(key, PREFIX_BYTES.length, key.length - PREFIX_BYTES.length, StandardCharsets.UTF_8);
             out.put(site, Bytes.getLong(Bytes.toArray(v), 0));

@@ -43,7 +43,7 @@ public final class PeerLogReader {
         }
         this.store = store;
         this.peer = peer;
-        this.prefix = ObjectKeys.journalPrefix(peer);
+        this.prefix = ObjectKeys.opLogPrefix(peer);
         this.maxSegmentsPerRead = maxSegmentsPerRead;
     }
 

@@ -29,7 +29,7 @@ public record SiteHead(long lastSeq, long segmentFirst, long lastHlc, long writt
 
     /** The key of the segment holding {@link #lastSeq}. */
     public String segmentKey(String site) {
-        return ObjectKeys.journalSegment(site, segmentFirst, lastSeq);
+        return ObjectKeys.opLogSegment(site, segmentFirst, lastSeq);
     }
 
     public byte[] encode() {

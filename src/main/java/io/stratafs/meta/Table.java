@@ -3,7 +3,8 @@ package io.stratafs.meta;
 /**
  * The named tables of the one LMDB environment. Tables marked journaled hold the namespace: every
  * change to them is also appended to {@link #JOURNAL} in the same transaction, so the journal is a
- * complete redo log of the namespace (see docs/FORMAT.md).
+ * complete redo log of the namespace (see docs/FORMAT.md). The replica tables, and the map between
+ * replica ids and inode numbers, are journaled with it, so a checkpoint restores both in step.
  */
 public enum Table {
     /** inode number (8 bytes, big-endian) → {@link Inode} record. */
@@ -29,17 +30,23 @@ public enum Table {
     /** local state name → value (uploaded journal sequence, volume record, ...). */
     LOCAL(11, false),
     /** sync node id → replicated node record (journal/ReplicaRecords). */
-    REPLICA_NODE(12, false),
+    REPLICA_NODE(12, true),
     /** sync edge id → replicated edge (name) record. */
-    REPLICA_EDGE(13, false),
+    REPLICA_EDGE(13, true),
     /** parent id + name (UTF-8) + 0 + edge id → edge id: the edges placed in a directory, by name. */
-    REPLICA_CHILD(14, false),
+    REPLICA_CHILD(14, true),
     /** node id + edge id → edge id: every name of a node. */
-    REPLICA_NODE_EDGE(15, false),
+    REPLICA_NODE_EDGE(15, true),
     /** move id → directory move record, in id order (the move log). */
-    REPLICA_MOVE(16, false),
+    REPLICA_MOVE(16, true),
     /** log position (8) → this site's own envelope (journal/EnvelopeCodec). */
-    REPLICA_LOG(17, false);
+    REPLICA_LOG(17, true),
+    /** replica key of a shown entry (node id, or node id + version id of a conflict copy) → inode (8). */
+    SITE_KEY(18, true),
+    /** inode (8) → its replica key, the content version it shows and that version's vector, last synced change. */
+    SITE_INO(19, true),
+    /** inode (8) → empty: content committed here that has no Write in this site's log yet. */
+    SITE_PENDING(20, true);
 
     private final int id;
     private final boolean journaled;

@@ -27,7 +27,7 @@ public final class ObjectKeys {
         return TRASH_PREFIX + hashHex.substring(0, 2) + "/" + hashHex;
     }
 
-    /** The site of a {@code journal/<site>/...} or {@code checkpoint/<site>/...} key. */
+    /** The site of a {@code journal/<site>/...}, {@code oplog/<site>/...} or {@code checkpoint/<site>/...} key. */
     public static String siteOf(String key) {
         int first = key.indexOf('/');
         return key.substring(first + 1, key.indexOf('/', first + 1));
@@ -42,7 +42,20 @@ public final class ObjectKeys {
         return journalPrefix(site) + String.format("%016x-%016x", first, last);
     }
 
-    /** The last sequence number of a segment named by {@link #journalSegment}. */
+    /**
+     * A site's logical operation log (journal/LogSegments), beside its physical journal: both number
+     * their records from 1, so they live under prefixes of their own.
+     */
+    public static String opLogPrefix(String site) {
+        return "oplog/" + site + "/";
+    }
+
+    /** A logical log segment holding operations {@code first..last} (inclusive) of a site. */
+    public static String opLogSegment(String site, long first, long last) {
+        return opLogPrefix(site) + String.format("%016x-%016x", first, last);
+    }
+
+    /** The last sequence number of a segment named by {@link #journalSegment} or {@link #opLogSegment}. */
     public static long segmentLast(String key) {
         return Long.parseUnsignedLong(key.substring(key.lastIndexOf('-') + 1), 16);
     }

@@ -203,6 +203,25 @@ public final class Replica {
         return emit(id -> new Op.Write(id, n.id(), vv, content, mtimeNs));
     }
 
+    /**
+     * A regular file's new content written at this site, based on version vector {@code base} (the
+     * version the site showed when the file was written; empty for a file never written). Unlike
+     * {@link #write(String, Manifest, long)} it supersedes only what the writer saw: a version that
+     * arrived from another site meanwhile stays, as a conflict copy or at the path.
+     */
+    public Envelope write(OpId node, VersionVector base, Manifest content, long mtimeNs) throws SyncException {
+        NodeRecord n = store.node(node);
+        if (n == null) {
+            throw new SyncException(Kind.ENOENT, "file " + node + " is not in this site's replica");
+        }
+        if (!n.isRegular()) {
+            throw new SyncException(Kind.EINVAL, "node " + node + " is not a regular file");
+        }
+        boolean ownCountFree = base.get(site) == joined(n).get(site);
+        return emit(id -> new Op.Write(id, node, ownCountFree ? base.increment(site) : base.increment(id.toString()),
+                content, mtimeNs));
+    }
+
     /** Discards the sibling version shown at the conflict-copy path (the winner stays). */
     public Envelope discardConflictCopy(String path) throws SyncException {
         Shown s = new Presenter(store).resolve(path);
@@ -301,6 +320,175 @@ public final class Replica {
             throw new SyncException(Kind.ENOTDIR, path + " is not a directory");
         }
         return new ArrayList<>(p.list(d).keySet());
+    }
+
+    /**
+     * One entry a directory shows, with what a mount needs to keep its namespace in step:
+     * {@code nodes} are the directory's nodes (several when merged) or the one node shown;
+     * {@code vv} is the shown content version's vector (regular files with content), else null;
+     * {@code changed} the last operation on what is shown (a copy: its version), which moves
+     * whenever anything in the entry changes.
+     */
+    public record Listed(String name, Tree.Entry entry, List<OpId> nodes, VersionVector vv, OpId changed) {
+    }
+
+    /** What directory {@code path} shows, by name (conflict copies included). */
+    public List<Listed> listing(String path) throws SyncException {
+        Presenter p = new Presenter(store);
+        Shown s = p.resolve(path);
+        if (!(s instanceof Dir d)) {
+            throw new SyncException(Kind.ENOTDIR, path + " is not a directory");
+        }
+        List<Listed> out = new ArrayList<>();
+        for (Map.Entry<String, Shown> c : p.list(d).entrySet()) {
+            out.add(listed(p, store, c.getKey(), c.getValue()));
+        }
+        return out;
+    }
+
+    /** The entry shown at {@code path} ("/" included), as {@link #listing} shows it. */
+    public Listed shown(String path) throws SyncException {
+        Presenter p = new Presenter(store);
+        return listed(p, store, Paths.parts(path).isEmpty() ? "" : Paths.name(path), p.resolve(path));
+    }
+
+    private static Listed listed(Presenter p, ReplicaStore store, String name, Shown s) {
+        Tree.Entry entry = p.entry(s);
+        if (s instanceof Dir d) {
+            OpId changed = OpId.ROOT;
+            for (OpId node : d.nodes()) {
+                OpId t = store.node(node).touched();
+                changed = t.after(changed) ? t : changed;
+            }
+            return new Listed(name, entry, d.nodes(), null, changed);
+        }
+        if (s instanceof Copy c) {
+            return new Listed(name, entry, List.of(c.node().id()), c.version().vv(), c.version().id());
+        }
+        NodeRecord n = ((Named) s).node();
+        VersionVector vv = n.versions().isEmpty() ? null : n.versions().get(n.versions().size() - 1).vv();
+        return new Listed(name, entry, List.of(n.id()), vv, n.touched());
+    }
+
+    /** The path directory {@code dir} is shown at, or null when it is not shown (removed, or not a directory). */
+    public String pathOf(OpId dir) {
+        if (dir.equals(OpId.ROOT)) {
+            return "/";
+        }
+        Presenter p = new Presenter(store);
+        List<String> names = new ArrayList<>();
+        OpId cur = dir;
+        Set<OpId> seen = new HashSet<>();
+        while (!cur.equals(OpId.ROOT)) {
+            NodeRecord n = store.node(cur);
+            if (n == null || !n.isDirectory() || !seen.add(cur)) {
+                return null;
+            }
+            EdgeRecord live = null;
+            for (EdgeRecord e : store.edgesOf(cur)) {
+                if (p.live(e)) {
+                    live = e;
+                    break;
+                }
+            }
+            if (live == null) {
+                return null;
+            }
+            names.add(live.placement().name());
+            cur = live.placement().parent();
+        }
+        StringBuilder path = new StringBuilder();
+        for (int i = names.size() - 1; i >= 0; i--) {
+            path.append('/').append(names.get(i));
+        }
+        try {
+            return p.resolve(path.toString()) instanceof Dir d && d.nodes().contains(dir) ? path.toString() : null;
+        } catch (SyncException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The directories whose listing {@code op} may change, as this replica's state stands now (a
+     * caller asks before and after applying it): the directory of every name it touches, and,
+     * unless it only sets attributes, the parent of every removed ancestor, whose liveness a create,
+     * write or removal below it can change. Null for a directory move: undoing and redoing later moves may place
+     * any directory elsewhere, so everything may change.
+     */
+    public Set<OpId> touchedDirs(Op op) {
+        Set<OpId> dirs = new HashSet<>();
+        OpId node = null;
+        if (op instanceof Op.Create c) {
+            dirs.add(c.parent());
+        } else if (op instanceof Op.Link l) {
+            dirs.add(l.parent());
+        } else if (op instanceof Op.Move m) {
+            EdgeRecord e = store.edge(m.edge());
+            if (e != null && store.node(e.node()) != null && store.node(e.node()).isDirectory()) {
+                return null;
+            }
+            dirs.add(m.parent());
+            if (e != null) {
+                dirs.add(e.placement().parent());
+            }
+        } else if (op instanceof Op.Remove r) {
+            EdgeRecord e = store.edge(r.edge());
+            if (e != null) {
+                dirs.add(e.placement().parent());
+            }
+        } else if (op instanceof Op.SetAttr a) {
+            node = a.node();
+        } else if (op instanceof Op.SetXattr x) {
+            node = x.node();
+        } else if (op instanceof Op.Write w) {
+            node = w.node();
+        }
+        if (node != null) {
+            if (node.equals(OpId.ROOT)) {
+                dirs.add(OpId.ROOT);
+            }
+            for (EdgeRecord e : store.edgesOf(node)) {
+                dirs.add(e.placement().parent());
+            }
+        }
+        if (op instanceof Op.SetAttr || op instanceof Op.SetXattr) {
+            return dirs;
+        }
+        Set<OpId> all = new HashSet<>(dirs);
+        for (OpId d : dirs) {
+            // A directory whose name was removed may die or come back with what happens below it:
+            // then the listing of its parent changes. Only such tombstoned ancestors matter.
+            OpId cur = d;
+            Set<OpId> walked = new HashSet<>();
+            while (!cur.equals(OpId.ROOT) && walked.add(cur)) {
+                List<EdgeRecord> up = store.edgesOf(cur);
+                if (up.isEmpty()) {
+                    break;
+                }
+                for (EdgeRecord e : up) {
+                    if (e.removal() != null) {
+                        all.add(e.placement().parent());
+                    }
+                }
+                cur = up.get(0).placement().parent();
+            }
+        }
+        return all;
+    }
+
+    /** The content version a file shows at its names (its newest), or null (no content yet, or not a file). */
+    public NodeRecord.Version shownVersion(OpId node) {
+        NodeRecord n = store.node(node);
+        return n == null || n.versions().isEmpty() ? null : n.versions().get(n.versions().size() - 1);
+    }
+
+    /** The directories holding a name of {@code node}. */
+    public Set<OpId> parentsOf(OpId node) {
+        Set<OpId> out = new HashSet<>();
+        for (EdgeRecord e : store.edgesOf(node)) {
+            out.add(e.placement().parent());
+        }
+        return out;
     }
 
     // ---- helpers

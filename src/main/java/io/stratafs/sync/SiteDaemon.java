@@ -49,7 +49,20 @@ public final class SiteDaemon implements AutoCloseable {
         }
     }
 
+    /** Applies envelopes in the given order; each is ready once those before it are applied. All or nothing. */
+    public interface Applier {
+        void apply(List<Envelope> batch);
+    }
+
+    /** How envelopes are applied, and which of this site's may be published yet. */
+    public record Hooks(Applier applier, java.util.function.Predicate<Envelope> publishable) {
+        public static Hooks direct(Replica replica) {
+            return new Hooks(batch -> batch.forEach(replica::apply), e -> true);
+        }
+    }
+
     private final Replica replica;
+    private Hooks hooks;
     private final String self;
     private final List<ObjectStore> own;
     private final SiteRegistry registry;
@@ -100,6 +113,13 @@ public final class SiteDaemon implements AutoCloseable {
         for (ObjectStore target : own) {
             publishers.add(new LogPublisher(target, self, wallMillis));
         }
+        this.hooks = Hooks.direct(replica);
+    }
+
+    public SiteDaemon(Replica replica, List<ObjectStore> own, SiteRegistry registry, SiteRegistry.PeerStores peerStores,
+                      BlockCopier copier, LongSupplier wallMillis, Options options, Hooks hooks) {
+        this(replica, own, registry, peerStores, copier, wallMillis, options);
+        this.hooks = hooks;
     }
 
     /**
@@ -149,7 +169,7 @@ public final class SiteDaemon implements AutoCloseable {
                 synchronized (replica) {
                     for (Envelope e : batch.envelopes()) {
                         if (replica.ready(e)) {
-                            replica.apply(e);
+                            hooks.applier().apply(List.of(e));
                         }
                     }
                 }
@@ -194,6 +214,11 @@ public final class SiteDaemon implements AutoCloseable {
                 synchronized (replica) {
                     batch = replica.log(from);
                 }
+                int publishable = 0;
+                while (publishable < batch.size() && hooks.publishable().test(batch.get(publishable))) {
+                    publishable++;
+                }
+                batch = batch.subList(0, publishable);
                 if (!batch.isEmpty()) {
                     p.publish(batch);
                 }
@@ -305,7 +330,7 @@ public final class SiteDaemon implements AutoCloseable {
                     if (e.seq() <= replica.cursors().getOrDefault(e.site(), 0L)) {
                         stale = true;
                     } else if (replica.ready(e)) {
-                        replica.apply(e);
+                        hooks.applier().apply(List.of(e));
                         applied = true;
                     }
                 }

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * being removed, and the file's link count reads 0, as POSIX says. Nothing here is persistent; an
  * inode left without names by a crash is removed at the next mount.
  */
-final class HiddenNames {
+public final class HiddenNames {
     private static final Pattern PATTERN = Pattern.compile("\\.fuse_hidden[0-9a-f]{16}");
 
     private record Key(long parent, String name) {
@@ -23,7 +23,7 @@ final class HiddenNames {
 
     private final Map<Key, Long> names = new ConcurrentHashMap<>();
 
-    static boolean isHidden(String name) {
+    public static boolean isHidden(String name) {
         return name.length() == 28 && PATTERN.matcher(name).matches();
     }
 

@@ -100,6 +100,8 @@ final class OpenFiles implements AutoCloseable {
     /** Above this, writers commit the files that buffer most until half of it is left. */
     volatile long maxBuffered = MAX_BUFFERED;
     volatile Hooks hooks = Hooks.NONE;
+    /** Where committed content changes are marked for the site's log (see {@link NamespaceLog}). */
+    volatile NamespaceLog log = NamespaceLog.NONE;
     private final VolumeMetrics metrics;
     private final ExecutorService committer = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "stratafs-commit");
@@ -217,12 +219,13 @@ final class OpenFiles implements AutoCloseable {
      * inside the transaction, atomically with the open map; the claims end when this is closed,
      * after the transaction committed or aborted.
      */
-    final class Deletions implements AutoCloseable {
+    final class Deletions implements Vfs.Claims {
         private final List<Long> claimed = new ArrayList<>(1);
         private final CountDownLatch done = new CountDownLatch(1);
 
         /** Claims {@code ino} for deletion; false when it has an open handle and must stay. */
-        boolean claim(long ino) {
+        @Override
+        public boolean claim(long ino) {
             boolean[] ok = {false};
             open.compute(ino, (k, f) -> {
                 if (f == null) {
@@ -579,6 +582,7 @@ final class OpenFiles implements AutoCloseable {
                     Namespace.putBlock(txn, ino, indexes.get(i), refs.get(i));
                 }
                 Inode inode = Txns.inodeOrFail(txn, ino);
+                log.contentChanged(txn, ino);
                 long newSize = size >= 0 ? size : inode.size();
                 if (newSize != inode.size() || mtime != 0) {
                     long m = mtime != 0 ? mtime : inode.mtimeNs();
@@ -759,6 +763,7 @@ final class OpenFiles implements AutoCloseable {
                     Namespace.putBlock(txn, ino, lastIndex, ref);
                 }
                 Namespace.putInode(txn, inode.withSize(size, now));
+                log.contentChanged(txn, ino);
                 return staged;
             });
             if (ref != null) {

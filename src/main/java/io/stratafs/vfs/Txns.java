@@ -7,7 +7,7 @@ import io.stratafs.meta.KvWriteTxn;
 import io.stratafs.meta.Namespace;
 
 /** Runs VFS bodies that throw {@link FsException} inside {@link Kv} transactions. */
-final class Txns {
+public final class Txns {
     private Txns() {
     }
 
@@ -17,7 +17,7 @@ final class Txns {
     }
 
     @FunctionalInterface
-    interface WriteBody<T> {
+    public interface WriteBody<T> {
         T apply(KvWriteTxn txn) throws FsException;
     }
 
@@ -39,7 +39,7 @@ final class Txns {
         }
     }
 
-    static <T> T write(Kv kv, WriteBody<T> body) throws FsException {
+    public static <T> T write(Kv kv, WriteBody<T> body) throws FsException {
         try {
             return kv.write(txn -> escaping(() -> body.apply(txn)));
         } catch (Escape e) {

@@ -42,6 +42,7 @@ public final class Vfs implements AutoCloseable {
     private final OpenFiles files;
     private final HiddenNames hidden = new HiddenNames();
     private volatile SyncedAnswer synced;
+    private volatile NamespaceLog log = NamespaceLog.NONE;
 
     /** Answers {@link #SYNCED_XATTR} from the inodes of a path (root first) and its uncommitted bytes. */
     @FunctionalInterface
@@ -66,6 +67,34 @@ public final class Vfs implements AutoCloseable {
     /** Set by the mount, which knows the storage targets; without it the attribute is absent (ENODATA). */
     public void answerSynced(SyncedAnswer answer) {
         this.synced = answer;
+    }
+
+    /** Where every namespace change is also logged, in its own transaction (the site's replica). */
+    public void logTo(NamespaceLog log) {
+        this.log = log;
+        files.log = log;
+    }
+
+    /** Whether a handle is open on the inode (its content must not change under a reader). */
+    public boolean isOpen(long ino) {
+        return files.isOpen(ino);
+    }
+
+    /**
+     * Claims of inodes a caller's transaction deletes, exactly as unlink makes them: a claim fails
+     * while the file is open, and an open waits until the claiming transaction is over.
+     */
+    public Claims claims() {
+        return files.deletions();
+    }
+
+    /** See {@link #claims}. */
+    public interface Claims extends AutoCloseable {
+        /** Claims {@code ino} for deletion; false when it has an open handle and must stay. */
+        boolean claim(long ino);
+
+        @Override
+        void close();
     }
 
     /** Creates the root directory of a new volume, owned by the caller; does nothing when present. */
@@ -236,7 +265,9 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         write(txn -> {
             Inode inode = inodeOrFail(txn, walk(txn, parts, parts.length));
-            Namespace.putInode(txn, inode.withMode(mode, now));
+            Inode after = inode.withMode(mode, now);
+            Namespace.putInode(txn, after);
+            log.attributes(txn, path, NamespaceLog.MODE, after);
             return null;
         });
     }
@@ -255,8 +286,14 @@ public final class Vfs implements AutoCloseable {
                     mode &= ~02000;
                 }
             }
-            Namespace.putInode(txn, new Inode(inode.ino(), mode, newUid, newGid, inode.nlink(), inode.size(),
-                    inode.atimeNs(), inode.mtimeNs(), now, inode.rdev()));
+            Inode after = new Inode(inode.ino(), mode, newUid, newGid, inode.nlink(), inode.size(),
+                    inode.atimeNs(), inode.mtimeNs(), now, inode.rdev());
+            Namespace.putInode(txn, after);
+            int mask = (newUid != inode.uid() ? NamespaceLog.UID : 0) | (newGid != inode.gid() ? NamespaceLog.GID : 0)
+                    | (mode != inode.mode() ? NamespaceLog.MODE : 0);
+            if (mask != 0) {
+                log.attributes(txn, path, mask, after);
+            }
             return null;
         });
     }
@@ -270,7 +307,12 @@ public final class Vfs implements AutoCloseable {
             Inode inode = inodeOrFail(txn, ino);
             long a = pick(atimeSec, atimeNsec, inode.atimeNs(), now);
             long m = pick(mtimeSec, mtimeNsec, inode.mtimeNs(), now);
-            Namespace.putInode(txn, inode.withTimes(a, m, now));
+            Inode after = inode.withTimes(a, m, now);
+            Namespace.putInode(txn, after);
+            int mask = (atimeNsec != UTIME_OMIT ? NamespaceLog.ATIME : 0) | (mtimeNsec != UTIME_OMIT ? NamespaceLog.MTIME : 0);
+            if (mask != 0) {
+                log.attributes(txn, path, mask, after);
+            }
             return null;
         });
     }
@@ -328,7 +370,9 @@ public final class Vfs implements AutoCloseable {
             if (Namespace.lookup(txn, parent, name) != 0) {
                 throw new FsException(Errno.EEXIST, "file exists");
             }
-            return addChild(txn, parent, name, mode, rdev, caller, symlinkTarget, now);
+            Inode child = addChild(txn, parent, name, mode, rdev, caller, symlinkTarget, now);
+            log.created(txn, path, child, symlinkTarget);
+            return child;
         });
     }
 
@@ -375,6 +419,7 @@ public final class Vfs implements AutoCloseable {
             }
             Namespace.unlinkName(txn, parent, name);
             Namespace.deleteInode(txn, ino);
+            log.removed(txn, path, ino);
             Inode p = inodeOrFail(txn, parent);
             Namespace.putInode(txn, p.touched(now).withNlink(p.nlink() - 1, now));
             return null;
@@ -417,6 +462,7 @@ public final class Vfs implements AutoCloseable {
                 Namespace.unlinkName(txn, parent, name);
                 dropLink(txn, inode, now, gone);
                 Namespace.putInode(txn, inodeOrFail(txn, parent).touched(now));
+                log.removed(txn, path, ino);
                 return null;
             });
         }
@@ -449,6 +495,7 @@ public final class Vfs implements AutoCloseable {
             }
             Namespace.link(txn, parent, name, ino, inode.mode());
             Namespace.putInode(txn, inode.withNlink(inode.nlink() + 1, now));
+            log.linked(txn, existing, newPath, ino);
             Namespace.putInode(txn, inodeOrFail(txn, parent).touched(now));
             return null;
         });
@@ -463,7 +510,7 @@ public final class Vfs implements AutoCloseable {
         String fromName = from[from.length - 1];
         String toName = to[to.length - 1];
         long now = clock.nowNs();
-        if (HiddenNames.isHidden(toName) && hide(from, to, now)) {
+        if (HiddenNames.isHidden(toName) && hide(fromPath, from, to, now)) {
             return;
         }
         try (OpenFiles.Deletions gone = files.deletions()) {
@@ -482,6 +529,7 @@ public final class Vfs implements AutoCloseable {
                 Namespace.unlinkName(txn, srcParent, fromName);
                 Namespace.link(txn, dstParent, toName, ino, moving.mode());
                 Namespace.putInode(txn, moving.changed(now));
+                log.renamed(txn, fromPath, toPath, ino);
                 Inode src = inodeOrFail(txn, srcParent).touched(now);
                 if (srcParent == dstParent) {
                     Namespace.putInode(txn, src);
@@ -505,7 +553,7 @@ public final class Vfs implements AutoCloseable {
      * file closed meanwhile is simply unlinked. Returns false (a plain rename follows) for a
      * directory or a taken name, which libfuse never hides.
      */
-    private boolean hide(String[] from, String[] to, long now) throws FsException {
+    private boolean hide(String fromPath, String[] from, String[] to, long now) throws FsException {
         String fromName = from[from.length - 1];
         String hiddenName = to[to.length - 1];
         try (OpenFiles.Deletions gone = files.deletions()) {
@@ -520,6 +568,7 @@ public final class Vfs implements AutoCloseable {
                 Namespace.unlinkName(txn, srcParent, fromName);
                 dropLink(txn, inode, now, gone);
                 Namespace.putInode(txn, inodeOrFail(txn, srcParent).touched(now));
+                log.removed(txn, fromPath, ino);
                 if (files.isOpen(ino)) {
                     // Added under the writer lock: a release racing with us deletes the orphan after us, then forgets the name.
                     hidden.add(dstParent, hiddenName, ino);
@@ -574,6 +623,7 @@ public final class Vfs implements AutoCloseable {
             }
             Namespace.putXattr(txn, ino, name, value);
             Namespace.putInode(txn, inodeOrFail(txn, ino).changed(now));
+            log.xattr(txn, path, ino, name, value);
             return null;
         });
     }
@@ -591,7 +641,9 @@ public final class Vfs implements AutoCloseable {
             if (caller.uid() != 0 && caller.uid() != inode.uid()) {
                 throw new FsException(Errno.EPERM, "only the owner may change permissions");
             }
-            Namespace.putInode(txn, inode.withMode((inode.mode() & ~0777) | bits, now));
+            Inode after = inode.withMode((inode.mode() & ~0777) | bits, now);
+            Namespace.putInode(txn, after);
+            log.attributes(txn, path, NamespaceLog.MODE, after);
             return null;
         });
     }
@@ -642,6 +694,7 @@ public final class Vfs implements AutoCloseable {
                 throw new FsException(Errno.ENODATA, "no such xattr");
             }
             Namespace.putInode(txn, inodeOrFail(txn, ino).changed(now));
+            log.xattr(txn, path, ino, name, null);
             return null;
         });
     }
@@ -669,7 +722,9 @@ public final class Vfs implements AutoCloseable {
                 }
                 return existing;
             }
-            return addChild(txn, parent, name, Inode.S_IFREG | (mode & 07777), 0, caller, null, now).ino();
+            Inode child = addChild(txn, parent, name, Inode.S_IFREG | (mode & 07777), 0, caller, null, now);
+            log.created(txn, path, child, null);
+            return child.ino();
         });
         return files.open(ino, flags);
     }
@@ -696,6 +751,7 @@ public final class Vfs implements AutoCloseable {
 
     public void fsync(long fh) throws FsException {
         files.fsync(fh);
+        log.contentSettled(files.inoOf(fh));
     }
 
     /** Makes everything written so far durable (fsync of a directory, umount). */
@@ -712,11 +768,16 @@ public final class Vfs implements AutoCloseable {
         long closed = files.release(fh);
         if (closed != 0) {
             hidden.forget(closed);
+            log.contentSettled(closed);
         }
     }
 
     public void truncate(String path, long size) throws FsException {
-        files.truncate(resolve(path), size);
+        long ino = resolve(path);
+        files.truncate(ino, size);
+        if (!files.isOpen(ino)) {
+            log.contentSettled(ino);
+        }
     }
 
     public void ftruncate(long fh, long size) throws FsException {

@@ -24,7 +24,7 @@ class StopReportTest {
         VolumeRecord record = VolumeRecord.create("v", 64 << 10, "main");
         try (MountedVolume volume = new MountedVolume(record, List.of(new MemoryStore()), java.util.Collections.singletonList(null), dir.resolve("mnt"), dir.resolve("cache"),
                 64L << 20, 0, "main", 2, 2, 1_000)) {
-            assertEquals(List.of(), volume.status().get("problems"));
+            assertEquals(List.of(), volume.status(false).get("problems"));
 
             Thread commit = new Thread(() -> {
                 throw new OutOfMemoryError("Java heap space (simulated)");
@@ -34,10 +34,10 @@ class StopReportTest {
             commit.join();
 
             @SuppressWarnings("unchecked")
-            List<String> problems = (List<String>) volume.status().get("problems");
+            List<String> problems = (List<String>) volume.status(false).get("problems");
             assertEquals(1, problems.size(), problems.toString());
             assertTrue(problems.get(0).contains("stratafs-commit died of java.lang.OutOfMemoryError"), problems.get(0));
-            assertTrue(Json.write(volume.status()).contains("stratafs-commit died"), "the JSON status names the dead thread");
+            assertTrue(Json.write(volume.status(false)).contains("stratafs-commit died"), "the JSON status names the dead thread");
             assertFalse(volume.stop(), "a stop with a dead thread does not claim a clean drain");
             assertFalse(volume.drainedCleanly());
         }

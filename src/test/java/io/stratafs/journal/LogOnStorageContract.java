@@ -112,7 +112,7 @@ abstract class LogOnStorageContract {
         assertEquals(3, retrying.recover());
         // the previous incarnation created the segment and died before writing the head
         store.create(LogSegments.key(log.subList(3, 6)), LogSegments.encode(log.subList(3, 6)));
-        assertEquals(ObjectKeys.journalSegment("A", 4, 6), retrying.publish(log.subList(3, 6)));
+        assertEquals(ObjectKeys.opLogSegment("A", 4, 6), retrying.publish(log.subList(3, 6)));
         assertEquals(6, SiteHead.read(store, "A").lastSeq());
 
         store.create(LogSegments.key(log.subList(6, 8)), LogSegments.encode(log.subList(6, 8)));
@@ -120,7 +120,7 @@ abstract class LogOnStorageContract {
         assertEquals(8, restarted.recover());
         assertEquals(new SiteHead(8, 7, log.get(7).op().id().hlc(), 1_764_000_000_000L), SiteHead.read(store, "A"));
         assertNull(restarted.publish(log.subList(0, 8)), "everything offered again is already there");
-        assertEquals(ObjectKeys.journalSegment("A", 9, 10), restarted.publish(log.subList(5, 10)));
+        assertEquals(ObjectKeys.opLogSegment("A", 9, 10), restarted.publish(log.subList(5, 10)));
         RandomEnvelopes.assertSame(log.subList(0, 10), new PeerLogReader(store, "A", 100).read(0).envelopes());
     }
 
@@ -138,7 +138,7 @@ abstract class LogOnStorageContract {
                 + " already holds other operations. Nothing was overwritten"), e.getMessage());
         assertArrayEquals(LogSegments.encode(impostor), store.get(key));
         assertSame(e, assertThrows(SiteNameTakenException.class, () -> unaware.publish(log.subList(3, 8))));
-        assertEquals(List.of(key), store.listAfter(ObjectKeys.journalPrefix("A"), ObjectKeys.journalSegment("A", 3, -1L)));
+        assertEquals(List.of(key), store.listAfter(ObjectKeys.opLogPrefix("A"), ObjectKeys.opLogSegment("A", 3, -1L)));
         assertEquals(3, SiteHead.read(store, "A").lastSeq());
     }
 
@@ -159,14 +159,14 @@ abstract class LogOnStorageContract {
         PeerLogReader reader = new PeerLogReader(store, "A", 100);
         assertEquals(6, reader.read(0).envelopes().size());
         // storage restored from a copy taken after record 3
-        store.delete(ObjectKeys.journalSegment("A", 4, 6));
+        store.delete(ObjectKeys.opLogSegment("A", 4, 6));
         new SiteHead(3, 1, 0, 0).write(store, "A");
         LogIntegrityException e = assertThrows(LogIntegrityException.class, () -> reader.read(6));
         assertEquals("site A's log in " + store.describe() + " goes only to 3, but this site has applied it up to 6: that"
                 + " storage lost part of the log (emptied, or restored from an older copy?); nothing more is read from it"
                 + " until it holds the log again", e.getMessage());
         // emptied altogether
-        store.delete(ObjectKeys.journalSegment("A", 1, 3));
+        store.delete(ObjectKeys.opLogSegment("A", 1, 3));
         store.delete(ObjectKeys.siteHead("A"));
         assertTrue(assertThrows(LogIntegrityException.class, () -> reader.read(6)).getMessage().contains("goes only to 0"));
     }
@@ -200,7 +200,7 @@ abstract class LogOnStorageContract {
         assertEquals(0, p.published());
         assertNull(p.publish(log.subList(0, 3)), "the target has the batch already");
         assertEquals(3, p.published());
-        assertEquals(ObjectKeys.journalSegment("A", 4, 5), p.publish(log.subList(3, 5)));
+        assertEquals(ObjectKeys.opLogSegment("A", 4, 5), p.publish(log.subList(3, 5)));
         RandomEnvelopes.assertSame(log.subList(0, 5), new PeerLogReader(store, "A", 100).read(0).envelopes());
     }
 
@@ -231,7 +231,7 @@ abstract class LogOnStorageContract {
         store.create(LogSegments.key(later), LogSegments.encode(later));
         new SiteHead(8, 6, 0, 0).write(store, "A");
         String expected = "records 4..5 of site A's log are missing from " + store.describe()
-                + " (the next segment there is journal/A/0000000000000006-0000000000000008)";
+                + " (the next segment there is oplog/A/0000000000000006-0000000000000008)";
         PeerLogReader reader = new PeerLogReader(store, "A", 100);
         PeerLogReader.Batch before = reader.read(0);
         RandomEnvelopes.assertSame(log.subList(0, 3), before.envelopes());
@@ -243,7 +243,7 @@ abstract class LogOnStorageContract {
     @Test
     void aCorruptSegmentIsAnErrorNamingIt() throws Exception {
         publish(3, 6);
-        String key = ObjectKeys.journalSegment("A", 4, 6);
+        String key = ObjectKeys.opLogSegment("A", 4, 6);
         byte[] bytes = store.get(key);
         bytes[bytes.length - 3] ^= 1;
         store.delete(key);
@@ -256,7 +256,7 @@ abstract class LogOnStorageContract {
     @Test
     void overlappingSegmentsAreAnError() throws Exception {
         publish(3);
-        store.create(ObjectKeys.journalSegment("A", 1, 4), LogSegments.encode(log.subList(0, 4)));
+        store.create(ObjectKeys.opLogSegment("A", 1, 4), LogSegments.encode(log.subList(0, 4)));
         store.delete(ObjectKeys.siteHead("A"));
         LogIntegrityException e = assertThrows(LogIntegrityException.class, () -> new PeerLogReader(store, "A", 100).read(0));
         assertTrue(e.getMessage().contains("has overlapping segments"), e.getMessage());
@@ -266,7 +266,7 @@ abstract class LogOnStorageContract {
     void keysThatAreNotSegmentNamesAreSkippedByListings() throws Exception {
         publish(3);
         // S3Proxy's file backend shows an upload in progress as <key>-<uuid>
-        store.put(ObjectKeys.journalSegment("A", 4, 6) + "-f7a20596", new byte[] {1});
+        store.put(ObjectKeys.opLogSegment("A", 4, 6) + "-f7a20596", new byte[] {1});
         store.delete(ObjectKeys.siteHead("A"));
         assertEquals(3, publisher().recover());
         RandomEnvelopes.assertSame(log.subList(0, 3), new PeerLogReader(store, "A", 100).read(0).envelopes());

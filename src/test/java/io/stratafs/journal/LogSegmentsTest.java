@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class LogSegmentsTest {
     private final List<Envelope> run = new RandomEnvelopes(11).run("A", 5, 12);
-    private final String key = ObjectKeys.journalSegment("A", 5, 16);
+    private final String key = ObjectKeys.opLogSegment("A", 5, 16);
 
     @Test
     void aSegmentIsNamedForItsRecordsAndReadsBackInOrder() throws Exception {
@@ -23,7 +23,7 @@ class LogSegmentsTest {
     @Test
     void everySingleBitFlipIsRefusedNamingTheSegment() {
         byte[] bytes = LogSegments.encode(run.subList(0, 3));
-        String k = ObjectKeys.journalSegment("A", 5, 7);
+        String k = ObjectKeys.opLogSegment("A", 5, 7);
         for (int bit = 0; bit < bytes.length * 8; bit++) {
             byte[] bad = bytes.clone();
             bad[bit / 8] ^= (byte) (1 << (bit % 8));
@@ -35,11 +35,11 @@ class LogSegmentsTest {
     @Test
     void aSegmentHoldingOtherRecordsThanItsNameSaysIsRefused() {
         byte[] bytes = LogSegments.encode(run);
-        assertEquals("record 4 of log segment journal/A/0000000000000004-000000000000000f holds sequence 5 instead",
-                assertThrows(LogIntegrityException.class, () -> LogSegments.decode(bytes, ObjectKeys.journalSegment("A", 4, 15))).getMessage());
-        assertEquals("log segment journal/A/0000000000000005-0000000000000011 ends after record 16 instead of 17",
-                assertThrows(LogIntegrityException.class, () -> LogSegments.decode(bytes, ObjectKeys.journalSegment("A", 5, 17))).getMessage());
-        assertTrue(assertThrows(LogIntegrityException.class, () -> LogSegments.decode(bytes, ObjectKeys.journalSegment("B", 5, 16)))
+        assertEquals("record 4 of log segment oplog/A/0000000000000004-000000000000000f holds sequence 5 instead",
+                assertThrows(LogIntegrityException.class, () -> LogSegments.decode(bytes, ObjectKeys.opLogSegment("A", 4, 15))).getMessage());
+        assertEquals("log segment oplog/A/0000000000000005-0000000000000011 ends after record 16 instead of 17",
+                assertThrows(LogIntegrityException.class, () -> LogSegments.decode(bytes, ObjectKeys.opLogSegment("A", 5, 17))).getMessage());
+        assertTrue(assertThrows(LogIntegrityException.class, () -> LogSegments.decode(bytes, ObjectKeys.opLogSegment("B", 5, 16)))
                 .getMessage().contains("holds site A's envelope 5"));
     }
 
@@ -52,8 +52,8 @@ class LogSegmentsTest {
 
     @Test
     void keysThatAreNotSegmentNamesAndBatchesThatAreNotOneRunAreRefused() {
-        for (String bad : new String[] {"journal/A/x", "journal/A/0000000000000002-0000000000000001",
-                "journal/A/0000000000000000-0000000000000001", "journal/A/sub/0000000000000001-0000000000000001"}) {
+        for (String bad : new String[] {"oplog/A/x", "oplog/A/0000000000000002-0000000000000001",
+                "oplog/A/0000000000000000-0000000000000001", "oplog/A/sub/0000000000000001-0000000000000001"}) {
             assertThrows(LogIntegrityException.class, () -> LogSegments.parseKey(bad), bad);
         }
         assertThrows(IllegalArgumentException.class, () -> LogSegments.encode(List.of()));

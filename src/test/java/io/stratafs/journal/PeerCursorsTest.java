@@ -47,7 +47,7 @@ class PeerCursorsTest {
                 cursors.advance(txn, "B", 3);
                 cursors.advance(txn, "dc.eu-1", 12);
                 cursors.advance(txn, "B", 4);
-                txn.put(Table.LOCAL, "cursorless".getBytes(java.nio.charset.StandardCharsets.UTF_8), Bytes.longKey(1));
+                txn.put(Table.COUNTER, "cursorless".getBytes(java.nio.charset.StandardCharsets.UTF_8), Bytes.longKey(1));
             });
             assertEquals(Map.of("B", 4L, "dc.eu-1", 12L), kv.read(cursors::all));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -14,7 +14,7 @@ class SiteHeadTest {
         SiteHead head = new SiteHead(42, 40, 0x1234_5678_9abcL, 1_764_000_000_000L);
         assertEquals(40, head.encode().length);
         assertEquals(head, SiteHead.decode(head.encode(), "head/A"));
-        assertEquals("journal/A/0000000000000028-000000000000002a", head.segmentKey("A"));
+        assertEquals("oplog/A/0000000000000028-000000000000002a", head.segmentKey("A"));
         MemoryStore store = new MemoryStore();
         assertNull(SiteHead.read(store, "A"));
         head.write(store, "A");
