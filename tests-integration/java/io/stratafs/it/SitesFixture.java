@@ -56,6 +56,7 @@ final class SitesFixture implements AutoCloseable {
     static final String CONFLICT_TAG = "\\.conflict-[A-Za-z0-9_-]+-\\d{8}T\\d{6}Z(?:-\\d+)?";
 
     private static final Pattern DIGEST = Pattern.compile("\"digest\"\\s*:\\s*\"([0-9a-fA-F]+)\"");
+    private static final Pattern LOGGED = Pattern.compile("\"logged\"\\s*:\\s*(\\d+)");
     private static final Pattern BEHIND = Pattern.compile("\"behind\"\\s*:\\s*(\\d+)");
 
     final Path root;
@@ -128,6 +129,23 @@ final class SitesFixture implements AutoCloseable {
 
         String statusJson() {
             return fs.statusJson();
+        }
+
+        /** How many operations this site has logged of its own (status: sites.logged). */
+        long logged() {
+            String json = statusJson();
+            Matcher m = LOGGED.matcher(json);
+            if (!m.find()) {
+                fail(this + "'s status has no sites.logged: " + json);
+            }
+            return Long.parseLong(m.group(1));
+        }
+
+        /** How many of a peer's operations this site has applied (status: sites.peers[site].applied), -1 if it lists no such peer. */
+        long applied(String peer) {
+            Matcher m = Pattern.compile("\\{\\s*\"site\"\\s*:\\s*\"" + Pattern.quote(peer) + "\"\\s*,\\s*\"applied\"\\s*:\\s*(\\d+)")
+                    .matcher(statusJson());
+            return m.find() ? Long.parseLong(m.group(1)) : -1;
         }
 
         /**
