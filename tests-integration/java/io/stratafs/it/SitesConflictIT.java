@@ -60,8 +60,8 @@ class SitesConflictIT {
         }
     }
 
-    /** Runs {@code atA} and then {@code atB} while neither site can reach any storage, heals, and waits for convergence. */
-    private void concurrently(String atA, String atB) throws Exception {
+    /** Runs {@code atA} and then {@code atB} while neither site can reach any storage, heals, and waits until {@code dir} converges. */
+    private void concurrently(String dir, String atA, String atB) throws Exception {
         a.stopStorage();
         b.stopStorage();
         try {
@@ -71,12 +71,12 @@ class SitesConflictIT {
             a.restartStorage();
             b.restartStorage();
         }
-        sites.awaitConverged();
+        sites.awaitConverged(dir);
     }
 
-    private void prepare(String script) {
+    private void prepare(String dir, String script) {
         a.sh(script);
-        sites.awaitConverged();
+        sites.awaitConverged(dir);
     }
 
     private static List<String> names(Path dir) throws IOException {
@@ -94,8 +94,8 @@ class SitesConflictIT {
 
     @Test
     void concurrentWritesToOneFileKeepBothVersionsOneAsAConflictCopy() throws Exception {
-        prepare("mkdir cw && echo base > cw/report.txt");
-        concurrently("echo 'from A' > cw/report.txt", "echo 'from B' > cw/report.txt");
+        prepare("cw", "mkdir cw && echo base > cw/report.txt");
+        concurrently("cw", "echo 'from A' > cw/report.txt", "echo 'from B' > cw/report.txt");
         for (SitesFixture.Site s : sites.sites()) {
             List<String> names = names(s.path("cw"));
             assertEquals(2, names.size(), s + " holds " + names);
@@ -111,8 +111,8 @@ class SitesConflictIT {
 
     @Test
     void aDeleteAgainstAConcurrentModificationLosesAtEitherOrder() throws Exception {
-        prepare("mkdir dm && echo old > dm/deleted-at-a && echo old > dm/deleted-at-b");
-        concurrently("rm dm/deleted-at-a && echo 'changed at A' > dm/deleted-at-b",
+        prepare("dm", "mkdir dm && echo old > dm/deleted-at-a && echo old > dm/deleted-at-b");
+        concurrently("dm", "rm dm/deleted-at-a && echo 'changed at A' > dm/deleted-at-b",
                 "echo 'changed at B' > dm/deleted-at-a && rm dm/deleted-at-b");
         for (SitesFixture.Site s : sites.sites()) {
             assertEquals(List.of("deleted-at-a", "deleted-at-b"), names(s.path("dm")), s + ": the modifications survive, with no copies");
@@ -123,8 +123,8 @@ class SitesConflictIT {
 
     @Test
     void concurrentRenamesOfOneFileGiveOneNameEverywhere() throws Exception {
-        prepare("mkdir cr && echo content > cr/f");
-        concurrently("mv cr/f cr/by-a", "mv cr/f cr/by-b");
+        prepare("cr", "mkdir cr && echo content > cr/f");
+        concurrently("cr", "mv cr/f cr/by-a", "mv cr/f cr/by-b");
         List<String> atA = names(a.path("cr"));
         assertEquals(atA, names(b.path("cr")));
         assertEquals(1, atA.size(), "one name, no duplicate, no conflict copy: " + atA);
@@ -135,8 +135,8 @@ class SitesConflictIT {
     /** A moved into B at one site while B is moved into A at the other: one of the two moves wins, no cycle, nothing lost. */
     @Test
     void crossedDirectoryMovesMakeNoCycleAndLoseNothing() throws Exception {
-        prepare("mkdir -p mv/x mv/y && echo in-x > mv/x/fx && echo in-y > mv/y/fy");
-        concurrently("mv mv/x mv/y/", "mv mv/y mv/x/");
+        prepare("mv", "mkdir -p mv/x mv/y && echo in-x > mv/x/fx && echo in-y > mv/y/fy");
+        concurrently("mv", "mv mv/x mv/y/", "mv mv/y mv/x/");
         for (SitesFixture.Site s : sites.sites()) {
             List<String> top = names(s.path("mv"));
             assertEquals(1, top.size(), s + ": one of the two directories stays at the top, the other inside it: " + top);
@@ -151,8 +151,8 @@ class SitesConflictIT {
 
     @Test
     void theSameNewDirectoryMadeAtBothSitesMerges() throws Exception {
-        prepare("mkdir nd");
-        concurrently("mkdir nd/new && echo a > nd/new/from-a", "mkdir nd/new && echo b > nd/new/from-b");
+        prepare("nd", "mkdir nd");
+        concurrently("nd", "mkdir nd/new && echo a > nd/new/from-a", "mkdir nd/new && echo b > nd/new/from-b");
         for (SitesFixture.Site s : sites.sites()) {
             assertEquals(List.of("new"), names(s.path("nd")), s + ": one directory");
             assertEquals(List.of("from-a", "from-b"), names(s.path("nd/new")), s + ": holding what both sites put in it");
@@ -161,8 +161,8 @@ class SitesConflictIT {
 
     @Test
     void theSameNewFileNameAtBothSitesKeepsBoth() throws Exception {
-        prepare("mkdir nf");
-        concurrently("echo 'made at A' > nf/s.txt && echo file > nf/fd", "echo 'made at B' > nf/s.txt && mkdir nf/fd && echo in > nf/fd/inner");
+        prepare("nf", "mkdir nf");
+        concurrently("nf", "echo 'made at A' > nf/s.txt && echo file > nf/fd", "echo 'made at B' > nf/s.txt && mkdir nf/fd && echo in > nf/fd/inner");
         for (SitesFixture.Site s : sites.sites()) {
             List<String> names = names(s.path("nf"));
             assertEquals(4, names.size(), s + ": two files s.txt and a file and a directory fd, each under a name of its own: " + names);
@@ -187,8 +187,8 @@ class SitesConflictIT {
      */
     @Test
     void attributeRacesResolvePerAttributeByTheLaterChange() throws Exception {
-        prepare("mkdir ar && echo x > ar/same && echo y > ar/different && setfattr -n user.k -v base ar/same");
-        concurrently("chmod 600 ar/same && setfattr -n user.k -v from-a ar/same && chmod 600 ar/different",
+        prepare("ar", "mkdir ar && echo x > ar/same && echo y > ar/different && setfattr -n user.k -v base ar/same");
+        concurrently("ar", "chmod 600 ar/same && setfattr -n user.k -v from-a ar/same && chmod 600 ar/different",
                 "chmod 604 ar/same && setfattr -n user.k -v from-b ar/same && touch -m -d '2019-05-06 07:08:09 UTC' ar/different");
         for (SitesFixture.Site s : sites.sites()) {
             assertEquals("604 from-b\n", s.sh("echo \"$(stat -c %a ar/same) $(getfattr --only-values -n user.k ar/same)\""),

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SitesFaultsIT {
     private SitesFixture sites;
+    private boolean mounted;
     private SitesFixture.Site a;
     private SitesFixture.Site b;
     private SitesFixture.Site c;
@@ -39,16 +40,27 @@ class SitesFaultsIT {
             b = sites.addDirSite("B");
             c = sites.addS3Site("C");
             sites.mountAll();
+            mounted = true;
         } catch (Exception | Error e) {
             sites.close();
             throw e;
         }
     }
 
+    /**
+     * Each test compares its own directory; here the three sites must also agree as a whole: the
+     * same tree everywhere and, from their status, the same digest and nothing behind.
+     */
     @AfterAll
-    void unmountAll() {
-        if (sites != null) {
-            sites.close();
+    void convergedAsAWholeThenUnmountAll() {
+        try {
+            if (mounted) {
+                sites.awaitConverged();
+            }
+        } finally {
+            if (sites != null) {
+                sites.close();
+            }
         }
     }
 
@@ -66,10 +78,10 @@ class SitesFaultsIT {
     @Test
     void changesFromEachOfThreeSitesConverge() throws Exception {
         a.sh("mkdir three && echo from-a > three/a && head -c 5000000 /dev/urandom > three/big-from-a");
-        sites.awaitConverged();
+        sites.awaitConverged("three");
         b.sh("echo from-b > three/b && mv three/a three/a-renamed-at-b");
         c.sh("echo from-c > three/c && chmod 600 three/big-from-a");
-        long took = sites.awaitConverged();
+        long took = sites.awaitConverged("three");
         System.out.printf("SitesFaultsIT: three sites (dir, dir, S3) converged %d ms after the last change%n", took);
         for (SitesFixture.Site s : sites.sites()) {
             assertEquals("from-a\nfrom-b\nfrom-c\n", s.sh("cat three/a-renamed-at-b three/b three/c"), s.toString());
@@ -84,17 +96,17 @@ class SitesFaultsIT {
     @Test
     void anS3PeersServerStoppedAndRestartedCatchesUpBothWays() throws Exception {
         a.sh("mkdir s3down && echo before > s3down/before");
-        sites.awaitConverged();
+        sites.awaitConverged("s3down");
         c.stopStorage();
         try {
             a.sh("echo from-a > s3down/a && head -c 3000000 /dev/urandom > s3down/big-a");
             b.sh("echo from-b > s3down/b && rm s3down/before");
-            sites.awaitConverged(a, b);
+            sites.awaitConverged(List.of(a, b), "s3down");
             c.sh("echo from-c > s3down/c && test \"$(ls s3down | grep -c .)\" -ge 2");
         } finally {
             c.restartStorage();
         }
-        sites.awaitConverged();
+        sites.awaitConverged("s3down");
         for (SitesFixture.Site s : sites.sites()) {
             assertEquals("from-a\nfrom-b\nfrom-c\n", s.sh("cat s3down/a s3down/b s3down/c"), s.toString());
             assertFalse(Files.exists(s.path("s3down/before")), s + ": the delete made while C was cut off holds");
@@ -129,7 +141,7 @@ class SitesFaultsIT {
             assertEquals(0, a2.exitValue(), "A's writer failed: " + a2.output());
         }
         b.mountAfterKill();
-        sites.awaitConverged();
+        sites.awaitConverged("kill");
         b.sh("cd kill && sha256sum --quiet -c " + sums + " && test $(ls | wc -l) = " + (files + big));
     }
 
@@ -141,16 +153,16 @@ class SitesFaultsIT {
     @Test
     void aSiteUnmountedWhileOthersEditCatchesUpWhenMountedAgain() throws Exception {
         a.sh("mkdir -p off/dir && for f in keep del ren chg; do echo $f > off/$f; done && echo x > off/dir/x");
-        sites.awaitConverged();
+        sites.awaitConverged("off");
         b.umount();
         try {
             a.sh("echo new-a > off/new-a && rm off/del && mv off/ren off/renamed && echo changed >> off/chg");
             c.sh("echo new-c > off/new-c && rm -r off/dir && mkdir off/made-at-c");
-            sites.awaitConverged(a, c);
+            sites.awaitConverged(List.of(a, c), "off");
         } finally {
             b.mount();
         }
-        sites.awaitConverged();
+        sites.awaitConverged("off");
         assertEquals("chg\nkeep\nmade-at-c\nnew-a\nnew-c\nrenamed\n", b.sh("ls off"));
         assertEquals("chg\nchanged\nkeep\nren\nnew-a\nnew-c\n", b.sh("cat off/chg off/keep off/renamed off/new-a off/new-c"));
         assertTrue(Files.isDirectory(b.path("off/made-at-c")));

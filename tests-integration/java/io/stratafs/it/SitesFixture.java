@@ -287,7 +287,7 @@ final class SitesFixture implements AutoCloseable {
         }
     }
 
-    /** Waits until every site of this fixture sees the same tree (and, where status tells, the same digest, nothing behind). */
+    /** Waits until every site of this fixture sees the same tree, the same digest and nothing behind. */
     long awaitConverged() {
         return awaitConverged(sites());
     }
@@ -297,23 +297,39 @@ final class SitesFixture implements AutoCloseable {
     }
 
     long awaitConverged(List<Site> these) {
-        String names = these.stream().map(s -> s.name).toList().toString();
+        return awaitConverged(these, "");
+    }
+
+    /**
+     * Waits until every site shows the same tree under {@code dir} and no site is behind a peer:
+     * what tests sharing one set of mounts use, each in a directory of its own, so that one test's
+     * divergence is reported by that test alone (the digests cover the whole tree, so they are not
+     * compared here).
+     */
+    long awaitConverged(String dir) {
+        return awaitConverged(sites(), dir);
+    }
+
+    long awaitConverged(List<Site> these, String dir) {
+        String names = these.stream().map(s -> s.name).toList() + (dir.isEmpty() ? "" : " under " + dir);
         long start = System.nanoTime();
-        await("sites " + names + " show the same tree", () -> treeDifference(these));
-        await("sites " + names + " report equal digests and nothing behind", DEADLINE_MILLIS, 200, () -> statusDifference(these));
+        await("sites " + names + " show the same tree", () -> treeDifference(these, dir));
+        boolean digests = dir.isEmpty();
+        await("sites " + names + " report " + (digests ? "equal digests and " : "") + "nothing behind", DEADLINE_MILLIS, 200,
+                () -> statusDifference(these, digests));
         long took = (System.nanoTime() - start) / 1_000_000;
-        String after = treeDifference(these);
+        String after = treeDifference(these, dir);
         if (after != null) {
             fail("sites " + names + " reported convergence but their trees differ: " + after + logTails(these));
         }
         return took;
     }
 
-    /** Null when every site's tree equals the first's, else the first few differences. */
-    static String treeDifference(List<Site> these) {
-        SortedMap<String, String> reference = snapshot(these.get(0).mnt());
+    /** Null when every site's tree under {@code dir} equals the first site's, else the first few differences. */
+    static String treeDifference(List<Site> these, String dir) {
+        SortedMap<String, String> reference = snapshot(these.get(0).mnt().resolve(dir));
         for (Site other : these.subList(1, these.size())) {
-            String d = difference(these.get(0).name, reference, other.name, snapshot(other.mnt()));
+            String d = difference(these.get(0).name, reference, other.name, snapshot(other.mnt().resolve(dir)));
             if (d != null) {
                 return d;
             }
@@ -325,8 +341,8 @@ final class SitesFixture implements AutoCloseable {
      * Null when no site's status has a "sites" object yet (the trees are the check then), or when
      * the digests are equal and no peer is behind.
      */
-    private static String statusDifference(List<Site> these) {
-        Set<String> digests = new TreeSet<>();
+    private static String statusDifference(List<Site> these, boolean compareDigests) {
+        Set<String> seen = new TreeSet<>();
         StringBuilder behind = new StringBuilder();
         int reporting = 0;
         for (Site s : these) {
@@ -338,7 +354,7 @@ final class SitesFixture implements AutoCloseable {
             reporting++;
             String sitesPart = json.substring(at);
             Matcher d = DIGEST.matcher(sitesPart);
-            digests.add(d.find() ? d.group(1) : "(no digest)");
+            seen.add(d.find() ? d.group(1) : "(no digest)");
             Matcher b = BEHIND.matcher(sitesPart);
             while (b.find()) {
                 if (!b.group(1).equals("0")) {
@@ -346,8 +362,8 @@ final class SitesFixture implements AutoCloseable {
                 }
             }
         }
-        if (reporting > 0 && (digests.size() > 1 || behind.length() > 0)) {
-            return "digests " + digests + "; " + behind;
+        if (reporting > 0 && ((compareDigests && seen.size() > 1) || behind.length() > 0)) {
+            return "digests " + seen + "; " + behind;
         }
         return null;
     }
@@ -461,7 +477,7 @@ final class SitesFixture implements AutoCloseable {
         return sorted.get(Math.max(0, rank - 1));
     }
 
-    /** Unmounts every site, then stops every server (a site flushing to its server needs it up), then deletes everything. */
+    /** Unmounts every site, then stops every server (a site flushing to its server needs it up), then deletes everything. Idempotent. */
     @Override
     public void close() {
         List<Throwable> problems = new ArrayList<>();
@@ -486,6 +502,9 @@ final class SitesFixture implements AutoCloseable {
         }
         sites.clear();
         attempt(problems, () -> {
+            if (!Files.exists(root)) {
+                return;
+            }
             try (Stream<Path> walk = Files.walk(root)) {
                 walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             } catch (IOException e) {

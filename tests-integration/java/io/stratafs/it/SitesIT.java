@@ -34,6 +34,7 @@ class SitesIT {
     private static final int DELAY_SAMPLES = 50;
 
     private SitesFixture sites;
+    private boolean mounted;
     private SitesFixture.Site a;
     private SitesFixture.Site b;
 
@@ -44,37 +45,48 @@ class SitesIT {
             a = sites.addDirSite("A");
             b = sites.addDirSite("B");
             sites.mountAll();
+            mounted = true;
         } catch (Exception | Error e) {
             sites.close();
             throw e;
         }
     }
 
+    /**
+     * Each test compares its own directory; here the two sites must also agree as a whole: the
+     * same tree everywhere and, from their status, the same digest and nothing behind.
+     */
     @AfterAll
-    void unmountAll() {
-        if (sites != null) {
-            sites.close();
+    void convergedAsAWholeThenUnmountAll() {
+        try {
+            if (mounted) {
+                sites.awaitConverged();
+            }
+        } finally {
+            if (sites != null) {
+                sites.close();
+            }
         }
     }
 
-    /** Runs a script at one site, then waits until both sites show the same tree. */
-    private void atThenConverge(SitesFixture.Site where, String script) {
+    /** Runs a script at one site, then waits until both sites show the same tree under the test's directory. */
+    private void atThenConverge(String dir, SitesFixture.Site where, String script) {
         where.sh(script);
-        sites.awaitConverged();
+        sites.awaitConverged(dir);
     }
 
     @Test
     void createAppearsAtThePeer() throws Exception {
-        atThenConverge(a, "mkdir create && printf 'made at A\\n' > create/f && : > create/empty");
+        atThenConverge("create", a, "mkdir create && printf 'made at A\\n' > create/f && : > create/empty");
         assertEquals("made at A\n", Files.readString(b.path("create/f")));
         assertEquals(0, Files.size(b.path("create/empty")));
     }
 
     @Test
     void writesInPlaceAndAppendsAppearAtThePeer() throws Exception {
-        atThenConverge(a, "mkdir write && head -c 3000000 /dev/urandom > write/f");
+        atThenConverge("write", a, "mkdir write && head -c 3000000 /dev/urandom > write/f");
         // overwrite 100 KB in the middle without truncating, then append, at B this time
-        atThenConverge(b, "head -c 100000 /dev/urandom | dd of=write/f bs=1000 seek=1500 conv=notrunc status=none"
+        atThenConverge("write", b, "head -c 100000 /dev/urandom | dd of=write/f bs=1000 seek=1500 conv=notrunc status=none"
                 + " && printf tail >> write/f");
         assertEquals(3_000_004, Files.size(a.path("write/f")));
         assertEquals(SitesFixture.sha256(b.path("write/f")), SitesFixture.sha256(a.path("write/f")));
@@ -82,9 +94,9 @@ class SitesIT {
 
     @Test
     void truncateShorterAndLongerAppearsAtThePeer() throws Exception {
-        atThenConverge(a, "mkdir truncate && head -c 500000 /dev/urandom > truncate/short && head -c 1000 /dev/urandom > truncate/long");
+        atThenConverge("truncate", a, "mkdir truncate && head -c 500000 /dev/urandom > truncate/short && head -c 1000 /dev/urandom > truncate/long");
         byte[] head = Arrays.copyOf(Files.readAllBytes(a.path("truncate/short")), 100);
-        atThenConverge(a, "truncate -s 100 truncate/short && truncate -s 5000000 truncate/long");
+        atThenConverge("truncate", a, "truncate -s 100 truncate/short && truncate -s 5000000 truncate/long");
         assertArrayEquals(head, Files.readAllBytes(b.path("truncate/short")));
         byte[] grown = Files.readAllBytes(b.path("truncate/long"));
         assertEquals(5_000_000, grown.length);
@@ -95,8 +107,8 @@ class SitesIT {
 
     @Test
     void renamesOfFilesAndDirectoriesAppearAtThePeer() throws Exception {
-        atThenConverge(a, "mkdir -p rename/d1/sub rename/d2 && echo one > rename/f && echo two > rename/d1/sub/g && echo old > rename/over && echo new > rename/src");
-        atThenConverge(a, "mv rename/f rename/d2/f-moved && mv rename/d1 rename/d2/d1-moved && mv rename/src rename/over");
+        atThenConverge("rename", a, "mkdir -p rename/d1/sub rename/d2 && echo one > rename/f && echo two > rename/d1/sub/g && echo old > rename/over && echo new > rename/src");
+        atThenConverge("rename", a, "mv rename/f rename/d2/f-moved && mv rename/d1 rename/d2/d1-moved && mv rename/src rename/over");
         assertFalse(Files.exists(b.path("rename/f")));
         assertFalse(Files.exists(b.path("rename/d1")));
         assertFalse(Files.exists(b.path("rename/src")));
@@ -107,8 +119,8 @@ class SitesIT {
 
     @Test
     void deletesOfFilesAndDirectoriesAppearAtThePeer() throws Exception {
-        atThenConverge(b, "mkdir -p delete/empty && echo x > delete/f && echo y > delete/keep");
-        atThenConverge(b, "rm delete/f && rmdir delete/empty");
+        atThenConverge("delete", b, "mkdir -p delete/empty && echo x > delete/f && echo y > delete/keep");
+        atThenConverge("delete", b, "rm delete/f && rmdir delete/empty");
         assertFalse(Files.exists(a.path("delete/f")));
         assertFalse(Files.exists(a.path("delete/empty")));
         assertEquals("y\n", Files.readString(a.path("delete/keep")));
@@ -116,20 +128,20 @@ class SitesIT {
 
     @Test
     void hardLinksAppearAtThePeerAsOneFile() throws Exception {
-        atThenConverge(a, "mkdir link && echo shared > link/f && ln link/f link/g");
+        atThenConverge("link", a, "mkdir link && echo shared > link/f && ln link/f link/g");
         assertEquals(2, ((Number) Files.getAttribute(b.path("link/g"), "unix:nlink")).intValue());
         assertEquals(Files.getAttribute(b.path("link/f"), "unix:ino"), Files.getAttribute(b.path("link/g"), "unix:ino"),
                 "the two names are one inode at B");
         // a write through one name at B shows through the other at A
-        atThenConverge(b, "echo more >> link/g");
+        atThenConverge("link", b, "echo more >> link/g");
         assertEquals("shared\nmore\n", Files.readString(a.path("link/f")));
-        atThenConverge(a, "rm link/f");
+        atThenConverge("link", a, "rm link/f");
         assertEquals(1, ((Number) Files.getAttribute(b.path("link/g"), "unix:nlink")).intValue());
     }
 
     @Test
     void symlinksAppearAtThePeer() throws Exception {
-        atThenConverge(a, "mkdir symlink && echo target > symlink/t && ln -s t symlink/rel && ln -s /nowhere/at/all symlink/dangling");
+        atThenConverge("symlink", a, "mkdir symlink && echo target > symlink/t && ln -s t symlink/rel && ln -s /nowhere/at/all symlink/dangling");
         assertEquals("t", Files.readSymbolicLink(b.path("symlink/rel")).toString());
         assertEquals("target\n", Files.readString(b.path("symlink/rel")));
         assertEquals("/nowhere/at/all", Files.readSymbolicLink(b.path("symlink/dangling")).toString());
@@ -137,8 +149,8 @@ class SitesIT {
 
     @Test
     void chmodChownAndTimesAppearAtThePeer() {
-        atThenConverge(a, "mkdir attrs && echo x > attrs/f && mkdir attrs/d");
-        atThenConverge(a, "chmod 640 attrs/f && chmod 1750 attrs/d && chown 1234:5678 attrs/f"
+        atThenConverge("attrs", a, "mkdir attrs && echo x > attrs/f && mkdir attrs/d");
+        atThenConverge("attrs", a, "chmod 640 attrs/f && chmod 1750 attrs/d && chown 1234:5678 attrs/f"
                 + " && touch -m -d '2020-01-02 03:04:05.5 UTC' attrs/f");
         // atime is left out: reading the file at B (the tree comparison does) may update it there
         String seen = b.sh("stat -c '%a %u:%g %Y' attrs/f; stat -c %a attrs/d");
@@ -148,21 +160,21 @@ class SitesIT {
 
     @Test
     void xattrsSetAndRemovedAppearAtThePeer() {
-        atThenConverge(a, "mkdir xattr && echo x > xattr/f && setfattr -n user.color -v blue xattr/f && setfattr -n user.tag -v t1 xattr"
+        atThenConverge("xattr", a, "mkdir xattr && echo x > xattr/f && setfattr -n user.color -v blue xattr/f && setfattr -n user.tag -v t1 xattr"
                 + " && setfattr -n user.gone -v soon xattr/f");
         assertEquals("blue", b.sh("getfattr --only-values -n user.color xattr/f"));
         assertEquals("t1", b.sh("getfattr --only-values -n user.tag xattr"));
-        atThenConverge(a, "setfattr -x user.gone xattr/f && setfattr -n user.color -v green xattr/f");
+        atThenConverge("xattr", a, "setfattr -x user.gone xattr/f && setfattr -n user.color -v green xattr/f");
         assertEquals("green", b.sh("getfattr --only-values -n user.color xattr/f"));
         assertEquals("", b.sh("getfattr --absolute-names -d -m '^user\\.gone$' xattr/f"));
     }
 
     @Test
     void aTreeMadeWithMkdirPAndRemovedWithRmRAppearsAndGoes() {
-        atThenConverge(b, "mkdir -p tree/a/b/c tree/a/x tree/keep && for d in tree/a tree/a/b tree/a/b/c tree/a/x; do"
+        atThenConverge("tree", b, "mkdir -p tree/a/b/c tree/a/x tree/keep && for d in tree/a tree/a/b tree/a/b/c tree/a/x; do"
                 + " for i in 1 2 3; do echo $d$i > $d/f$i; done; done && ln -s f1 tree/a/b/l && echo k > tree/keep/k");
         assertEquals("tree/a/b/c3\n", a.sh("cat tree/a/b/c/f3"));
-        atThenConverge(b, "rm -r tree/a");
+        atThenConverge("tree", b, "rm -r tree/a");
         assertFalse(Files.exists(a.path("tree/a")));
         assertEquals("k\n", a.sh("cat tree/keep/k"));
     }
@@ -176,7 +188,7 @@ class SitesIT {
      */
     @Test
     void delayOfSingleFileCreatesFromAToB() throws Exception {
-        atThenConverge(a, "mkdir delay");
+        atThenConverge("delay", a, "mkdir delay");
         List<Long> delays = new ArrayList<>();
         for (int i = 0; i < DELAY_SAMPLES; i++) {
             byte[] content = ("file " + i + " written at A\n").getBytes(StandardCharsets.UTF_8);
@@ -188,7 +200,7 @@ class SitesIT {
         System.out.printf("SitesIT propagation A -> B, %d single-file creates (two directory sites, one machine): p50 %d ms, p99 %d ms,"
                 + " max %d ms, all %s%n", DELAY_SAMPLES, SitesFixture.percentile(delays, 50), SitesFixture.percentile(delays, 99),
                 SitesFixture.percentile(delays, 100), delays);
-        sites.awaitConverged();
+        sites.awaitConverged("delay");
     }
 
     private static String sameContent(Path file, byte[] expected) {
@@ -220,7 +232,7 @@ class SitesIT {
         new Random(2).nextBytes(v2);
         Files.createDirectories(a.path("open"));
         Files.write(a.path("open/f"), v1);
-        sites.awaitConverged();
+        sites.awaitConverged("open");
         Path atB = b.path("open/f");
         byte[] readOld = new byte[size];
         try (FileChannel old = FileChannel.open(atB, StandardOpenOption.READ)) {
@@ -244,7 +256,7 @@ class SitesIT {
         assertTrue(firstOther == size, "the handle opened before the rewrite read other bytes from offset " + firstOther
                 + (firstOther < size && readOld[firstOther] == v2[firstOther] ? " (the new version's: a mixture)" : ""));
         SitesFixture.await("an open of open/f at B after the old handle closed reads A's new content", () -> sameContent(atB, v2));
-        sites.awaitConverged();
+        sites.awaitConverged("open");
     }
 
     private static void readFully(FileChannel ch, ByteBuffer into, long position) throws java.io.IOException {
