@@ -313,7 +313,11 @@ final class SitesFixture implements AutoCloseable {
     long awaitConverged(List<Site> these, String dir) {
         String names = these.stream().map(s -> s.name).toList() + (dir.isEmpty() ? "" : " under " + dir);
         long start = System.nanoTime();
-        await("sites " + names + " show the same tree", () -> treeDifference(these, dir));
+        try {
+            await("sites " + names + " show the same tree", () -> treeDifference(these, dir));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nwhat their status says: " + siteSummaries(these) + logTails(these), e);
+        }
         boolean digests = dir.isEmpty();
         await("sites " + names + " report " + (digests ? "equal digests and " : "") + "nothing behind", DEADLINE_MILLIS, 200,
                 () -> statusDifference(these, digests));
@@ -366,6 +370,21 @@ final class SitesFixture implements AutoCloseable {
             return "digests " + seen + "; " + behind;
         }
         return null;
+    }
+
+    /** Each site's digest and its peers' lag as status shows them, for failure messages. */
+    private static String siteSummaries(List<Site> these) {
+        StringBuilder out = new StringBuilder();
+        for (Site s : these) {
+            try {
+                String json = s.statusJson();
+                int at = json.indexOf("\"sites\"");
+                out.append("\n  ").append(s.name).append(": ").append(at < 0 ? "(no sites in status)" : json.substring(at, Math.min(json.length(), at + 600)));
+            } catch (AssertionError e) {
+                out.append("\n  ").append(s.name).append(": status failed: ").append(e.getMessage());
+            }
+        }
+        return out.toString();
     }
 
     static String difference(String nameA, SortedMap<String, String> a, String nameB, SortedMap<String, String> b) {
