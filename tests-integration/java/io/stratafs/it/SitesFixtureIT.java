@@ -35,23 +35,23 @@ class SitesFixtureIT {
             all = sites.sites();
             for (SitesFixture.Site s : all) {
                 assertTrue(s.fs.isMounted(), s.toString());
-                s.sh("echo " + s.name + " > own && test \"$(cat own)\" = " + s.name);
+                s.sh("echo " + s.name + " > own-" + s.name + " && test \"$(cat own-" + s.name + ")\" = " + s.name);
             }
             assertEquals("A\nB\nC\n", a.fs.runOk("sites", a.fs.storage).lines()
                     .map(l -> l.strip().split(" ")[0]).filter(n -> n.matches("[ABC]")).sorted().reduce("", (x, y) -> x + y + "\n"));
 
             c.stopStorage();
-            c.sh("echo during > during && test \"$(cat during)\" = during");
+            c.sh("echo during > during-C && test \"$(cat during-C)\" = during");
             c.restartStorage();
 
             b.kill9();
             assertTrue(b.fs.daemons().isEmpty(), "B's daemon survived kill -9");
             b.mountAfterKill();
-            assertEquals("B\n", b.sh("cat own"));
+            assertEquals("B\n", b.sh("cat own-B"));
 
             c.umount();
             c.mount();
-            assertEquals("during\n", c.sh("cat during"));
+            assertEquals("during\n", c.sh("cat during-C"));
         }
         assertFalse(Files.exists(root), root + " was left behind");
         for (SitesFixture.Site s : all) {
