@@ -489,6 +489,36 @@ final class SitesFixture implements AutoCloseable {
         return out.toString();
     }
 
+    /**
+     * Creates {@code count} small files in {@code dir} at {@code from}, one at a time, and returns
+     * for each the milliseconds from the write returning (the file closed) to the file being at
+     * {@code to} with its full content. The receiving site is looked at every 10 ms (finer than the
+     * 50 ms of the other waits, so the figure is not rounded up to the poll).
+     */
+    static List<Long> createDelays(Site from, Site to, String dir, int count) throws IOException {
+        List<Long> delays = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] content = ("file " + i + " written at " + from.name + "\n").getBytes(StandardCharsets.UTF_8);
+            Path there = to.path(dir + "/f" + i);
+            Files.write(from.path(dir + "/f" + i), content);
+            delays.add(await(dir + "/f" + i + " is at " + to + " with its content", DEADLINE_MILLIS, 10, () -> sameContent(there, content)));
+        }
+        return delays;
+    }
+
+    /** Null when the file exists with exactly this content, else what it holds. */
+    static String sameContent(Path file, byte[] expected) {
+        try {
+            if (!Files.exists(file)) {
+                return file + " does not exist";
+            }
+            byte[] got = Files.readAllBytes(file);
+            return java.util.Arrays.equals(got, expected) ? null : file + " holds " + got.length + " other bytes";
+        } catch (IOException e) {
+            return file + ": " + e;
+        }
+    }
+
     /** Percentile by nearest rank of a list of delays. */
     static long percentile(List<Long> values, double p) {
         List<Long> sorted = values.stream().sorted().toList();

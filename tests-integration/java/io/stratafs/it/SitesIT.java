@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -182,37 +180,17 @@ class SitesIT {
     /**
      * The propagation figure: {@value #DELAY_SAMPLES} single-file creates at A, one at a time, each
      * timed from A's write returning (the file closed) to the file being visible at B with its full
-     * content. B is looked at every 10 ms here (finer than the 50 ms of the other waits, so the
-     * figure is not rounded up to the poll). Prints p50, p99 and the maximum; asserts only that every
-     * file arrived within the usual deadline.
+     * content ({@link SitesFixture#createDelays}). Prints p50, p99 and the maximum; asserts only
+     * that every file arrived within the usual deadline.
      */
     @Test
     void delayOfSingleFileCreatesFromAToB() throws Exception {
         atThenConverge("delay", a, "mkdir delay");
-        List<Long> delays = new ArrayList<>();
-        for (int i = 0; i < DELAY_SAMPLES; i++) {
-            byte[] content = ("file " + i + " written at A\n").getBytes(StandardCharsets.UTF_8);
-            Path there = b.path("delay/f" + i);
-            Files.write(a.path("delay/f" + i), content);
-            delays.add(SitesFixture.await("delay/f" + i + " is at B with its content", SitesFixture.DEADLINE_MILLIS, 10,
-                    () -> sameContent(there, content)));
-        }
+        List<Long> delays = SitesFixture.createDelays(a, b, "delay", DELAY_SAMPLES);
         System.out.printf("SitesIT propagation A -> B, %d single-file creates (two directory sites, one machine): p50 %d ms, p99 %d ms,"
                 + " max %d ms, all %s%n", DELAY_SAMPLES, SitesFixture.percentile(delays, 50), SitesFixture.percentile(delays, 99),
                 SitesFixture.percentile(delays, 100), delays);
         sites.awaitConverged("delay");
-    }
-
-    private static String sameContent(Path file, byte[] expected) {
-        try {
-            if (!Files.exists(file)) {
-                return file + " does not exist";
-            }
-            byte[] got = Files.readAllBytes(file);
-            return Arrays.equals(got, expected) ? null : file + " holds " + got.length + " other bytes";
-        } catch (java.io.IOException e) {
-            return file + ": " + e;
-        }
     }
 
     /**
@@ -255,7 +233,7 @@ class SitesIT {
         }
         assertTrue(firstOther == size, "the handle opened before the rewrite read other bytes from offset " + firstOther
                 + (firstOther < size && readOld[firstOther] == v2[firstOther] ? " (the new version's: a mixture)" : ""));
-        SitesFixture.await("an open of open/f at B after the old handle closed reads A's new content", () -> sameContent(atB, v2));
+        SitesFixture.await("an open of open/f at B after the old handle closed reads A's new content", () -> SitesFixture.sameContent(atB, v2));
         sites.awaitConverged("open");
     }
 
