@@ -89,14 +89,14 @@ class SitesFaultsIT {
         }
     }
 
-    /** The propagation figure to and from the S3 site: 50 single-file creates A -> C and 50 C -> B, printed as p50/p99. */
+    /** The propagation figure to and from the S3 site: 20 single-file creates A -> C and 20 C -> B, printed as p50/p99. */
     @Test
     void delayOfSingleFileCreatesToAndFromTheS3Site() throws Exception {
         a.sh("mkdir -p delay-s3/to-c delay-s3/from-c");
         sites.awaitConverged("delay-s3");
-        List<Long> toC = SitesFixture.createDelays(a, c, "delay-s3/to-c", 50);
-        List<Long> fromC = SitesFixture.createDelays(c, b, "delay-s3/from-c", 50);
-        System.out.printf("SitesFaultsIT propagation, 50 single-file creates each: A (dir) -> C (S3) p50 %d ms, p99 %d ms;"
+        List<Long> toC = SitesFixture.createDelays(a, c, "delay-s3/to-c", 20);
+        List<Long> fromC = SitesFixture.createDelays(c, b, "delay-s3/from-c", 20);
+        System.out.printf("SitesFaultsIT propagation, 20 single-file creates each: A (dir) -> C (S3) p50 %d ms, p99 %d ms;"
                 + " C (S3) -> B (dir) p50 %d ms, p99 %d ms%n", SitesFixture.percentile(toC, 50), SitesFixture.percentile(toC, 99),
                 SitesFixture.percentile(fromC, 50), SitesFixture.percentile(fromC, 99));
         sites.awaitConverged("delay-s3");
