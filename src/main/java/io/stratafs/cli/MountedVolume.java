@@ -66,6 +66,8 @@ final class MountedVolume implements AutoCloseable {
     private final Replica replica;
     private final SiteBridge bridge;
     private volatile SyncSettings syncSettings;
+    /** This mount filled an empty cache from storage: changes wait until the daemon caught up with the site's own log. */
+    private boolean restored;
     private volatile SiteDaemon daemon;
     private OpenPeerStores peerStores;
     private java.util.concurrent.ExecutorService copyPool;
@@ -142,26 +144,19 @@ final class MountedVolume implements AutoCloseable {
     }
 
     /**
-     * Logs what a crash left unlogged, then starts the daemon: it catches up with this site's own
-     * published log, follows every peer the registry names, and applies their operations through the
-     * bridge. Storage that does not answer now does not stop the mount: the daemon starts later.
+     * Starts the daemon: it catches up with this site's own published log, follows every peer the
+     * registry names, and applies their operations through the bridge; then what a crash left
+     * unlogged is logged. Storage that does not answer now does not stop the mount: the daemon
+     * starts later.
      */
     private void startSync() {
         SyncSettings settings = syncSettings;
         if (settings == null) {
             return;
         }
-        try {
-            int imported = bridge.importNamespace();
-            if (imported > 0) {
-                LOG.info("logged the {} name(s) this volume held before it had sites as this site's operations", imported);
-            }
-            int settled = bridge.settleAll();
-            if (settled > 0) {
-                LOG.info("logged the new content of {} file(s) written before the last mount ended", settled);
-            }
-        } catch (io.stratafs.vfs.FsException e) {
-            LOG.error("logging this site's earlier changes failed: {}", e.getMessage());
+        if (restored) {
+            bridge.refuseChanges("site " + site + "'s cache was restored from storage and is catching up with the site's "
+                    + "published log; changes are accepted once it has (see stratafs status)");
         }
         peerStores = new OpenPeerStores(settings.peerReach());
         copyPool = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
@@ -174,19 +169,43 @@ final class MountedVolume implements AutoCloseable {
                 .build();
         SiteRegistry registry = new SiteRegistry(record.uuid(), site, targets, peerStores);
         SiteDaemon d = new SiteDaemon(replica, targets, registry, peerStores, copier, System::currentTimeMillis,
-                SiteDaemon.Options.DEFAULTS, new SiteDaemon.Hooks(bridge::apply, bridge::publishable));
+                daemonOptions(settings), new SiteDaemon.Hooks(bridge::apply, bridge::publishable));
         bridge.onLocalChange(d::localChange);
         startDaemon(d);
+    }
+
+    private static SiteDaemon.Options daemonOptions(SyncSettings settings) {
+        SiteDaemon.Options d = SiteDaemon.Options.DEFAULTS;
+        return new SiteDaemon.Options(d.publishIntervalMillis(), d.registryRefreshMillis(), d.maxSegmentsPerRead(), d.retryMillis(),
+                settings.maxDeletePercent() / 100.0, d.minDeletes());
     }
 
     private void startDaemon(SiteDaemon d) {
         try {
             d.start();
             daemon = d;
+            bridge.refuseChanges(null);
+            logEarlierChanges();
             LOG.info("sync daemon of site {} started", site);
         } catch (StoreException | RuntimeException e) {
             LOG.warn("the sync daemon cannot start yet ({}); trying again in 10 s", e.getMessage());
             housekeeping.schedule(() -> startDaemon(d), 10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** Logs a namespace older than sites, and content a crash left unlogged: after the own-log catch-up, never before. */
+    private void logEarlierChanges() {
+        try {
+            int imported = bridge.importNamespace();
+            if (imported > 0) {
+                LOG.info("logged the {} name(s) this volume held before it had sites as this site's operations", imported);
+            }
+            int settled = bridge.settleAll();
+            if (settled > 0) {
+                LOG.info("logged the new content of {} file(s) written before the last mount ended", settled);
+            }
+        } catch (io.stratafs.vfs.FsException e) {
+            LOG.error("logging this site's earlier changes failed: {}", e.getMessage());
         }
     }
 
@@ -212,7 +231,12 @@ final class MountedVolume implements AutoCloseable {
         if (d == null) {
             return "error the sync daemon is not running";
         }
-        return "error not supported yet";
+        try {
+            d.releaseHold(peer);
+            return "ok deletions held from site " + peer + " are applied at its next poll";
+        } catch (IllegalArgumentException e) {
+            return "error " + e.getMessage();
+        }
     }
 
     /**
@@ -241,6 +265,7 @@ final class MountedVolume implements AutoCloseable {
             }
         }
         Recovery.restore(kv, source, site);
+        restored = true;
         kv.writeVoid(txn -> txn.put(Table.LOCAL, VOLUME_UUID, record.uuid().getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -505,6 +530,9 @@ final class MountedVolume implements AutoCloseable {
                 pm.put("site", p.site());
                 pm.put("applied", p.applied());
                 pm.put("behind", p.behind());
+                pm.put("bytesBehind", p.bytesBehind());
+                pm.put("blocksWaiting", p.blocksWaiting());
+                pm.put("held", p.held());
                 pm.put("lastExchange", p.lastExchangeMillis() <= 0 ? null : java.time.Instant.ofEpochMilli(p.lastExchangeMillis()).toString());
                 pm.put("lastError", p.lastError());
                 peers.add(pm);

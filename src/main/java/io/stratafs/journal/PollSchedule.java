@@ -9,15 +9,18 @@ import java.util.function.LongSupplier;
  * peer brings it back at once. Pure logic on an injected clock; the caller sleeps.
  *
  * <p>Why these figures: 250 ms keeps a busy peer's propagation well inside the 2 s p99 target
- * (poll wait + one GET of the head + one of the segment). Growing with the quiet time means a change
- * after a pause waits at most a twentieth of that pause (1 s after 20 s of quiet), so interactive
- * work stays snappy, while a long-idle peer costs 259,200 small GETs a month ({@link PollingCost}).
- * 10 s caps the wait for the first change after a long pause when no nudge arrives (a peer that
- * cannot reach this site directly): no worse than Syncthing's batching of about 10 s.
+ * (poll wait + one GET of the head + one of the segment). Growing with the quiet time means a
+ * peer that has been quiet for a few seconds is not polled four times a second for nothing. The
+ * cap of 1 s (reached after 20 s of quiet) bounds the wait for the first change after a long pause
+ * when no nudge arrives (a peer that cannot reach this site directly) to 1 s plus two GETs, inside
+ * the 2 s p99 target with default settings; a cap of 10 s would miss it for every first change
+ * after a pause. The price: a long-idle peer costs one small GET a second, 2,592,000 a month, about
+ * 1.04 USD per peer per month at 0.4 USD per million GETs ({@link PollingCost}); a site that wants
+ * it cheaper can take a larger cap through the four-argument constructor.
  */
 public final class PollSchedule {
     public static final long FAST_MILLIS = 250;
-    public static final long MAX_MILLIS = 10_000;
+    public static final long MAX_MILLIS = 1_000;
     public static final int QUIET_RATIO = 20;
 
     private final LongSupplier nowMillis;

@@ -54,8 +54,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Peer changes: {@link #apply} applies a batch of envelopes to the replica and then reconciles
  * every directory whose listing they may change, all in one transaction: names the replica no longer
  * shows go, names it newly shows get the inode already mapped to that entry (a move keeps the
- * inode) or a new one, and attributes, xattrs and content follow the replica. A file open here keeps
- * its content until its last handle closes; the new content shows on its next open.
+ * inode) or a new one, and attributes, xattrs and content follow the replica. New content for a file
+ * open here gets a new inode at the name, as a rename over an open file does: the open handles keep
+ * reading the version they opened, the next open shows the new one. Only a file with unlogged
+ * content of its own here (or several names) keeps its inode and waits for its last close.
  *
  * <p>The map: SITE_KEY (replica key → inode) and SITE_INO (inode → key, shown version and vector,
  * last synced change stamp). A merged directory is one inode for all its nodes. Lock order: the
@@ -79,6 +81,7 @@ public final class SiteBridge implements NamespaceLog {
     private final java.util.concurrent.atomic.AtomicBoolean nudgeQueued = new java.util.concurrent.atomic.AtomicBoolean();
     /** Inodes open here when a peer's newer content arrived: synced when their last handle closes. */
     private final Set<Long> deferred = ConcurrentHashMap.newKeySet();
+    private volatile String refusal;
 
     public SiteBridge(Kv kv, LmdbReplicaStore store, Replica replica, Vfs vfs, BlockCache cache) {
         this.kv = kv;
@@ -238,8 +241,21 @@ public final class SiteBridge implements NamespaceLog {
         Envelope run() throws SyncException;
     }
 
+    /**
+     * Refuses local changes with EROFS and {@code reason} (null: accepts them again): while a cache
+     * restored from storage catches up with this site's published log, a change would take a log
+     * position that is already published.
+     */
+    public void refuseChanges(String reason) {
+        this.refusal = reason;
+    }
+
     /** Runs a replica operation inside the VFS's transaction; a refusal aborts the change with its errno. */
     private void local(KvWriteTxn txn, LocalOp op) throws FsException {
+        String refused0 = refusal;
+        if (refused0 != null) {
+            throw new FsException(Errno.EROFS, refused0);
+        }
         SyncException[] refused = {null};
         store.within(txn, () -> {
             try {
@@ -424,10 +440,11 @@ public final class SiteBridge implements NamespaceLog {
     /**
      * Logs a namespace that has no operations yet (a volume made before sites existed) as this
      * site's creation of all of it, so peers receive it and local changes to it can be logged.
-     * Does nothing when the site has logged or applied anything. Returns the names logged.
+     * Does nothing once the site has logged anything; names already mapped to the replica (a peer's)
+     * are left as they are. Returns the names logged.
      */
     public int importNamespace() throws FsException {
-        boolean fresh = replica.cursors().values().stream().allMatch(c -> c == 0)
+        boolean fresh = replica.cursors().getOrDefault(replica.site(), 0L) == 0
                 && kv.read(txn -> !Namespace.list(txn, Namespace.ROOT, null, 1).isEmpty());
         if (!fresh) {
             return 0;
@@ -446,6 +463,13 @@ public final class SiteBridge implements NamespaceLog {
         for (DirEntry d : Namespace.list(txn, dir, null, Integer.MAX_VALUE)) {
             String child = path.equals("/") ? "/" + d.name() : path + "/" + d.name();
             Inode inode = Namespace.inode(txn, d.ino());
+            if (!firstPath.containsKey(d.ino()) && mapped(txn, d.ino()) != null) {
+                // a peer's, applied before this import ran: already in the replica
+                if (inode.isDir()) {
+                    importDir(txn, child, d.ino(), firstPath, names);
+                }
+                continue;
+            }
             names[0]++;
             String earlier = firstPath.putIfAbsent(d.ino(), child);
             if (earlier != null) {
@@ -648,6 +672,16 @@ public final class SiteBridge implements NamespaceLog {
             subdirs += dir ? 1 : 0;
             DirEntry d = have.get(name);
             long child = target.get(name);
+            if (d != null && child == d.ino() && replacesOpenFile(txn, child, l)) {
+                // New content for a file open here: the name gets a new inode with it, as a rename over
+                // an open file does; the handles keep reading the version they opened, and the old
+                // inode goes with its last handle.
+                Namespace.unlinkName(txn, ino, name);
+                detach(pass, child);
+                txn.delete(Table.SITE_INO, Bytes.longKey(child));
+                child = 0;
+                d = null;
+            }
             if (d != null && child == d.ino()) {
                 sync(pass, child, l, false);
                 if (dir && deep) {
@@ -674,6 +708,21 @@ public final class SiteBridge implements NamespaceLog {
         if (self != null && self.nlink() != 2 + subdirs) {
             Namespace.putInode(txn, self.withNlink(2 + subdirs, self.ctimeNs()));
         }
+    }
+
+    /**
+     * Whether a peer's content for {@code ino} arrives while the file is open here and has no unlogged
+     * content of its own (that is logged at its last close and meets the peer's as a conflict) and
+     * one name (the other names of a hard link would keep the old inode): then it gets a new inode.
+     */
+    private boolean replacesOpenFile(KvWriteTxn txn, long ino, Replica.Listed l) {
+        if ((l.entry().mode() & Inode.S_IFMT) != Inode.S_IFREG || l.entry().version() == null || !vfs.isOpen(ino)
+                || txn.contains(Table.SITE_PENDING, Bytes.longKey(ino)) || l.entry().nlink() != 1) {
+            return false;
+        }
+        Mapped m = mapped(txn, ino);
+        Inode inode = Namespace.inode(txn, ino);
+        return m != null && !Objects.equals(m.version(), l.entry().version()) && inode != null && inode.nlink() == 1;
     }
 
     private void detach(Pass pass, long ino) {

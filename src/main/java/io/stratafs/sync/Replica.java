@@ -217,9 +217,33 @@ public final class Replica {
         if (!n.isRegular()) {
             throw new SyncException(Kind.EINVAL, "node " + node + " is not a regular file");
         }
+        // Names of the file this site removed stay removed: add-wins revives a name for a write the
+        // remover had not seen, and this write comes after the removal. The removal is renewed to
+        // cover the new version (before the write when its vector is known beforehand, so a peer
+        // never shows the name again even for a moment).
+        Presenter p = new Presenter(store);
+        List<EdgeRecord> removed = new ArrayList<>();
+        for (EdgeRecord e : store.edgesOf(node)) {
+            if (e.removal() != null && !p.live(e)) {
+                removed.add(e);
+            }
+        }
         boolean ownCountFree = base.get(site) == joined(n).get(site);
-        return emit(id -> new Op.Write(id, node, ownCountFree ? base.increment(site) : base.increment(id.toString()),
-                content, mtimeNs));
+        if (ownCountFree) {
+            VersionVector vv = base.increment(site);
+            renewRemovals(removed, joined(n).join(vv));
+            return emit(id -> new Op.Write(id, node, vv, content, mtimeNs));
+        }
+        Envelope w = emit(id -> new Op.Write(id, node, base.increment(id.toString()), content, mtimeNs));
+        renewRemovals(removed, joined(store.node(node)));
+        return w;
+    }
+
+    private void renewRemovals(List<EdgeRecord> removed, VersionVector content) {
+        for (EdgeRecord e : removed) {
+            EdgeRecord now = store.edge(e.id());
+            emit(id -> new Op.Remove(id, now.id(), new Op.Seen(now.placement().stamp(), content)));
+        }
     }
 
     /** Discards the sibling version shown at the conflict-copy path (the winner stays). */

@@ -56,7 +56,7 @@ class PollScheduleTest {
     void activityOrANudgeBringsTheFastPaceBack() {
         run(10 * 60_000, false);
         assertEquals(PollSchedule.MAX_MILLIS, schedule.delayMillis());
-        now += 3_000;
+        now += PollSchedule.MAX_MILLIS * 3 / 10; // activity 30% into the slowest wait
         schedule.activity();
         assertEquals(PollSchedule.FAST_MILLIS, schedule.delayMillis());
         schedule.polled(false);

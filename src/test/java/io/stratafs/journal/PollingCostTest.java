@@ -10,8 +10,9 @@ class PollingCostTest {
     @Test
     void idleCostIsOneHeadGetPerPeerPerMaximumInterval() {
         PollingCost.Requests idle = PollingCost.defaults(2, 1000).idle();
-        assertEquals(new PollingCost.Requests(2 * 259_200, 0, 0), idle);
-        assertEquals(0.207, idle.dollars(), 0.001);
+        // a 1 s cap: 2,592,000 head GETs per peer per month, 1.04 USD per peer at 0.4 USD per million GETs
+        assertEquals(new PollingCost.Requests(2 * 2_592_000, 0, 0), idle);
+        assertEquals(2.074, idle.dollars(), 0.001);
     }
 
     @Test
