@@ -95,6 +95,11 @@ final class Shell {
             return process.isAlive();
         }
 
+        /** The command's pid (setsid and a launcher that execs keep it: it is the pid of the program itself). */
+        long pid() {
+            return process.pid();
+        }
+
         /** Waits up to the timeout for the command to end; returns whether it did. */
         boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
             return process.waitFor(timeout, unit);
