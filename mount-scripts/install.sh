@@ -16,5 +16,6 @@ ln -sf /usr/local/lib/stratafs/stratafs /usr/local/bin/stratafs
 install -m 0755 "$here/mount.stratafs" /usr/local/lib/stratafs/mount.stratafs
 ln -sf /usr/local/lib/stratafs/mount.stratafs /sbin/mount.stratafs
 install -m 0644 "$here/stratafs@.service" /etc/systemd/system/stratafs@.service
+install -m 0644 "$here/stratafs-sync@.service" /etc/systemd/system/stratafs-sync@.service
 systemctl daemon-reload 2>/dev/null || true
-echo "installed: /usr/local/bin/stratafs, /sbin/mount.stratafs, /etc/systemd/system/stratafs@.service (Type=notify; start a volume with: systemctl enable --now stratafs@NAME)"
+echo "installed: /usr/local/bin/stratafs, /sbin/mount.stratafs, /etc/systemd/system/stratafs@.service (Type=notify; start a volume with: systemctl enable --now stratafs@NAME), /etc/systemd/system/stratafs-sync@.service (a site without a mount: systemctl enable --now stratafs-sync@NAME)"

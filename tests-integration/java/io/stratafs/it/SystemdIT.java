@@ -88,6 +88,24 @@ class SystemdIT {
     }
 
     @Test
+    void theSyncUnitTemplatePassesSystemdAnalyzeVerify() throws Exception {
+        Path dir = Files.createTempDirectory(Paths.get("/tmp"), "stratafs-unit-");
+        try {
+            String unit = Files.readString(Paths.get("mount-scripts/stratafs-sync@.service"))
+                    .replace("/usr/local/bin/stratafs", MountFixture.LAUNCHER.toString());
+            assertTrue(unit.contains(" sync ") && unit.contains("TimeoutStopSec="), unit);
+            Files.writeString(dir.resolve("stratafs-sync@.service"), unit);
+            Shell.Result r = Shell.run(dir, 60, List.of("systemd-analyze", "verify", dir.resolve("stratafs-sync@site.service").toString()));
+            assertEquals(0, r.exit(), "systemd-analyze verify failed:\n" + r.out());
+            assertEquals("", r.out().strip(), "systemd-analyze verify complains about the unit:\n" + r.out());
+        } finally {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
     void readyWhenAnsweringStatusWithTheBacklogWatchdogPingsThenStoppingAndADrainOnSigterm() throws Exception {
         Path serverDir = Files.createTempDirectory(Paths.get("/tmp"), "stratafs-s3proxy-");
         S3ProxyServer server = S3ProxyServer.start(serverDir);
