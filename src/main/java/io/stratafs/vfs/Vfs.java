@@ -69,7 +69,7 @@ public final class Vfs implements AutoCloseable {
         this.synced = answer;
     }
 
-    /** Where every namespace change is also logged, in its own transaction (the site's replica). */
+    /** Where every namespace change is also logged, inside the change's own transaction (the site's replica). */
     public void logTo(NamespaceLog log) {
         this.log = log;
         files.log = log;
