@@ -101,11 +101,7 @@ final class MountCommand implements Callable<Integer> {
         try {
             Volume.Probe probe = Volume.probe(targets, storage);
             VolumeRecord record = probe.record();
-            Path cache = (cacheDir != null ? cacheDir : defaultCacheDir(record)).toAbsolutePath().normalize();
-            if (Files.exists(cache) && !Files.isDirectory(cache)) {
-                throw new IllegalArgumentException("cache directory " + cache + " is not a directory (choose another --cache-dir)");
-            }
-            DaemonPidFile.refuseIfLive(cache);
+            Path cache = usableCacheDir(cacheDir, record);
             if (!foreground) {
                 return spawnDaemon(record, cache, mp);
             }
@@ -163,7 +159,20 @@ final class MountCommand implements Callable<Integer> {
         Runtime.getRuntime().halt(drained ? 0 : 1);
     }
 
-    static Path defaultCacheDir(VolumeRecord record) {
+    /**
+     * The cache directory a daemon of {@code record} uses ({@code given}, else the default), refused
+     * when it is a file or a live daemon already uses it.
+     */
+    static Path usableCacheDir(Path given, VolumeRecord record) throws IOException {
+        Path cache = (given != null ? given : defaultCacheDir(record)).toAbsolutePath().normalize();
+        if (Files.exists(cache) && !Files.isDirectory(cache)) {
+            throw new IllegalArgumentException("cache directory " + cache + " is not a directory (choose another --cache-dir)");
+        }
+        DaemonPidFile.refuseIfLive(cache);
+        return cache;
+    }
+
+    private static Path defaultCacheDir(VolumeRecord record) {
         String leaf = record.name() + "-" + record.uuid().substring(0, 8);
         if ("root".equals(System.getProperty("user.name"))) {
             return Paths.get("/var/cache/stratafs", leaf);

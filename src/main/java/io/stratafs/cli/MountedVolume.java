@@ -289,16 +289,9 @@ final class MountedVolume implements AutoCloseable {
      * the Prometheus endpoint starts before the mount, so an address in use fails the mount.
      */
     void serve(List<String> fuseOptions, MetricsAddress metricsAddress) throws IOException, InterruptedException {
-        writeBack.start();
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
-        startSync();
-        if (metricsAddress != null) {
-            metricsEndpoint = MetricsEndpoint.start(metricsAddress, metrics, this::gauges);
-            LOG.info("serving Prometheus metrics at http://{}/metrics (no authentication)", metricsAddress);
-        }
         fuse = StrataFuse.over(vfs, metrics);
-        control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
-        Files.writeString(cacheDir.resolve(DaemonPidFile.NAME), ProcessHandle.current().pid() + "\n");
+        startServices(metricsAddress);
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
                 io.stratafs.store.StoreFactory.describeAll(targets));
         fuse.serve(mountpoint, fuseOptions);
@@ -311,6 +304,18 @@ final class MountedVolume implements AutoCloseable {
      */
     void serveHeadless(MetricsAddress metricsAddress) throws IOException, InterruptedException {
         headless = true;
+        startServices(metricsAddress);
+        LOG.info("site {} of volume {} ({}) syncing without a mount; cache {} ; targets {}", site, record.name(), record.uuid(),
+                cacheDir, io.stratafs.store.StoreFactory.describeAll(targets));
+        headlessStopped.await();
+    }
+
+    /**
+     * What a mount and a site without one both run: write-back, the sync daemon, the metrics endpoint
+     * (an address in use fails here, before anything is mounted), the control socket (keyed by the
+     * mountpoint, or the cache directory) and the pid file.
+     */
+    private void startServices(MetricsAddress metricsAddress) throws IOException {
         writeBack.start();
         startSync();
         if (metricsAddress != null) {
@@ -319,9 +324,6 @@ final class MountedVolume implements AutoCloseable {
         }
         control = ControlChannel.serve(ControlChannel.socketFor(mountpoint), this::handle);
         Files.writeString(cacheDir.resolve(DaemonPidFile.NAME), ProcessHandle.current().pid() + "\n");
-        LOG.info("site {} of volume {} ({}) syncing without a mount; cache {} ; targets {}", site, record.name(), record.uuid(),
-                cacheDir, io.stratafs.store.StoreFactory.describeAll(targets));
-        headlessStopped.await();
     }
 
     private void flushAtimes() {

@@ -54,11 +54,7 @@ final class SyncCommand implements Callable<Integer> {
         try {
             Volume.Probe probe = Volume.probe(targets, storage);
             VolumeRecord record = probe.record();
-            Path cache = (cacheDir != null ? cacheDir : MountCommand.defaultCacheDir(record)).toAbsolutePath().normalize();
-            if (Files.exists(cache) && !Files.isDirectory(cache)) {
-                throw new IllegalArgumentException("cache directory " + cache + " is not a directory (choose another --cache-dir)");
-            }
-            DaemonPidFile.refuseIfLive(cache);
+            Path cache = MountCommand.usableCacheDir(cacheDir, record);
             String siteName = site != null ? site : record.site();
             Files.createDirectories(cache);
             MountedVolume volume = new MountedVolume(record, targets, probe.unreachable(), cache, cache, cacheBytes,
