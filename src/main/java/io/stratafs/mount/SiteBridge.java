@@ -94,10 +94,6 @@ public final class SiteBridge implements NamespaceLog {
         this.nudge = nudge;
     }
 
-    public Replica replica() {
-        return replica;
-    }
-
     // ---- the map ------------------------------------------------------------------------------
 
     /** What SITE_INO holds for one inode. */
@@ -254,18 +250,25 @@ public final class SiteBridge implements NamespaceLog {
         if (refused0 != null) {
             throw new FsException(Errno.EROFS, refused0);
         }
+        inReplica(txn, op, "change");
+        nudge();
+    }
+
+    /** Runs {@code op} on the replica inside {@code txn}; its refusal becomes an FsException naming {@code what} was refused. */
+    private Envelope inReplica(KvWriteTxn txn, LocalOp op, String what) throws FsException {
         SyncException[] refused = {null};
+        Envelope[] done = {null};
         store.within(txn, () -> {
             try {
-                op.run();
+                done[0] = op.run();
             } catch (SyncException e) {
                 refused[0] = e;
             }
         });
         if (refused[0] != null) {
-            throw new FsException(errno(refused[0].kind()), "the site's replica refused the change: " + refused[0].getMessage());
+            throw new FsException(errno(refused[0].kind()), "the site's replica refused the " + what + ": " + refused[0].getMessage());
         }
-        nudge();
+        return done[0];
     }
 
     private void nudge() {
@@ -423,19 +426,7 @@ public final class SiteBridge implements NamespaceLog {
         Namespace.blocks(txn, ino, 0, Long.MAX_VALUE, (i, ref) -> blocks.add(new Manifest.Block(i, ref)));
         Manifest content = new Manifest(inode.size(), blocks);
         OpId node = nodeOf(m.key());
-        Envelope[] e = {null};
-        SyncException[] refused = {null};
-        store.within(txn, () -> {
-            try {
-                e[0] = replica.write(node, m.vv(), content, inode.mtimeNs());
-            } catch (SyncException x) {
-                refused[0] = x;
-            }
-        });
-        if (refused[0] != null) {
-            throw new FsException(errno(refused[0].kind()), "the site's replica refused the file's new content: " + refused[0].getMessage());
-        }
-        Op.Write w = (Op.Write) e[0].op();
+        Op.Write w = (Op.Write) inReplica(txn, () -> replica.write(node, m.vv(), content, inode.mtimeNs()), "file's new content").op();
         txn.put(Table.SITE_INO, Bytes.longKey(ino), encode(new Mapped(m.key(), w.id(), w.vv(), w.id())));
         return true;
     }
@@ -582,13 +573,6 @@ public final class SiteBridge implements NamespaceLog {
             return l.node();
         }
         return null;
-    }
-
-    /** Makes the whole namespace show what the replica shows (after a restore, or to check). */
-    public void reconcileAll() {
-        try (Vfs.Claims claims = vfs.claims()) {
-            kv.writeVoid(txn -> store.within(txn, () -> reconcile(txn, null, claims, Set.of())));
-        }
     }
 
     private Set<OpId> parentsOf(KvTxn txn, long ino) {

@@ -204,8 +204,8 @@ public final class Replica {
     }
 
     /**
-     * A regular file's new content written at this site, based on version vector {@code base} (the
-     * version the site showed when the file was written; empty for a file never written). Unlike
+     * A regular file's new content written at this site, based on version vector {@code base} (that
+     * of the version the site showed when the file was written, at first the one its Create made). Unlike
      * {@link #write(String, Manifest, long)} it supersedes only what the writer saw: a version that
      * arrived from another site meanwhile stays, as a conflict copy or at the path.
      */
@@ -228,8 +228,7 @@ public final class Replica {
                 removed.add(e);
             }
         }
-        boolean ownCountFree = base.get(site) == joined(n).get(site);
-        if (ownCountFree) {
+        if (ownCountFree(base, n)) {
             VersionVector vv = base.increment(site);
             renewRemovals(removed, joined(n).join(vv));
             return emit(id -> new Op.Write(id, node, vv, content, mtimeNs));
@@ -500,12 +499,6 @@ public final class Replica {
         return all;
     }
 
-    /** The content version a file shows at its names (its newest), or null (no content yet, or not a file). */
-    public NodeRecord.Version shownVersion(OpId node) {
-        NodeRecord n = store.node(node);
-        return n == null || n.versions().isEmpty() ? null : n.versions().get(n.versions().size() - 1);
-    }
-
     /** How many content versions a file holds (more than one: conflict copies are shown). */
     public int versionCount(OpId node) {
         NodeRecord n = store.node(node);
@@ -593,18 +586,25 @@ public final class Replica {
     /**
      * Drops a sibling: the winner's content again, as a version that has seen both (and nothing
      * else). Its vector is join(winner, sibling) with this site's count incremented, as for a write,
-     * unless another version of this site is outside that join: then the next count of this site
-     * would claim to have seen that version too and drop it (or equal another version's vector), so
-     * the new version is marked by a key of its own, its operation id, instead.
+     * or marked by its operation id (see {@link #ownCountFree}).
      */
     private Envelope discard(Copy c) {
         NodeRecord n = c.node();
         NodeRecord.Version winner = n.versions().get(n.versions().size() - 1);
         VersionVector both = winner.vv().join(c.version().vv());
-        boolean ownCountFree = both.get(site) == joined(n).get(site);
-        return emit(id -> new Op.Write(id, n.id(),
-                ownCountFree ? both.increment(site) : both.increment(id.toString()), winner.content(),
-                n.mtimeNs().value()));
+        boolean free = ownCountFree(both, n);
+        return emit(id -> new Op.Write(id, n.id(), free ? both.increment(site) : both.increment(id.toString()),
+                winner.content(), n.mtimeNs().value()));
+    }
+
+    /**
+     * Whether a new version that has seen {@code seen} may be counted under this site's next count:
+     * not when another version of this site lies outside {@code seen}, since that count would claim
+     * to have seen it too and drop it (or equal another version's vector); the new version is then
+     * marked by a key of its own, its operation id.
+     */
+    private boolean ownCountFree(VersionVector seen, NodeRecord n) {
+        return seen.get(site) == joined(n).get(site);
     }
 
     /**

@@ -812,10 +812,6 @@ public final class SiteDaemon implements AutoCloseable {
         return publishError;
     }
 
-    public BlockCopier.Progress copyProgress() {
-        return copier.progress();
-    }
-
     private static void waitOn(Object monitor, long millis) {
         try {
             monitor.wait(Math.max(1, millis));
