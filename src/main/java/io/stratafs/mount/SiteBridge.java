@@ -393,6 +393,9 @@ public final class SiteBridge implements NamespaceLog {
         if (vfs.isOpen(ino)) {
             return; // fsync with other handles open, or an open raced the close: the last close settles it
         }
+        if (refusal != null) {
+            return; // a Write now could take a log position already published: settleAll logs it once accepted
+        }
         boolean[] logged = {false};
         try (Vfs.Claims claims = vfs.claims()) {
             io.stratafs.vfs.Txns.write(kv, txn -> {

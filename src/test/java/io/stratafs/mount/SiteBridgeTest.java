@@ -429,4 +429,23 @@ class SiteBridgeTest {
         assertEquals(0600, b.vfs.getattr("/f").mode() & 07777);
         assertEquals(1_000_000_000_000L, a.vfs.getattr("/f").mtimeNs());
     }
+
+    /** While changes are refused (a restored cache catching up), content written to an open file waits, logged later. */
+    @Test
+    void contentWrittenWhileChangesAreRefusedIsLoggedOnceTheyAreAccepted() throws Exception {
+        Site a = new Site("A");
+        a.write("/f", "v1");
+        long logged = a.replica.log(0).size();
+        a.bridge.refuseChanges("catching up");
+        long fh = a.vfs.open("/f", O_WRONLY);
+        byte[] v2 = "v2".getBytes(StandardCharsets.UTF_8);
+        a.vfs.write(fh, 0, v2, v2.length);
+        a.vfs.release(fh);
+        assertEquals(logged, a.replica.log(0).size(), "nothing is logged while changes are refused");
+        a.bridge.refuseChanges(null);
+        assertEquals(1, a.bridge.settleAll());
+        Site b = new Site("B");
+        deliver(a, b);
+        assertEquals("v2", b.read("/f"));
+    }
 }
