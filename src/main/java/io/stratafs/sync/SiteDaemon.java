@@ -282,14 +282,17 @@ public final class SiteDaemon implements AutoCloseable {
         }
     }
 
-    /** Why this site's state is behind its own published log, or null when it is not. */
-    private String behindOwnLog() throws StoreException {
+    /**
+     * Why this site's state is behind its own published log, or null when it is not; from how far
+     * each target's log went when {@link #catchUpOwnLog} last recovered it (no request of its own).
+     */
+    private String behindOwnLog() {
         long mine;
         synchronized (replica) {
             mine = replica.cursors().getOrDefault(self, 0L);
         }
         for (int i = 0; i < own.size(); i++) {
-            long published = publishers.get(i).recover();
+            long published = publishers.get(i).published();
             if (published > mine) {
                 return own.get(i).describe() + " holds this site's log up to operation " + published + " but its state only up to "
                         + mine;
