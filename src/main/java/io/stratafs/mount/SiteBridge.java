@@ -14,6 +14,7 @@ import io.stratafs.sync.Envelope;
 import io.stratafs.sync.Manifest;
 import io.stratafs.sync.Op;
 import io.stratafs.sync.OpId;
+import io.stratafs.sync.Paths;
 import io.stratafs.sync.Replica;
 import io.stratafs.sync.SyncException;
 import io.stratafs.sync.Tree;
@@ -458,7 +459,7 @@ public final class SiteBridge implements NamespaceLog {
 
     private void importDir(KvWriteTxn txn, String path, long dir, Map<Long, String> firstPath, int[] names) throws FsException {
         for (DirEntry d : Namespace.list(txn, dir, null, Integer.MAX_VALUE)) {
-            String child = path.equals("/") ? "/" + d.name() : path + "/" + d.name();
+            String child = Paths.child(path, d.name());
             Inode inode = Namespace.inode(txn, d.ino());
             if (!firstPath.containsKey(d.ino()) && mapped(txn, d.ino()) != null) {
                 // a peer's, applied before this import ran: already in the replica
@@ -686,7 +687,7 @@ public final class SiteBridge implements NamespaceLog {
         names.sort(null);
         for (String name : names) {
             Replica.Listed l = want.get(name);
-            String childPath = path.equals("/") ? "/" + name : path + "/" + name;
+            String childPath = Paths.child(path, name);
             boolean dir = (l.entry().mode() & Inode.S_IFMT) == Inode.S_IFDIR;
             subdirs += dir ? 1 : 0;
             DirEntry d = have.get(name);

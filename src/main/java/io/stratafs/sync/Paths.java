@@ -3,9 +3,14 @@ package io.stratafs.sync;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Splitting and checking the absolute paths local operations take ("/", "/a/b"). */
-final class Paths {
+/** Splitting, checking and joining the absolute paths local operations take ("/", "/a/b"). */
+public final class Paths {
     private Paths() {
+    }
+
+    /** The path of {@code name} inside directory {@code dir}. */
+    public static String child(String dir, String name) {
+        return dir.equals("/") ? "/" + name : dir + "/" + name;
     }
 
     /** The components of an absolute path; empty for the root. */

@@ -244,7 +244,7 @@ final class Presenter {
             SortedMap<String, Shown> children = list(d);
             into.put(path, dirEntry(d, (int) children.values().stream().filter(s -> s instanceof Dir).count()));
             for (Map.Entry<String, Shown> c : children.entrySet()) {
-                walk(path.equals("/") ? "/" + c.getKey() : path + "/" + c.getKey(), c.getValue(), into);
+                walk(Paths.child(path, c.getKey()), c.getValue(), into);
             }
         } else {
             into.put(path, entry(shown));
