@@ -22,6 +22,7 @@ import io.stratafs.sync.VersionVector;
 import io.stratafs.vfs.Errno;
 import io.stratafs.vfs.FsException;
 import io.stratafs.vfs.HiddenNames;
+import io.stratafs.vfs.KernelCache;
 import io.stratafs.vfs.NamespaceLog;
 import io.stratafs.vfs.Vfs;
 import java.io.ByteArrayInputStream;
@@ -81,6 +82,8 @@ public final class SiteBridge implements NamespaceLog {
     /** Inodes open here when a peer's newer content arrived: synced when their last handle closes. */
     private final Set<Long> deferred = ConcurrentHashMap.newKeySet();
     private volatile String refusal;
+    /** The kernel to tell which names and inodes a peer's change made stale (after the change commits). */
+    private volatile KernelCache kernel = KernelCache.NONE;
 
     public SiteBridge(Kv kv, LmdbReplicaStore store, Replica replica, Vfs vfs, BlockCache cache) {
         this.kv = kv;
@@ -88,6 +91,14 @@ public final class SiteBridge implements NamespaceLog {
         this.replica = replica;
         this.vfs = vfs;
         this.cache = cache;
+    }
+
+    /**
+     * Tells {@code kernel} about every name and inode a peer's change (or a peer's version shown at
+     * last close) made different from what this mount's kernel was told, once the change committed.
+     */
+    public void tellKernel(KernelCache kernel) {
+        this.kernel = kernel;
     }
 
     /** Called after each local operation is committed (the daemon publishes at once). */
@@ -398,19 +409,22 @@ public final class SiteBridge implements NamespaceLog {
             return; // a Write now could take a log position already published: settleAll logs it once accepted
         }
         boolean[] logged = {false};
+        Stale stale = new Stale();
         try (Vfs.Claims claims = vfs.claims()) {
             io.stratafs.vfs.Txns.write(kv, txn -> {
+                stale.clear();
                 logged[0] = settle(txn, ino);
                 boolean waited = deferred.remove(ino);
                 Mapped m = mapped(txn, ino);
                 // Only a peer's version that waited for this close, or one this write is concurrent
                 // with, changes what the file's directories show.
                 if (m != null && (waited || replica.versionCount(nodeOf(m.key())) > 1)) {
-                    store.within(txn, () -> reconcile(txn, parentsOf(txn, ino), claims, Set.of()));
+                    store.within(txn, () -> reconcile(txn, parentsOf(txn, ino), claims, Set.of(), stale));
                 }
                 return null;
             });
         }
+        announce(stale);
         if (logged[0]) {
             nudge();
         }
@@ -533,8 +547,10 @@ public final class SiteBridge implements NamespaceLog {
      * before it are applied.
      */
     public void apply(List<Envelope> batch) {
+        Stale stale = new Stale();
         try (Vfs.Claims claims = vfs.claims()) {
             kv.writeVoid(txn -> store.within(txn, () -> {
+                stale.clear(); // a body run again after the store was full starts over
                 Set<OpId> dirs = new LinkedHashSet<>();
                 Set<OpId> changed = new HashSet<>();
                 boolean everything = false;
@@ -553,9 +569,10 @@ public final class SiteBridge implements NamespaceLog {
                         dirs.addAll(after);
                     }
                 }
-                reconcile(txn, everything ? null : dirs, claims, changed);
+                reconcile(txn, everything ? null : dirs, claims, changed, stale);
             }));
         }
+        announce(stale);
     }
 
     /**
@@ -584,6 +601,57 @@ public final class SiteBridge implements NamespaceLog {
         return m == null ? Set.of() : replica.parentsOf(nodeOf(m.key()));
     }
 
+    /**
+     * What one reconciliation changed under the kernel: names (parent and name) and inodes (name
+     * null). Announced by {@link #announce} after the transaction commits, on the nudger thread:
+     * the caller may hold the replica's monitor, which a FUSE call holding a directory's lock in the
+     * kernel can be waiting for.
+     */
+    private static final class Stale {
+        final List<Long> parents = new ArrayList<>();
+        final List<String> names = new ArrayList<>();
+
+        void entry(long parent, String name) {
+            parents.add(parent);
+            names.add(name);
+        }
+
+        void inode(long ino) {
+            parents.add(ino);
+            names.add(null);
+        }
+
+        void clear() {
+            parents.clear();
+            names.clear();
+        }
+    }
+
+    private void announce(Stale stale) {
+        KernelCache k = kernel;
+        if (k == KernelCache.NONE || stale.parents.isEmpty()) {
+            return;
+        }
+        List<Long> parents = List.copyOf(stale.parents);
+        List<String> names = new ArrayList<>(stale.names);
+        nudger.execute(() -> {
+            Set<Long> inodes = new HashSet<>();
+            for (int i = 0; i < parents.size(); i++) {
+                if (names.get(i) != null) {
+                    k.entryChanged(parents.get(i), names.get(i));
+                } else if (inodes.add(parents.get(i))) {
+                    k.inodeChanged(parents.get(i));
+                }
+            }
+        });
+    }
+
+    /** Test seam: returns once everything announced so far has reached the kernel (the nudger runs tasks in order). */
+    void awaitAnnounced() throws Exception {
+        nudger.submit(() -> {
+        }).get();
+    }
+
     /** One reconciliation: inodes unlinked on the way, and those linked again (a move), deleted at the end if nameless. */
     private final class Pass {
         final KvWriteTxn txn;
@@ -592,17 +660,19 @@ public final class SiteBridge implements NamespaceLog {
         final Set<Long> linked = new HashSet<>();
         /** Nodes the batch changed: synced even when their last change stamp did not move. */
         final Set<OpId> changed;
+        final Stale stale;
 
-        Pass(KvWriteTxn txn, Vfs.Claims claims, Set<OpId> changed) {
+        Pass(KvWriteTxn txn, Vfs.Claims claims, Set<OpId> changed, Stale stale) {
             this.txn = txn;
             this.claims = claims;
             this.changed = changed;
+            this.stale = stale;
         }
     }
 
     /** Reconciles the directories {@code dirs} (null: every directory), shallowest first, then drops nameless inodes. */
-    private void reconcile(KvWriteTxn txn, Set<OpId> dirs, Vfs.Claims claims, Set<OpId> changed) {
-        Pass pass = new Pass(txn, claims, changed);
+    private void reconcile(KvWriteTxn txn, Set<OpId> dirs, Vfs.Claims claims, Set<OpId> changed, Stale stale) {
+        Pass pass = new Pass(txn, claims, changed, stale);
         try {
             if (dirs == null) {
                 syncRoot(pass);
@@ -679,6 +749,7 @@ public final class SiteBridge implements NamespaceLog {
             Long t = target.get(d.name());
             if (t == null || t != d.ino()) {
                 Namespace.unlinkName(txn, ino, d.name());
+                pass.stale.entry(ino, d.name());
                 detach(pass, d.ino());
             }
         }
@@ -708,6 +779,7 @@ public final class SiteBridge implements NamespaceLog {
                 }
             }
             Namespace.link(txn, ino, name, child, l.entry().mode());
+            pass.stale.entry(ino, name);
             pass.linked.add(child);
             sync(pass, child, l, true);
             if (dir && (fresh || deep)) {
@@ -717,6 +789,7 @@ public final class SiteBridge implements NamespaceLog {
         Inode self = Namespace.inode(txn, ino);
         if (self != null && self.nlink() != 2 + subdirs) {
             Namespace.putInode(txn, self.withNlink(2 + subdirs, self.ctimeNs()));
+            pass.stale.inode(ino);
         }
     }
 
@@ -727,6 +800,7 @@ public final class SiteBridge implements NamespaceLog {
         }
         int nlink = inode.isDir() ? 0 : Math.max(0, inode.nlink() - 1);
         Namespace.putInode(pass.txn, inode.withNlink(nlink, inode.ctimeNs()));
+        pass.stale.inode(ino);
         pass.detached.add(ino);
     }
 
@@ -742,6 +816,7 @@ public final class SiteBridge implements NamespaceLog {
         if (inode.isDir()) {
             for (DirEntry d : Namespace.list(pass.txn, ino, null, Integer.MAX_VALUE)) {
                 Namespace.unlinkName(pass.txn, ino, d.name());
+                pass.stale.entry(ino, d.name());
                 if (!pass.linked.contains(d.ino())) {
                     detach(pass, d.ino());
                     dropIfNameless(pass, d.ino());
@@ -757,15 +832,18 @@ public final class SiteBridge implements NamespaceLog {
 
     /** Makes inode {@code ino} show the listed entry: attributes, xattrs, symlink, and content unless open here. */
     private void sync(Pass pass, long ino, Replica.Listed l, boolean force) {
-        sync(pass.txn, ino, l, force);
+        if (sync(pass.txn, ino, l, force)) {
+            pass.stale.inode(ino);
+        }
     }
 
-    private void sync(KvWriteTxn txn, long ino, Replica.Listed l, boolean force) {
+    /** Returns whether it changed anything the kernel may have cached (attributes or content). */
+    private boolean sync(KvWriteTxn txn, long ino, Replica.Listed l, boolean force) {
         Mapped m = mapped(txn, ino);
         Tree.Entry e = l.entry();
         boolean sameVersion = m != null && Objects.equals(m.version(), e.version());
         if (!force && m != null && m.synced().equals(l.changed()) && sameVersion) {
-            return;
+            return false;
         }
         Inode inode = Namespace.inode(txn, ino);
         boolean regular = (e.mode() & Inode.S_IFMT) == Inode.S_IFREG;
@@ -793,6 +871,7 @@ public final class SiteBridge implements NamespaceLog {
                 Math.max(e.ctimeNs(), mtime), inode.rdev()));
         syncXattrs(txn, ino, e.xattrs());
         map(txn, ino, keys(l), new Mapped(keys(l).get(0), version, vv, l.changed()));
+        return true;
     }
 
     private static void syncXattrs(KvWriteTxn txn, long ino, SortedMap<String, byte[]> want) {

@@ -22,6 +22,7 @@ import io.stratafs.vfs.Caller;
 import io.stratafs.vfs.Errno;
 import io.stratafs.vfs.FsException;
 import io.stratafs.vfs.FsStats;
+import io.stratafs.vfs.KernelCache;
 import io.stratafs.vfs.Vfs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -447,5 +448,62 @@ class SiteBridgeTest {
         Site b = new Site("B");
         deliver(a, b);
         assertEquals("v2", b.read("/f"));
+    }
+
+    /** What the bridge told a kernel, in order: {@code entry PARENT NAME} or {@code inode INO}. */
+    private static final class RecordingKernel implements KernelCache {
+        final List<String> told = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void entryChanged(long parent, String name) {
+            told.add("entry " + parent + " " + name);
+        }
+
+        @Override
+        public void inodeChanged(long ino) {
+            told.add("inode " + ino);
+        }
+    }
+
+    @Test
+    void aPeersChangesAreAnnouncedToTheKernelAndLocalOnesAreNot() throws Exception {
+        Site a = new Site("A");
+        Site b = new Site("B");
+        RecordingKernel kernel = new RecordingKernel();
+        b.bridge.tellKernel(kernel);
+        a.vfs.mkdir("/d", 0755, USER);
+        a.write("/d/x", "first");
+        deliver(a, b);
+        long d = b.vfs.resolve("/d");
+        long x = b.vfs.resolve("/d/x");
+        b.bridge.awaitAnnounced();
+        assertTrue(kernel.told.contains("entry " + d + " x"), "a new name is announced: " + kernel.told);
+
+        kernel.told.clear();
+        b.vfs.chmod("/d/x", 0600);
+        b.write("/d/local", "mine");
+        b.bridge.awaitAnnounced();
+        assertEquals(List.of(), kernel.told, "what this mount's kernel did itself is not announced");
+        exchange(a, b);
+        kernel.told.clear();
+
+        a.vfs.chmod("/d/x", 0640);
+        deliver(a, b);
+        b.bridge.awaitAnnounced();
+        assertTrue(kernel.told.contains("inode " + x), "a peer's chmod makes the inode's attributes stale: " + kernel.told);
+
+        kernel.told.clear();
+        a.write("/d/x", "second, longer");
+        deliver(a, b);
+        b.bridge.awaitAnnounced();
+        assertTrue(kernel.told.contains("inode " + x), "a peer's new content makes the inode stale: " + kernel.told);
+
+        kernel.told.clear();
+        a.vfs.rename("/d/x", "/d/y");
+        deliver(a, b);
+        b.bridge.awaitAnnounced();
+        assertTrue(kernel.told.containsAll(List.of("entry " + d + " x", "entry " + d + " y")),
+                "a peer's rename makes both names stale: " + kernel.told);
+        assertEquals(x, b.vfs.resolve("/d/y"), "the moved file keeps its inode");
     }
 }
