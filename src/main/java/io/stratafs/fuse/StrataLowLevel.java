@@ -229,6 +229,28 @@ public final class StrataLowLevel implements LowLevelFileSystem {
 
     // ---- names ----------------------------------------------------------------------------
 
+    /**
+     * The path of inode {@code ino} by a name the kernel was given, checked to still lead to it:
+     * another site may have moved a name before its change reached {@link #entryChanged}, and a
+     * stale path must fail (ENOENT, and the kernel looks the name up again) rather than reach
+     * another file. Null for a file the kernel holds without a name (unlinked while open).
+     */
+    private String pathOf(long ino) throws FsException {
+        String path = names.path(ino);
+        if (path != null && ino != ROOT && vfs.resolve(path) != ino) {
+            throw new FsException(Errno.ENOENT, path + " no longer names inode " + ino + "; it was moved meanwhile");
+        }
+        return path;
+    }
+
+    /** The path of {@code name} in directory {@code parent}, the directory's path checked as {@link #pathOf} does. */
+    private String child(long parent, String name) throws FsException {
+        if (pathOf(parent) == null) {
+            throw new FsException(Errno.ENOENT, "directory inode " + parent + " was removed");
+        }
+        return names.child(parent, name);
+    }
+
     @Override
     public void lookup(Request r, long parent, String name) {
         barrier(r, "lookup", name, () -> replyEntry(r, parent, name, vfs.lookup(parent, name)));
@@ -265,7 +287,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
             }
             boolean named = c.mode().isPresent() || c.uid().isPresent() || c.gid().isPresent() || c.atimeNow()
                     || c.mtimeNow() || c.atimeNs().isPresent() || c.mtimeNs().isPresent();
-            String path = named ? names.path(ino) : null;
+            String path = named ? pathOf(ino) : null;
             if (c.mode().isPresent()) {
                 vfs.chmod(ino, path, c.mode().getAsInt());
             }
@@ -298,23 +320,23 @@ public final class StrataLowLevel implements LowLevelFileSystem {
 
     @Override
     public void mknod(Request r, long parent, String name, int mode, long rdev) {
-        change(r, "mknod", name, () -> replyEntry(r, parent, name, vfs.mknod(names.child(parent, name), mode, rdev, caller(r))));
+        change(r, "mknod", name, () -> replyEntry(r, parent, name, vfs.mknod(child(parent, name), mode, rdev, caller(r))));
     }
 
     @Override
     public void mkdir(Request r, long parent, String name, int mode) {
-        change(r, "mkdir", name, () -> replyEntry(r, parent, name, vfs.mkdir(names.child(parent, name), mode, caller(r))));
+        change(r, "mkdir", name, () -> replyEntry(r, parent, name, vfs.mkdir(child(parent, name), mode, caller(r))));
     }
 
     @Override
     public void symlink(Request r, String target, long parent, String name) {
-        change(r, "symlink", name, () -> replyEntry(r, parent, name, vfs.symlink(target, names.child(parent, name), caller(r))));
+        change(r, "symlink", name, () -> replyEntry(r, parent, name, vfs.symlink(target, child(parent, name), caller(r))));
     }
 
     @Override
     public void unlink(Request r, long parent, String name) {
         change(r, "unlink", name, () -> {
-            vfs.unlink(names.child(parent, name));
+            vfs.unlink(child(parent, name));
             names.removed(parent, name);
             r.replyErr(0);
         });
@@ -323,7 +345,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
     @Override
     public void rmdir(Request r, long parent, String name) {
         change(r, "rmdir", name, () -> {
-            vfs.rmdir(names.child(parent, name));
+            vfs.rmdir(child(parent, name));
             names.removed(parent, name);
             r.replyErr(0);
         });
@@ -332,7 +354,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
     @Override
     public void rename(Request r, long parent, String name, long newParent, String newName) {
         change(r, "rename", name, () -> {
-            vfs.rename(names.child(parent, name), names.child(newParent, newName));
+            vfs.rename(child(parent, name), child(newParent, newName));
             names.renamed(parent, name, newParent, newName);
             r.replyErr(0);
         });
@@ -341,11 +363,11 @@ public final class StrataLowLevel implements LowLevelFileSystem {
     @Override
     public void link(Request r, long ino, long newParent, String newName) {
         change(r, "link", newName, () -> {
-            String existing = names.path(ino);
+            String existing = pathOf(ino);
             if (existing == null) {
                 throw new FsException(Errno.ENOENT, "the file has no name left to link to");
             }
-            vfs.link(existing, names.child(newParent, newName));
+            vfs.link(existing, child(newParent, newName));
             replyEntry(r, newParent, newName, vfs.getattr(ino));
         });
     }
@@ -355,7 +377,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
     @Override
     public void create(Request r, long parent, String name, int mode, OpenFile fi) {
         change(r, "create", name, () -> {
-            long fh = vfs.create(names.child(parent, name), mode, fi.flags(), caller(r));
+            long fh = vfs.create(child(parent, name), mode, fi.flags(), caller(r));
             Inode inode;
             try {
                 inode = vfs.getattr(vfs.inoOf(fh));
@@ -495,7 +517,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
     @Override
     public void setxattr(Request r, long ino, String name, byte[] value, int flags) {
         change(r, "setxattr", ino, () -> {
-            vfs.setxattr(ino, names.path(ino), name, value, flags, caller(r));
+            vfs.setxattr(ino, pathOf(ino), name, value, flags, caller(r));
             r.replyErr(0);
         });
     }
@@ -503,7 +525,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
     @Override
     public void getxattr(Request r, long ino, String name, long size) {
         barrier(r, "getxattr", ino, () -> {
-            String path = Vfs.SYNCED_XATTR.equals(name) ? names.path(ino) : null;
+            String path = Vfs.SYNCED_XATTR.equals(name) ? pathOf(ino) : null;
             r.replyXattrValue(vfs.getxattr(ino, path, name), size);
         });
     }
@@ -523,7 +545,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
     @Override
     public void removexattr(Request r, long ino, String name) {
         change(r, "removexattr", ino, () -> {
-            vfs.removexattr(ino, names.path(ino), name);
+            vfs.removexattr(ino, pathOf(ino), name);
             r.replyErr(0);
         });
     }
