@@ -20,7 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Measures libfuse 2's path API (jnr-fuse on {@link FuseSession}, as StrataFuse runs) against the
+ * Measures libfuse 2's path API (jnr-fuse on {@link FuseSession}, as StrataFS ran before it moved to the low-level API) against the
  * low-level binding, both over the same null-data {@link MemTree}: creates/s and warm stats/s of
  * 10,000 files, sequential write and read of a 1 GiB file in 128 KiB calls, each with attribute
  * caching off and on. Rounds interleave the variants so drift in the machine's load hits all alike;

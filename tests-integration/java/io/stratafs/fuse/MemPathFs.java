@@ -21,7 +21,7 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
 
 /**
  * {@link MemTree} served through jnr-fuse's high-level (path) API on {@link FuseSession}, the loop
- * StrataFuse uses, so the benchmark compares the two APIs over the same filesystem and threads.
+ * StrataFS used on the path API, so the benchmark compares the two APIs over the same filesystem and threads.
  * Every call first walks its path from the root, as a path filesystem must.
  */
 public final class MemPathFs extends FuseStubFS {

@@ -7,8 +7,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code fstat} of a descriptor whose name went away while the file keeps other names: the link
- * count is the number of names left, as {@code stat} of a remaining name says. libfuse 2 hides such
- * a file under a {@code .fuse_hidden} name and takes one off the link count it reports for it.
+ * count is the number of names left, as {@code stat} of a remaining name says. (Written when libfuse
+ * 2's path API hid such a file under a {@code .fuse_hidden} name; the low-level API keeps it as it is.)
  */
 class OpenNamesIT {
     /** Runs a python3 script in the mount and returns its output. */

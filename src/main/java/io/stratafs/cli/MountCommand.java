@@ -211,8 +211,8 @@ final class MountCommand implements Callable<Integer> {
     }
 
     private List<String> fuseArgs(VolumeRecord record) {
-        String opts = "big_writes,max_write=131072,max_read=131072,max_readahead=1048576,use_ino,default_permissions,"
-                + "attr_timeout=0,entry_timeout=1,fsname=stratafs:" + record.name() + ",subtype=stratafs";
+        String opts = "big_writes,max_write=131072,max_read=131072,max_readahead=1048576,default_permissions,"
+                + "fsname=stratafs:" + record.name() + ",subtype=stratafs";
         for (String o : fuseOptions) {
             opts += "," + o;
         }

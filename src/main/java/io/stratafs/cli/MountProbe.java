@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Proves that a mount answers: a stat of its root through the kernel (with attr_timeout=0 the kernel
- * asks the daemon every time) that returns within a bound and reports another device than the
+ * Proves that a mount answers: a stat of its root through the kernel (the adapter answers the
+ * root's attributes with a timeout of 0, so the kernel asks the daemon every time) that returns within a bound and reports another device than the
  * directory below, so the answer came from the mount and not from the empty mountpoint. A stat of
  * a hung FUSE mount cannot be interrupted, so it runs on a thread of its own, and while one is
  * stuck no second one starts: a hung mount costs one thread, not one per probe.

@@ -2,7 +2,7 @@ package io.stratafs.cli;
 
 import io.stratafs.cache.BlockCache;
 import io.stratafs.config.VolumeRecord;
-import io.stratafs.fuse.StrataFuse;
+import io.stratafs.fuse.StrataLowLevel;
 import io.stratafs.journal.LmdbReplicaStore;
 import io.stratafs.journal.PeerCursors;
 import io.stratafs.meta.Kv;
@@ -85,7 +85,7 @@ final class MountedVolume implements AutoCloseable {
     private volatile long stopTimeoutMs;
     /** Threads that died (any Throwable), one sentence each, for status, flushes and the exit status. */
     private final List<String> deaths = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private volatile StrataFuse fuse;
+    private volatile StrataLowLevel fuse;
     /** Serving without a mount ({@code stratafs sync}); {@link #headlessStopped} ends it. */
     private volatile boolean headless;
     private final java.util.concurrent.CountDownLatch headlessStopped = new java.util.concurrent.CountDownLatch(1);
@@ -290,7 +290,7 @@ final class MountedVolume implements AutoCloseable {
      */
     void serve(List<String> fuseOptions, MetricsAddress metricsAddress) throws IOException, InterruptedException {
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
-        fuse = StrataFuse.over(vfs, metrics);
+        fuse = StrataLowLevel.over(vfs, metrics);
         startServices(metricsAddress);
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
                 io.stratafs.store.StoreFactory.describeAll(targets));
@@ -366,7 +366,7 @@ final class MountedVolume implements AutoCloseable {
                 if (headless) {
                     return daemon != null ? "ok " + ProcessHandle.current().pid() : "starting";
                 }
-                StrataFuse f = fuse;
+                StrataLowLevel f = fuse;
                 return f != null && f.isMounted() && answering.getAsBoolean() ? "ok " + ProcessHandle.current().pid() : "starting";
             case "status":
                 return Json.write(status(true));
@@ -425,7 +425,7 @@ final class MountedVolume implements AutoCloseable {
         }
         long deadline = System.currentTimeMillis() + stopTimeoutMs;
         LOG.info("stopping: refusing new writes, committing open files and uploading everything (at most {} s)", stopTimeoutMs / 1000);
-        StrataFuse f = fuse;
+        StrataLowLevel f = fuse;
         try {
             if (f != null && !f.stopWrites(stopTimeoutMs)) {
                 LOG.warn("stopping: some writes were still under way after {} s (waiting at the dirty limit); they fail", stopTimeoutMs / 1000);

@@ -31,8 +31,10 @@ public final class Vfs implements AutoCloseable {
      * snapshot of it elsewhere (or fail to set it on another StrataFS volume); set and remove give EPERM.
      */
     public static final String SYNCED_XATTR = "user.stratafs.synced";
-    static final long UTIME_NOW = (1L << 30) - 1;
-    static final long UTIME_OMIT = (1L << 30) - 2;
+    /** The nanoseconds of a utimens time that means "now", as utimensat(2) has it. */
+    public static final long UTIME_NOW = (1L << 30) - 1;
+    /** The nanoseconds of a utimens time that means "leave as it is". */
+    public static final long UTIME_OMIT = (1L << 30) - 2;
 
     private final Kv kv;
     private final BlockCache cache;
@@ -40,7 +42,6 @@ public final class Vfs implements AutoCloseable {
     private final Clock clock;
     private final Supplier<FsStats> stats;
     private final OpenFiles files;
-    private final HiddenNames hidden = new HiddenNames();
     private volatile SyncedAnswer synced;
     private volatile NamespaceLog log = NamespaceLog.NONE;
 
@@ -188,9 +189,6 @@ public final class Vfs implements AutoCloseable {
     private long existingChild(KvTxn txn, long parent, String name) throws FsException {
         long ino = Namespace.lookup(txn, parent, name);
         if (ino == 0) {
-            ino = hidden.lookup(parent, name);
-        }
-        if (ino == 0) {
             throw new FsException(Errno.ENOENT, "no such file or directory");
         }
         return ino;
@@ -219,9 +217,7 @@ public final class Vfs implements AutoCloseable {
     // ---- attributes ------------------------------------------------------------------------
 
     public Inode getattr(String path) throws FsException {
-        String[] parts = split(path);
-        Inode inode = files.attributes(read(txn -> walk(txn, parts, parts.length)));
-        return hiddenAs(parts, inode.ino()) ? withLinkLibfuseTakesOff(inode) : inode;
+        return files.attributes(resolve(path));
     }
 
     public Inode getattr(long ino) throws FsException {
@@ -229,54 +225,59 @@ public final class Vfs implements AutoCloseable {
     }
 
     /**
-     * The attributes the kernel's fstat gets through the FUSE barrier: {@code path} is the one
-     * libfuse has for the open file, null when it has none (its directory is gone, which can only
-     * happen to a hidden file).
+     * The inode named {@code name} in directory {@code parent}, with what open handles wrote and
+     * did not commit yet (the kernel's lookup: one read transaction, no path walk).
      */
-    public Inode getattr(String path, long fh) throws FsException {
-        Inode inode = getattr(files.inoOf(fh));
-        return path == null || hiddenAs(split(path), inode.ino()) ? withLinkLibfuseTakesOff(inode) : inode;
-    }
-
-    /** Whether {@code parts} names {@code ino} by a hidden name that {@link HiddenNames} answers. */
-    private boolean hiddenAs(String[] parts, long ino) throws FsException {
-        if (parts.length == 0 || !HiddenNames.isHidden(parts[parts.length - 1])) {
-            return false;
-        }
-        long parent = read(txn -> walk(txn, parts, parts.length - 1));
-        return hidden.lookup(parent, parts[parts.length - 1]) == ino;
+    public Inode lookup(long parent, String name) throws FsException {
+        checkName(name);
+        long ino = read(txn -> {
+            if (!inodeOrFail(txn, parent).isDir()) {
+                throw new FsException(Errno.ENOTDIR, "not a directory");
+            }
+            return existingChild(txn, parent, name);
+        });
+        return files.attributes(ino);
     }
 
     /**
-     * libfuse 2 takes one off the link count of a file it hid (it counts the hidden name as a link);
-     * our hidden names are no links, so the count is raised by one for it to arrive exact. A count
-     * of 0 stays 0: libfuse leaves it alone.
+     * The site log hears only of changes to a file with a name: one unlinked while open is already
+     * gone from the replica, so {@code path} is null for it. A named file must come with its path.
      */
-    private static Inode withLinkLibfuseTakesOff(Inode inode) {
-        if (inode.nlink() == 0) {
-            return inode;
+    private static void requireName(Inode inode, String path) throws FsException {
+        if (path == null && inode.nlink() > 0) {
+            throw new FsException(Errno.ENOENT, "no name of inode " + inode.ino() + " is known; look it up again");
         }
-        return new Inode(inode.ino(), inode.mode(), inode.uid(), inode.gid(), inode.nlink() + 1, inode.size(),
-                inode.atimeNs(), inode.mtimeNs(), inode.ctimeNs(), inode.rdev());
     }
 
     public void chmod(String path, int mode) throws FsException {
-        String[] parts = split(path);
+        chmod(resolve(path), path, mode);
+    }
+
+    /** chmod of inode {@code ino}, which the site log knows as {@code path} (null: see {@link #requireName}). */
+    public void chmod(long ino, String path, int mode) throws FsException {
         long now = clock.nowNs();
         write(txn -> {
-            Inode inode = inodeOrFail(txn, walk(txn, parts, parts.length));
+            Inode inode = inodeOrFail(txn, ino);
+            requireName(inode, path);
             Inode after = inode.withMode(mode, now);
             Namespace.putInode(txn, after);
-            log.attributes(txn, path, NamespaceLog.MODE, after);
+            if (path != null) {
+                log.attributes(txn, path, NamespaceLog.MODE, after);
+            }
             return null;
         });
     }
 
     public void chown(String path, long uid, long gid) throws FsException {
-        String[] parts = split(path);
+        chown(resolve(path), path, uid, gid);
+    }
+
+    /** chown of inode {@code ino}, which the site log knows as {@code path} (null: see {@link #requireName}). */
+    public void chown(long ino, String path, long uid, long gid) throws FsException {
         long now = clock.nowNs();
         write(txn -> {
-            Inode inode = inodeOrFail(txn, walk(txn, parts, parts.length));
+            Inode inode = inodeOrFail(txn, ino);
+            requireName(inode, path);
             int newUid = uid == -1 || uid == 0xffffffffL ? inode.uid() : (int) uid;
             int newGid = gid == -1 || gid == 0xffffffffL ? inode.gid() : (int) gid;
             int mode = inode.mode();
@@ -291,7 +292,7 @@ public final class Vfs implements AutoCloseable {
             Namespace.putInode(txn, after);
             int mask = (newUid != inode.uid() ? NamespaceLog.UID : 0) | (newGid != inode.gid() ? NamespaceLog.GID : 0)
                     | (mode != inode.mode() ? NamespaceLog.MODE : 0);
-            if (mask != 0) {
+            if (mask != 0 && path != null) {
                 log.attributes(txn, path, mask, after);
             }
             return null;
@@ -300,17 +301,22 @@ public final class Vfs implements AutoCloseable {
 
     /** Sets times from (seconds, nanoseconds) pairs; a nanoseconds field may be UTIME_NOW or UTIME_OMIT. */
     public void utimens(String path, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec) throws FsException {
-        long ino = resolve(path);
+        utimens(resolve(path), path, atimeSec, atimeNsec, mtimeSec, mtimeNsec);
+    }
+
+    /** utimens of inode {@code ino}, which the site log knows as {@code path} (null: see {@link #requireName}). */
+    public void utimens(long ino, String path, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec) throws FsException {
         files.commit(ino);
         long now = clock.nowNs();
         write(txn -> {
             Inode inode = inodeOrFail(txn, ino);
+            requireName(inode, path);
             long a = pick(atimeSec, atimeNsec, inode.atimeNs(), now);
             long m = pick(mtimeSec, mtimeNsec, inode.mtimeNs(), now);
             Inode after = inode.withTimes(a, m, now);
             Namespace.putInode(txn, after);
             int mask = (atimeNsec != UTIME_OMIT ? NamespaceLog.ATIME : 0) | (mtimeNsec != UTIME_OMIT ? NamespaceLog.MTIME : 0);
-            if (mask != 0) {
+            if (mask != 0 && path != null) {
                 log.attributes(txn, path, mask, after);
             }
             return null;
@@ -338,6 +344,16 @@ public final class Vfs implements AutoCloseable {
                 throw new FsException(Errno.ENOTDIR, "not a directory");
             }
             return Namespace.list(txn, ino, null, Integer.MAX_VALUE);
+        });
+    }
+
+    /** The names in directory {@code dir}. */
+    public List<DirEntry> readdir(long dir) throws FsException {
+        return read(txn -> {
+            if (!inodeOrFail(txn, dir).isDir()) {
+                throw new FsException(Errno.ENOTDIR, "not a directory");
+            }
+            return Namespace.list(txn, dir, null, Integer.MAX_VALUE);
         });
     }
 
@@ -427,9 +443,11 @@ public final class Vfs implements AutoCloseable {
     }
 
     public byte[] readlink(String path) throws FsException {
-        String[] parts = split(path);
+        return readlink(resolve(path));
+    }
+
+    public byte[] readlink(long ino) throws FsException {
         return read(txn -> {
-            long ino = walk(txn, parts, parts.length);
             byte[] target = Namespace.symlinkTarget(txn, ino);
             if (target == null) {
                 throw new FsException(Errno.EINVAL, "not a symbolic link");
@@ -443,13 +461,6 @@ public final class Vfs implements AutoCloseable {
     public void unlink(String path) throws FsException {
         String[] parts = nonRoot(path);
         String name = parts[parts.length - 1];
-        if (HiddenNames.isHidden(name)) {
-            long ino = hidden.remove(read(txn -> parentDir(txn, parts)), name);
-            if (ino != 0) {
-                files.deleteIfOrphan(ino);
-                return;
-            }
-        }
         long now = clock.nowNs();
         try (OpenFiles.Deletions gone = files.deletions()) {
             write(txn -> {
@@ -510,9 +521,6 @@ public final class Vfs implements AutoCloseable {
         String fromName = from[from.length - 1];
         String toName = to[to.length - 1];
         long now = clock.nowNs();
-        if (HiddenNames.isHidden(toName) && hide(fromPath, from, to, now)) {
-            return;
-        }
         try (OpenFiles.Deletions gone = files.deletions()) {
             write(txn -> {
                 long srcParent = parentDir(txn, from);
@@ -547,37 +555,6 @@ public final class Vfs implements AutoCloseable {
         }
     }
 
-    /**
-     * libfuse hiding an open file it was asked to unlink or to rename over: the name goes now, as an
-     * unlink would take it, and while the file is open the hidden name is answered from memory. A
-     * file closed meanwhile is simply unlinked. Returns false (a plain rename follows) for a
-     * directory or a taken name, which libfuse never hides.
-     */
-    private boolean hide(String fromPath, String[] from, String[] to, long now) throws FsException {
-        String fromName = from[from.length - 1];
-        String hiddenName = to[to.length - 1];
-        try (OpenFiles.Deletions gone = files.deletions()) {
-            return write(txn -> {
-                long srcParent = parentDir(txn, from);
-                long ino = existingChild(txn, srcParent, fromName);
-                long dstParent = parentDir(txn, to);
-                Inode inode = inodeOrFail(txn, ino);
-                if (inode.isDir() || Namespace.lookup(txn, dstParent, hiddenName) != 0) {
-                    return false;
-                }
-                Namespace.unlinkName(txn, srcParent, fromName);
-                dropLink(txn, inode, now, gone);
-                Namespace.putInode(txn, inodeOrFail(txn, srcParent).touched(now));
-                log.removed(txn, fromPath, ino);
-                if (files.isOpen(ino)) {
-                    // Added under the writer lock: a release racing with us deletes the orphan after us, then forgets the name.
-                    hidden.add(dstParent, hiddenName, ino);
-                }
-                return true;
-            });
-        }
-    }
-
     private static void replaceTarget(KvWriteTxn txn, Inode moving, Inode victim, long dstParent, long now,
                                       OpenFiles.Deletions gone) throws FsException {
         if (moving.isDir()) {
@@ -601,19 +578,23 @@ public final class Vfs implements AutoCloseable {
     // ---- xattrs ----------------------------------------------------------------------------
 
     public void setxattr(String path, String name, byte[] value, int flags, Caller caller) throws FsException {
+        setxattr(resolve(path), path, name, value, flags, caller);
+    }
+
+    /** setxattr on inode {@code ino}, which the site log knows as {@code path} (null: see {@link #requireName}). */
+    public void setxattr(long ino, String path, String name, byte[] value, int flags, Caller caller) throws FsException {
         checkXattrName(name);
         if (value.length > XATTR_SIZE_MAX) {
             throw new FsException(Errno.E2BIG, "xattr value larger than 64 KiB");
         }
         refuseSynced(name);
         if (PosixAcl.isAclName(name)) {
-            setAcl(path, name, value, caller);
+            setAcl(ino, path, name, value, caller);
             return;
         }
-        String[] parts = split(path);
         long now = clock.nowNs();
         write(txn -> {
-            long ino = walk(txn, parts, parts.length);
+            requireName(inodeOrFail(txn, ino), path);
             boolean exists = Namespace.xattr(txn, ino, name) != null;
             if ((flags & XATTR_CREATE) != 0 && exists) {
                 throw new FsException(Errno.EEXIST, "xattr exists");
@@ -623,27 +604,31 @@ public final class Vfs implements AutoCloseable {
             }
             Namespace.putXattr(txn, ino, name, value);
             Namespace.putInode(txn, inodeOrFail(txn, ino).changed(now));
-            log.xattr(txn, path, ino, name, value);
+            if (path != null) {
+                log.xattr(txn, path, ino, name, value);
+            }
             return null;
         });
     }
 
     /** See {@link PosixAcl}: a minimal access ACL is a chmod, checked here since the kernel leaves system.* xattrs to us. */
-    private void setAcl(String path, String name, byte[] value, Caller caller) throws FsException {
+    private void setAcl(long ino, String path, String name, byte[] value, Caller caller) throws FsException {
         if (!PosixAcl.ACCESS.equals(name)) {
             throw new FsException(Errno.ENOTSUP, "default ACLs are not supported");
         }
         int bits = PosixAcl.permissionBits(value);
-        String[] parts = split(path);
         long now = clock.nowNs();
         write(txn -> {
-            Inode inode = inodeOrFail(txn, walk(txn, parts, parts.length));
+            Inode inode = inodeOrFail(txn, ino);
+            requireName(inode, path);
             if (caller.uid() != 0 && caller.uid() != inode.uid()) {
                 throw new FsException(Errno.EPERM, "only the owner may change permissions");
             }
             Inode after = inode.withMode((inode.mode() & ~0777) | bits, now);
             Namespace.putInode(txn, after);
-            log.attributes(txn, path, NamespaceLog.MODE, after);
+            if (path != null) {
+                log.attributes(txn, path, NamespaceLog.MODE, after);
+            }
             return null;
         });
     }
@@ -662,15 +647,22 @@ public final class Vfs implements AutoCloseable {
     }
 
     public byte[] getxattr(String path, String name) throws FsException {
+        return getxattr(resolve(path), path, name);
+    }
+
+    /**
+     * getxattr on inode {@code ino}; {@link #SYNCED_XATTR} is answered from the inodes along
+     * {@code path} (absent for a file without a name, whose content no target will get).
+     */
+    public byte[] getxattr(long ino, String path, String name) throws FsException {
         checkXattrName(name);
         SyncedAnswer answer = synced;
-        if (answer != null && SYNCED_XATTR.equals(name)) {
+        if (answer != null && SYNCED_XATTR.equals(name) && path != null) {
             long[] chain = resolveChain(path);
             return answer.describe(chain, uncommittedBytes(chain[chain.length - 1])).getBytes(StandardCharsets.UTF_8);
         }
-        String[] parts = split(path);
         return read(txn -> {
-            byte[] v = Namespace.xattr(txn, walk(txn, parts, parts.length), name);
+            byte[] v = Namespace.xattr(txn, ino, name);
             if (v == null) {
                 throw new FsException(Errno.ENODATA, "no such xattr");
             }
@@ -679,22 +671,34 @@ public final class Vfs implements AutoCloseable {
     }
 
     public List<String> listxattr(String path) throws FsException {
-        String[] parts = split(path);
-        return read(txn -> Namespace.xattrNames(txn, walk(txn, parts, parts.length)));
+        return listxattr(resolve(path));
+    }
+
+    public List<String> listxattr(long ino) throws FsException {
+        return read(txn -> {
+            inodeOrFail(txn, ino);
+            return Namespace.xattrNames(txn, ino);
+        });
     }
 
     public void removexattr(String path, String name) throws FsException {
+        removexattr(resolve(path), path, name);
+    }
+
+    /** removexattr on inode {@code ino}, which the site log knows as {@code path} (null: see {@link #requireName}). */
+    public void removexattr(long ino, String path, String name) throws FsException {
         checkXattrName(name);
         refuseSynced(name);
-        String[] parts = split(path);
         long now = clock.nowNs();
         write(txn -> {
-            long ino = walk(txn, parts, parts.length);
+            requireName(inodeOrFail(txn, ino), path);
             if (!Namespace.removeXattr(txn, ino, name)) {
                 throw new FsException(Errno.ENODATA, "no such xattr");
             }
             Namespace.putInode(txn, inodeOrFail(txn, ino).changed(now));
-            log.xattr(txn, path, ino, name, null);
+            if (path != null) {
+                log.xattr(txn, path, ino, name, null);
+            }
             return null;
         });
     }
@@ -730,7 +734,11 @@ public final class Vfs implements AutoCloseable {
     }
 
     public long open(String path, int flags) throws FsException {
-        return files.open(resolve(path), flags);
+        return open(resolve(path), flags);
+    }
+
+    public long open(long ino, int flags) throws FsException {
+        return files.open(ino, flags);
     }
 
     public long inoOf(long fh) throws FsException {
@@ -767,13 +775,15 @@ public final class Vfs implements AutoCloseable {
     public void release(long fh) throws FsException {
         long closed = files.release(fh);
         if (closed != 0) {
-            hidden.forget(closed);
             log.contentSettled(closed);
         }
     }
 
     public void truncate(String path, long size) throws FsException {
-        long ino = resolve(path);
+        truncate(resolve(path), size);
+    }
+
+    public void truncate(long ino, long size) throws FsException {
         files.truncate(ino, size);
         if (!files.isOpen(ino)) {
             log.contentSettled(ino);

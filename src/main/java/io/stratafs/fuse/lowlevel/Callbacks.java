@@ -12,7 +12,7 @@ public final class Callbacks {
     private Callbacks() {
     }
 
-    /** lookup, unlink, rmdir: {@code (req, parent, name)}. */
+    /** lookup, unlink, rmdir, removexattr: {@code (req, ino, name)}. */
     public interface NameOp {
         @Delegate
         void call(Pointer req, long parent, Pointer name);
@@ -72,7 +72,7 @@ public final class Callbacks {
         void call(Pointer req, long ino, int datasync, Pointer fi);
     }
 
-    /** statfs: {@code (req, ino)}. */
+    /** statfs, readlink: {@code (req, ino)}. */
     public interface Statfs {
         @Delegate
         void call(Pointer req, long ino);
@@ -82,5 +82,35 @@ public final class Callbacks {
     public interface Create {
         @Delegate
         void call(Pointer req, long parent, Pointer name, int mode, Pointer fi);
+    }
+
+    /** mknod: {@code (req, parent, name, mode, rdev)}. */
+    public interface Mknod {
+        @Delegate
+        void call(Pointer req, long parent, Pointer name, int mode, long rdev);
+    }
+
+    /** symlink: {@code (req, link, parent, name)}: the target comes first. */
+    public interface Symlink {
+        @Delegate
+        void call(Pointer req, Pointer link, long parent, Pointer name);
+    }
+
+    /** setxattr: {@code (req, ino, name, value, size, flags)}. */
+    public interface SetXattr {
+        @Delegate
+        void call(Pointer req, long ino, Pointer name, Pointer value, @size_t long size, int flags);
+    }
+
+    /** getxattr: {@code (req, ino, name, size)}. */
+    public interface GetXattr {
+        @Delegate
+        void call(Pointer req, long ino, Pointer name, @size_t long size);
+    }
+
+    /** listxattr: {@code (req, ino, size)}. */
+    public interface ListXattr {
+        @Delegate
+        void call(Pointer req, long ino, @size_t long size);
     }
 }

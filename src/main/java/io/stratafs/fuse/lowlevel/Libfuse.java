@@ -69,6 +69,10 @@ final class Libfuse {
 
         int fuse_reply_buf(Pointer req, Pointer buf, @size_t long size);
 
+        int fuse_reply_readlink(Pointer req, @In byte[] link);
+
+        int fuse_reply_xattr(Pointer req, @size_t long count);
+
         int fuse_reply_statfs(Pointer req, Pointer statvfs);
 
         @size_t long fuse_add_direntry(Pointer req, Pointer buf, @size_t long bufsize, @In byte[] name, Pointer stat, long nextOff);

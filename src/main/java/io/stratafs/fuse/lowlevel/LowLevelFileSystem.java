@@ -95,4 +95,39 @@ public interface LowLevelFileSystem {
     default void create(Request r, long parent, String name, int mode, OpenFile fi) {
         r.replyErr(ENOSYS);
     }
+
+    default void readlink(Request r, long ino) {
+        r.replyErr(ENOSYS);
+    }
+
+    default void mknod(Request r, long parent, String name, int mode, long rdev) {
+        r.replyErr(ENOSYS);
+    }
+
+    default void symlink(Request r, String target, long parent, String name) {
+        r.replyErr(ENOSYS);
+    }
+
+    default void fsyncdir(Request r, long ino, boolean datasync, long fh) {
+        r.replyErr(ENOSYS);
+    }
+
+    /** {@code value} is valid during the call only. */
+    default void setxattr(Request r, long ino, String name, byte[] value, int flags) {
+        r.replyErr(ENOSYS);
+    }
+
+    /** {@code size} 0 asks for the value's length ({@link Request#replyXattr}); see {@link Request#replyXattrValue}. */
+    default void getxattr(Request r, long ino, String name, long size) {
+        r.replyErr(ENOSYS);
+    }
+
+    /** As {@link #getxattr}, for the NUL-separated list of names. */
+    default void listxattr(Request r, long ino, long size) {
+        r.replyErr(ENOSYS);
+    }
+
+    default void removexattr(Request r, long ino, String name) {
+        r.replyErr(ENOSYS);
+    }
 }

@@ -45,7 +45,8 @@ public final class LowLevelMount implements AutoCloseable {
     /** {@code struct fuse_args}: int argc, char **argv, int allocated. */
     private static final int FUSE_ARGS_BYTES = 24;
     private static final int NAME_MAX_BYTES = 4096;
-    private static final int MAX_THREADS = 64;
+    /** The bound on serving threads when every one is busy (writers held at the dirty limit, a slow backend). */
+    private static final int MAX_THREADS = 256;
     private static final ThreadLocal<byte[]> WRITE_BUF = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
     private final Runtime runtime = Runtime.getSystemRuntime();
@@ -138,6 +139,26 @@ public final class LowLevelMount implements AutoCloseable {
             throw new IllegalStateException("the kernel refused to invalidate " + what + " on " + mountpoint + " (errno " + -res + ")");
         }
         return true;
+    }
+
+    /**
+     * Waits until the kernel ends the session (an unmount, by anyone) and every serving thread has
+     * returned; {@link #close} then frees libfuse's state without unmounting again.
+     */
+    public void awaitEnd() throws InterruptedException {
+        for (int joined = 0; ; ) {
+            List<Thread> all;
+            synchronized (workers) {
+                all = new ArrayList<>(workers);
+            }
+            if (joined == all.size()) {
+                return;
+            }
+            for (Thread t : all) {
+                t.join();
+            }
+            joined = all.size();
+        }
     }
 
     /**
@@ -299,6 +320,18 @@ public final class LowLevelMount implements AutoCloseable {
         c.put(OpsSlot.READDIR, (Callbacks.Read) (req, ino, size, off, fi) -> serve(req, "readdir", r -> fs.readdir(r, ino, size, off, fh(fi))));
         c.put(OpsSlot.RELEASEDIR, (Callbacks.FileOp) (req, ino, fi) -> serve(req, "releasedir", r -> fs.releasedir(r, ino, fh(fi))));
         c.put(OpsSlot.STATFS, (Callbacks.Statfs) (req, ino) -> serve(req, "statfs", r -> fs.statfs(r, ino)));
+        c.put(OpsSlot.READLINK, (Callbacks.Statfs) (req, ino) -> serve(req, "readlink", r -> fs.readlink(r, ino)));
+        c.put(OpsSlot.MKNOD, (Callbacks.Mknod) (req, parent, name, mode, rdev) ->
+                serve(req, "mknod", r -> fs.mknod(r, parent, str(name), mode, rdev)));
+        c.put(OpsSlot.SYMLINK, (Callbacks.Symlink) (req, link, parent, name) ->
+                serve(req, "symlink", r -> fs.symlink(r, str(link), parent, str(name))));
+        c.put(OpsSlot.FSYNCDIR, (Callbacks.Fsync) (req, ino, ds, fi) -> serve(req, "fsyncdir", r -> fs.fsyncdir(r, ino, ds != 0, fh(fi))));
+        c.put(OpsSlot.SETXATTR, (Callbacks.SetXattr) (req, ino, name, value, size, flags) ->
+                serve(req, "setxattr", r -> fs.setxattr(r, ino, str(name), bytes(value, size), flags)));
+        c.put(OpsSlot.GETXATTR, (Callbacks.GetXattr) (req, ino, name, size) ->
+                serve(req, "getxattr", r -> fs.getxattr(r, ino, str(name), size)));
+        c.put(OpsSlot.LISTXATTR, (Callbacks.ListXattr) (req, ino, size) -> serve(req, "listxattr", r -> fs.listxattr(r, ino, size)));
+        c.put(OpsSlot.REMOVEXATTR, (Callbacks.NameOp) (req, ino, name) -> serve(req, "removexattr", r -> fs.removexattr(r, ino, str(name))));
         c.put(OpsSlot.CREATE, (Callbacks.Create) (req, parent, name, mode, fi) ->
                 serve(req, "create", r -> fs.create(r, parent, str(name), mode, new OpenFile(fi))));
         return c;
@@ -322,6 +355,14 @@ public final class LowLevelMount implements AutoCloseable {
 
     private static long fh(Pointer fi) {
         return fi == null ? 0 : new OpenFile(fi).fh();
+    }
+
+    private static byte[] bytes(Pointer data, long size) {
+        byte[] b = new byte[(int) size];
+        if (size > 0) {
+            data.get(0, b, 0, b.length);
+        }
+        return b;
     }
 
     private static ByteBuffer copy(Pointer data, long size) {

@@ -24,6 +24,7 @@ public final class Request {
     static final int ENTRY_TIMEOUT_OFFSET = 168;
     static final int STAT_BYTES = 144;
     static final int STATVFS_BYTES = 112;
+    private static final int ERANGE = 34;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final Pointer req;
@@ -120,6 +121,34 @@ public final class Request {
             used += need;
         }
         LIB.fuse_reply_buf(req, buf, used);
+    }
+
+    /** Answers readlink with the link's target. */
+    public void replyReadlink(byte[] target) {
+        done();
+        byte[] c = new byte[target.length + 1];
+        System.arraycopy(target, 0, c, 0, target.length);
+        LIB.fuse_reply_readlink(req, c);
+    }
+
+    /** Answers a getxattr or listxattr of size 0: how many bytes the value (or list) takes. */
+    public void replyXattr(long count) {
+        done();
+        LIB.fuse_reply_xattr(req, count);
+    }
+
+    /**
+     * Answers a getxattr or listxattr by the protocol: the length when {@code size} is 0, ERANGE
+     * when {@code value} does not fit in {@code size}, else the value.
+     */
+    public void replyXattrValue(byte[] value, long size) {
+        if (size == 0) {
+            replyXattr(value.length);
+        } else if (size < value.length) {
+            replyErr(ERANGE);
+        } else {
+            replyBuf(value, 0, value.length);
+        }
     }
 
     public void replyStatfs(long blockSize, long blocks, long blocksFree, long files, long filesFree, long nameMax) {

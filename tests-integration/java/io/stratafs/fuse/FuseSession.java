@@ -20,7 +20,11 @@ import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.struct.FuseOperations;
 
 /**
- * Runs libfuse 2's request loop on Java threads of our own instead of {@code fuse_main}'s native
+ * The request loop StrataFS ran under libfuse 2's path API until it moved to the low-level API
+ * ({@code io.stratafs.fuse.lowlevel.LowLevelMount} runs the same loop there); kept beside the tests
+ * that compare the two APIs over one filesystem ({@code FuseApiBench}, {@code LowLevelMountIT}).
+ *
+ * <p>Runs libfuse 2's request loop on Java threads of our own instead of {@code fuse_main}'s native
  * worker threads.
  *
  * <p>jffi attaches a native thread to the JVM for each callback and detaches it again afterwards
