@@ -291,6 +291,7 @@ final class MountedVolume implements AutoCloseable {
     void serve(List<String> fuseOptions, MetricsAddress metricsAddress) throws IOException, InterruptedException {
         housekeeping.scheduleWithFixedDelay(this::flushAtimes, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
         fuse = StrataLowLevel.over(vfs, metrics);
+        bridge.tellKernel(fuse);
         startServices(metricsAddress);
         LOG.info("mounting volume {} ({}) at {}; cache {} ; targets {}", record.name(), record.uuid(), mountpoint, cacheDir,
                 io.stratafs.store.StoreFactory.describeAll(targets));

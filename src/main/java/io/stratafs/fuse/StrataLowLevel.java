@@ -16,6 +16,7 @@ import io.stratafs.vfs.Errno;
 import io.stratafs.vfs.ErrnoTable;
 import io.stratafs.vfs.FsException;
 import io.stratafs.vfs.FsStats;
+import io.stratafs.vfs.KernelCache;
 import io.stratafs.vfs.Vfs;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -49,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * the volume go through {@link #change} first, which a stop closes (EROFS) before the final commit
  * and upload.
  */
-public final class StrataLowLevel implements LowLevelFileSystem {
+public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     private static final Logger LOG = LoggerFactory.getLogger(StrataLowLevel.class);
     private static final int STAT_BLOCK = 4096;
     /** st_blksize: cp and friends size their buffers by it; one FUSE request carries 128 KiB. */
@@ -119,6 +120,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
      * next use. Must not be called from inside a FUSE request (the kernel holds the directory's lock
      * while it waits for the request). Does nothing before the mount.
      */
+    @Override
     public void entryChanged(long parent, String name) {
         names.removed(parent, name);
         LowLevelMount m = mount;
@@ -131,6 +133,7 @@ public final class StrataLowLevel implements LowLevelFileSystem {
      * Another site changed inode {@code ino}'s attributes or content: the kernel drops its cached
      * attributes and pages. Must not be called from inside a FUSE request. Does nothing before the mount.
      */
+    @Override
     public void inodeChanged(long ino) {
         LowLevelMount m = mount;
         if (m != null) {

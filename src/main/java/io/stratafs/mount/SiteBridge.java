@@ -21,7 +21,6 @@ import io.stratafs.sync.Tree;
 import io.stratafs.sync.VersionVector;
 import io.stratafs.vfs.Errno;
 import io.stratafs.vfs.FsException;
-import io.stratafs.vfs.HiddenNames;
 import io.stratafs.vfs.KernelCache;
 import io.stratafs.vfs.NamespaceLog;
 import io.stratafs.vfs.Vfs;
@@ -310,10 +309,6 @@ public final class SiteBridge implements NamespaceLog {
         };
     }
 
-    private static boolean hidden(String path) {
-        return HiddenNames.isHidden(path.substring(path.lastIndexOf('/') + 1));
-    }
-
     /** Records what the replica shows at {@code path} as inode {@code ino}'s entry (after a local change there). */
     private void remember(KvWriteTxn txn, String path, long ino) throws FsException {
         store.within(txn, () -> {
@@ -348,21 +343,12 @@ public final class SiteBridge implements NamespaceLog {
 
     @Override
     public void renamed(KvWriteTxn txn, String from, String to, long ino) throws FsException {
-        if (hidden(to)) {
-            return;
-        }
-        if (hidden(from)) {
-            throw new FsException(Errno.EPERM, from + " is a deleted file kept open; it cannot be renamed back");
-        }
         local(txn, () -> replica.rename(from, to));
         remember(txn, to, ino);
     }
 
     @Override
     public void removed(KvWriteTxn txn, String path, long ino) throws FsException {
-        if (hidden(path)) {
-            return;
-        }
         local(txn, () -> replica.remove(path));
         Inode inode = Namespace.inode(txn, ino);
         if (inode == null) {
@@ -372,9 +358,6 @@ public final class SiteBridge implements NamespaceLog {
 
     @Override
     public void attributes(KvWriteTxn txn, String path, int mask, Inode after) throws FsException {
-        if (hidden(path)) {
-            return;
-        }
         int m = ((mask & MODE) != 0 ? Op.SetAttr.MODE : 0) | ((mask & UID) != 0 ? Op.SetAttr.UID : 0)
                 | ((mask & GID) != 0 ? Op.SetAttr.GID : 0) | ((mask & ATIME) != 0 ? Op.SetAttr.ATIME : 0)
                 | ((mask & MTIME) != 0 ? Op.SetAttr.MTIME : 0);
@@ -384,9 +367,6 @@ public final class SiteBridge implements NamespaceLog {
 
     @Override
     public void xattr(KvWriteTxn txn, String path, long ino, String name, byte[] valueOrNull) throws FsException {
-        if (hidden(path)) {
-            return;
-        }
         local(txn, () -> replica.setXattr(path, name, valueOrNull));
         remember(txn, path, ino);
     }
