@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The block tiers below the VFS: a Caffeine RAM tier over the LMDB tier over the storage targets.
  *
- * <p>Blocks are addressed by SHA-256 and checked against it whenever they come from LMDB or a
- * target. Dirty blocks (not yet on every target) are pinned; clean blocks are evicted LRU when the
+ * <p>Blocks are addressed by SHA-256 and checked against it whenever they come from a target; a
+ * block read back from LMDB was checked when it arrived and is checked against the CRC32C stored
+ * with it ({@link CacheInfo}). Dirty blocks (not yet on every target) are pinned; clean blocks are evicted LRU when the
  * cache is over its size. Writers wait while dirty bytes are at the dirty limit (back-pressure).
  *
  * <p>Sizes are counted as LMDB stores them ({@link #footprint}): a block over half a page goes to
@@ -46,14 +47,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class BlockCache {
     private static final Logger LOG = LoggerFactory.getLogger(BlockCache.class);
-    private static final byte CLEAN = 0;
-    private static final byte DIRTY = 1;
+    private static final byte CLEAN = CacheInfo.CLEAN;
+    private static final byte DIRTY = CacheInfo.DIRTY;
     private static final long AWAITING_UPLOAD_BYTES = 64L << 20;
     /** LMDB's page header, and a leaf node's header plus its slot in the page index. */
     private static final int PAGE_HEADER = 16;
     private static final int NODE_OVERHEAD = 8 + 2;
     private static final int HASH = 32;
-    private static final int INFO = 5;
+    private static final int INFO = CacheInfo.SIZE;
     /** LOCAL key: how often a full map made the cache evict (written to let LMDB reuse freed pages). */
     private static final byte[] MAP_FULL_EVICTIONS = "cache.map-full-evictions".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
@@ -285,10 +286,7 @@ public final class BlockCache {
             return false;
         }
         txn.put(Table.CACHE_DATA, ref.hash(), ref.length() == data.length ? data : Arrays.copyOf(data, ref.length()));
-        byte[] info = new byte[5];
-        Bytes.putInt(info, 0, ref.length());
-        info[4] = DIRTY;
-        txn.put(Table.CACHE_INFO, ref.hash(), info);
+        txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, ref.length(), DIRTY));
         for (int id : targetIds) {
             txn.put(Table.PENDING, pendingKey(id, ref.hash()), new byte[0]);
         }
@@ -404,7 +402,7 @@ public final class BlockCache {
     }
 
     /**
-     * The bytes of a block held locally (dirty blocks always are), checked against the hash. Blocks
+     * The bytes of a block held locally (dirty blocks always are), checked ({@link CacheInfo#intact}). Blocks
      * written recently are served from memory, which spares the uploader reading the LMDB map (and
      * keeps the process's resident size down while a large file is written).
      */
@@ -416,14 +414,14 @@ public final class BlockCache {
         if (cached != null) {
             return cached;
         }
-        byte[] data = kv.read(txn -> txn.get(Table.CACHE_DATA, hash));
-        if (data == null) {
+        Stored stored = kv.read(txn -> Stored.read(txn, hash));
+        if (stored == null) {
             throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is missing from the local cache");
         }
-        if (!Arrays.equals(Sha256.of(data), hash)) {
+        if (!stored.intact(hash)) {
             throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is corrupt in the local cache");
         }
-        return data;
+        return stored.data();
     }
 
     /**
@@ -440,10 +438,9 @@ public final class BlockCache {
                     stillPending = o != t && txn.contains(Table.PENDING, pendingKey(targetIds[o], h));
                 }
                 byte[] info = txn.get(Table.CACHE_INFO, h);
-                if (!stillPending && info != null && info[4] == DIRTY) {
-                    info[4] = CLEAN;
-                    txn.put(Table.CACHE_INFO, h, info);
-                    clean.add(new Cleaned(h, Bytes.getInt(info, 0)));
+                if (!stillPending && info != null && CacheInfo.dirty(info)) {
+                    txn.put(Table.CACHE_INFO, h, CacheInfo.withState(info, CLEAN));
+                    clean.add(new Cleaned(h, CacheInfo.length(info)));
                 }
             }
             return clean;
@@ -470,6 +467,18 @@ public final class BlockCache {
     }
 
     private record Cleaned(byte[] hash, int length) {
+    }
+
+    /** A block's bytes and its {@code cache_info} record (null when it has none), read in one transaction. */
+    private record Stored(byte[] data, byte[] info) {
+        static Stored read(KvTxn txn, byte[] hash) {
+            byte[] data = txn.get(Table.CACHE_DATA, hash);
+            return data == null ? null : new Stored(data, txn.get(Table.CACHE_INFO, hash));
+        }
+
+        boolean intact(byte[] hash) {
+            return CacheInfo.intact(info, hash, java.nio.ByteBuffer.wrap(data));
+        }
     }
 
     /**
@@ -526,16 +535,16 @@ public final class BlockCache {
 
     private byte[] load(BlockRef ref, ReadTier[] servedBy) {
         String hex = ref.hex();
-        byte[] local = kv.read(txn -> txn.get(Table.CACHE_DATA, ref.hash()));
+        Stored local = kv.read(txn -> Stored.read(txn, ref.hash()));
         if (local != null) {
-            if (Arrays.equals(Sha256.of(local), ref.hash())) {
+            if (local.intact(ref.hash())) {
                 synchronized (this) {
                     cleanLru.get(hex);
                 }
                 if (servedBy != null) {
                     servedBy[0] = ReadTier.LOCAL;
                 }
-                return local;
+                return local.data();
             }
             metrics.error(ErrorKind.CORRUPT_CACHE_BLOCK);
             LOG.error("block {} is corrupt in the local cache; fetching it from the storage targets", hex);
@@ -556,13 +565,13 @@ public final class BlockCache {
         String hex = ref.hex();
         try {
             kv.writeVoid(txn -> {
-                if (!txn.contains(Table.CACHE_INFO, ref.hash())) {
+                byte[] info = txn.get(Table.CACHE_INFO, ref.hash());
+                if (info == null) {
                     txn.put(Table.CACHE_DATA, ref.hash(), data);
-                    byte[] info = new byte[5];
-                    Bytes.putInt(info, 0, data.length);
-                    txn.put(Table.CACHE_INFO, ref.hash(), info);
+                    txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CLEAN));
                 } else if (replaceCorrupt) {
                     txn.put(Table.CACHE_DATA, ref.hash(), data);
+                    txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CacheInfo.dirty(info) ? DIRTY : CLEAN));
                 }
             });
         } catch (MetaException e) {
@@ -708,7 +717,7 @@ public final class BlockCache {
             for (String hex : victims) {
                 byte[] h = Bytes.unhex(hex);
                 byte[] info = txn.get(Table.CACHE_INFO, h);
-                if (info != null && info[4] == CLEAN) {
+                if (info != null && !CacheInfo.dirty(info)) {
                     txn.delete(Table.CACHE_DATA, h);
                     txn.delete(Table.CACHE_INFO, h);
                     done.add(hex);
