@@ -82,6 +82,15 @@ public final class BlockCache {
     private long awaitingUploadBytes;
     private final ReadStats[] readStats;
     private final java.util.Set<String> prefetching = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Blocks of the LMDB tier whose bytes matched their CRC32C since this cache opened: {@link #read}
+     * copies the requested bytes straight out of LMDB's map for them and checks nothing more, as
+     * checking the whole block for each 128 KiB request would cost 32 times the block.
+     */
+    private final Cache<String, Boolean> checkedLocal = Caffeine.newBuilder()
+            .maximumSize(1 << 16)
+            .executor(Runnable::run)
+            .build();
     private final java.util.concurrent.ThreadPoolExecutor prefetcher;
     /** Set when a fetched block was stored: the next {@link #get} checks LMDB's page count. */
     private final java.util.concurrent.atomic.AtomicBoolean mapFilling = new java.util.concurrent.atomic.AtomicBoolean();
@@ -149,18 +158,22 @@ public final class BlockCache {
     }
 
     /**
-     * Starts fetching a block in the background (read-ahead) unless it is in RAM or on its way.
-     * At most {@code fetchThreads} fetches run and four times as many wait; more requests are
+     * Starts fetching a block in the background (read-ahead) unless it is in RAM, checked in the
+     * LMDB tier, or on its way. A block in the LMDB tier is checked against its CRC32C, which also
+     * brings its pages from the disk into memory, and stays there; one from a target goes to both
+     * tiers. At most {@code fetchThreads} fetches run and four times as many wait; more requests are
      * dropped, which bounds the memory used.
      */
     public void prefetch(BlockRef ref) {
         String hex = ref.hex();
-        if (ram.getIfPresent(hex) != null || !prefetching.add(hex)) {
+        if (ram.getIfPresent(hex) != null || checkedLocal.getIfPresent(hex) != null || !prefetching.add(hex)) {
             return;
         }
         prefetcher.execute(() -> {
             try {
-                read(ref, null);
+                if (!kv.read(txn -> checkLocal(txn, ref))) {
+                    read(ref, null);
+                }
             } catch (BlockUnavailableException e) {
                 LOG.debug("read-ahead of {} failed: {}", hex, e.getMessage());
             } finally {
@@ -519,6 +532,76 @@ public final class BlockCache {
         return data;
     }
 
+    /**
+     * Copies {@code n} bytes of a block from {@code from} into {@code dst} at {@code dstOff}, zeros
+     * past the block's end, counting the tier that served them. From the RAM tier, or straight out
+     * of LMDB's map (no copy of the whole block, nothing for the collector) once the block's CRC32C
+     * was checked; else as {@link #get}.
+     */
+    public void read(BlockRef ref, int from, byte[] dst, int dstOff, int n) throws BlockUnavailableException {
+        byte[] held = ram.getIfPresent(ref.hex());
+        if (held != null) {
+            metrics.cacheRead(ReadTier.RAM);
+            copyOut(held.length, from, dst, dstOff, n, (at, to, len) -> System.arraycopy(held, at, dst, to, len));
+            return;
+        }
+        boolean copied = kv.read(txn -> checkLocal(txn, ref) && withLocal(txn, ref.hash(), block -> {
+            copyOut(block.remaining(), from, dst, dstOff, n, (at, to, len) -> block.get(block.position() + at, dst, to, len));
+            return true;
+        }));
+        if (copied) {
+            synchronized (this) {
+                cleanLru.get(ref.hex());
+            }
+            metrics.cacheRead(ReadTier.LOCAL);
+            return;
+        }
+        byte[] data = get(ref);
+        copyOut(data.length, from, dst, dstOff, n, (at, to, len) -> System.arraycopy(data, at, dst, to, len));
+    }
+
+    /** Copies one range of bytes of a block; {@code at} is within the block, {@code to} within the destination. */
+    @FunctionalInterface
+    private interface RangeCopy {
+        void copy(int at, int to, int length);
+    }
+
+    private static void copyOut(int blockLength, int from, byte[] dst, int dstOff, int n, RangeCopy copy) {
+        int avail = Math.max(0, Math.min(n, blockLength - from));
+        if (avail > 0) {
+            copy.copy(from, dstOff, avail);
+        }
+        Arrays.fill(dst, dstOff + avail, dstOff + n, (byte) 0);
+    }
+
+    /**
+     * Whether the block is in the LMDB tier and intact, as {@code txn} sees it: checked once per
+     * block ({@link #checkedLocal}); a corrupt copy is left to {@link #load}, which counts, logs
+     * and replaces it.
+     */
+    private boolean checkLocal(KvTxn txn, BlockRef ref) {
+        String hex = ref.hex();
+        if (checkedLocal.getIfPresent(hex) != null) {
+            return true;
+        }
+        byte[] info = txn.get(Table.CACHE_INFO, ref.hash());
+        boolean intact = withLocal(txn, ref.hash(), block -> CacheInfo.intact(info, ref.hash(), block));
+        if (intact) {
+            checkedLocal.put(hex, Boolean.TRUE);
+        }
+        return intact;
+    }
+
+    /** Applies {@code body} to the block's bytes in LMDB's map, valid only during the call; false when absent. */
+    private static boolean withLocal(KvTxn txn, byte[] hash, java.util.function.Predicate<java.nio.ByteBuffer> body) {
+        boolean[] result = {false};
+        txn.scan(Table.CACHE_DATA, hash, (k, v) -> {
+            result[0] = body.test(v);
+            return false;
+        });
+        return result[0];
+    }
+
     /** {@code servedBy}, when given, receives the lower tier that loaded the block (RAM when none had to). */
     private byte[] read(BlockRef ref, ReadTier[] servedBy) throws BlockUnavailableException {
         String hex = ref.hex();
@@ -570,6 +653,7 @@ public final class BlockCache {
                     txn.put(Table.CACHE_DATA, ref.hash(), data);
                     txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CLEAN));
                 } else if (replaceCorrupt) {
+                    checkedLocal.invalidate(hex);
                     txn.put(Table.CACHE_DATA, ref.hash(), data);
                     txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CacheInfo.dirty(info) ? DIRTY : CLEAN));
                 }
@@ -718,6 +802,7 @@ public final class BlockCache {
                 byte[] h = Bytes.unhex(hex);
                 byte[] info = txn.get(Table.CACHE_INFO, h);
                 if (info != null && !CacheInfo.dirty(info)) {
+                    checkedLocal.invalidate(hex);
                     txn.delete(Table.CACHE_DATA, h);
                     txn.delete(Table.CACHE_INFO, h);
                     done.add(hex);

@@ -2,6 +2,7 @@ package io.stratafs.cache;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,5 +134,62 @@ class LocalBlockCheckTest {
         assertEquals(CacheInfo.DIRTY, dirty[4]);
         assertEquals(CacheInfo.CLEAN, clean[4]);
         assertEquals(Bytes.getInt(dirty, 5), Bytes.getInt(clean, 5));
+    }
+
+    @Test
+    void aPieceIsCopiedStraightFromTheLocalTierAndZerosFollowTheBlocksEnd() throws Exception {
+        byte[] data = random(100_000, 5);
+        BlockRef r = stage(data);
+        uploadAll();
+        BlockCache restarted = new BlockCache(kv, List.of(target), new int[] {0}, 16L << 20, 16L << 20, 1, metrics);
+        try {
+            byte[] dst = new byte[40_000];
+            java.util.Arrays.fill(dst, (byte) 7);
+            restarted.read(r, 70_000, dst, 5_000, 35_000);
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, 70_000, 100_000), java.util.Arrays.copyOfRange(dst, 5_000, 35_000));
+            assertArrayEquals(new byte[5_000], java.util.Arrays.copyOfRange(dst, 35_000, 40_000), "past the block's end");
+            assertEquals((byte) 7, dst[4_999], "before the destination offset nothing is written");
+            assertEquals(1, metrics.cacheReads(io.stratafs.metrics.VolumeMetrics.ReadTier.LOCAL));
+            assertEquals(0, restarted.ramHeldBytes(), "a local hit is not copied into the RAM tier");
+        } finally {
+            restarted.close();
+        }
+    }
+
+    @Test
+    void aPieceOfACorruptLocalBlockComesFromTheTargetNeverFromTheBadCopy() throws Exception {
+        byte[] data = random(100_000, 6);
+        BlockRef r = stage(data);
+        uploadAll();
+        flipLocally(r, 10);
+        byte[] dst = new byte[100];
+        cache.read(r, 0, dst, 0, 100);
+        assertArrayEquals(java.util.Arrays.copyOf(data, 100), dst);
+        assertEquals(1, metrics.errors(ErrorKind.CORRUPT_CACHE_BLOCK));
+        assertEquals(1, metrics.cacheReads(io.stratafs.metrics.VolumeMetrics.ReadTier.TARGET));
+    }
+
+    @Test
+    void aBlockEvictedAfterItsCheckIsFetchedAgain() throws Exception {
+        BlockCache small = new BlockCache(kv, List.of(target), new int[] {0}, 150_000, 0, 1, metrics);
+        try {
+            byte[] first = random(100_000, 7);
+            BlockRef r = new BlockRef(Sha256.of(first), first.length);
+            target.put(ObjectKeys.block(r.hex()), first);
+            byte[] dst = new byte[10];
+            small.read(r, 0, dst, 0, 10);
+            small.read(r, 0, dst, 0, 10);
+            assertEquals(1, metrics.cacheReads(io.stratafs.metrics.VolumeMetrics.ReadTier.LOCAL), "kept and checked");
+            byte[] second = random(100_000, 8);
+            BlockRef r2 = new BlockRef(Sha256.of(second), second.length);
+            target.put(ObjectKeys.block(r2.hex()), second);
+            small.read(r2, 0, dst, 0, 10);
+            assertNull(kv.read(txn -> txn.get(Table.CACHE_DATA, r.hash())), "the first block was evicted");
+            small.read(r, 5, dst, 0, 10);
+            assertArrayEquals(java.util.Arrays.copyOfRange(first, 5, 15), dst);
+            assertEquals(3, metrics.cacheReads(io.stratafs.metrics.VolumeMetrics.ReadTier.TARGET));
+        } finally {
+            small.close();
+        }
     }
 }
