@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Blocks are addressed by SHA-256 and checked against it whenever they come from a target; a
  * block read back from LMDB was checked when it arrived and is checked against the CRC32C stored
- * with it ({@link CacheInfo}). Dirty blocks (not yet on every target) are pinned; clean blocks are evicted LRU when the
- * cache is over its size. Writers wait while dirty bytes are at the dirty limit (back-pressure).
+ * with it ({@link CacheInfo}). Dirty blocks (not yet on every target) are pinned; clean blocks are
+ * evicted LRU when the cache is over its size. Writers wait while dirty bytes are at the dirty
+ * limit (back-pressure).
  *
  * <p>Sizes are counted as LMDB stores them ({@link #footprint}): a block over half a page goes to
  * whole overflow pages, so a 4 KiB block takes 8 KiB. The map also holds the namespace, the journal
@@ -415,9 +416,10 @@ public final class BlockCache {
     }
 
     /**
-     * The bytes of a block held locally (dirty blocks always are), checked ({@link CacheInfo#intact}). Blocks
-     * written recently are served from memory, which spares the uploader reading the LMDB map (and
-     * keeps the process's resident size down while a large file is written).
+     * The bytes of a block held locally (dirty blocks always are), checked by
+     * {@link CacheInfo#intact}. Blocks written recently are served from memory, which spares the
+     * uploader reading the LMDB map (and keeps the process's resident size down while a large file
+     * is written).
      */
     public byte[] readLocal(byte[] hash) throws BlockUnavailableException {
         byte[] cached;
