@@ -30,9 +30,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The block tiers below the VFS: a Caffeine RAM tier over the LMDB tier over the storage targets.
  *
- * <p>Blocks are addressed by SHA-256 and checked against it whenever they come from LMDB or a
- * target. Dirty blocks (not yet on every target) are pinned; clean blocks are evicted LRU when the
- * cache is over its size. Writers wait while dirty bytes are at the dirty limit (back-pressure).
+ * <p>Blocks are addressed by SHA-256 and checked against it whenever they come from a target; a
+ * block read back from LMDB was checked when it arrived and is checked against the CRC32C stored
+ * with it ({@link CacheInfo}). Dirty blocks (not yet on every target) are pinned; clean blocks are
+ * evicted LRU when the cache is over its size. Writers wait while dirty bytes are at the dirty
+ * limit (back-pressure).
  *
  * <p>Sizes are counted as LMDB stores them ({@link #footprint}): a block over half a page goes to
  * whole overflow pages, so a 4 KiB block takes 8 KiB. The map also holds the namespace, the journal
@@ -46,14 +48,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class BlockCache {
     private static final Logger LOG = LoggerFactory.getLogger(BlockCache.class);
-    private static final byte CLEAN = 0;
-    private static final byte DIRTY = 1;
+    private static final byte CLEAN = CacheInfo.CLEAN;
+    private static final byte DIRTY = CacheInfo.DIRTY;
     private static final long AWAITING_UPLOAD_BYTES = 64L << 20;
     /** LMDB's page header, and a leaf node's header plus its slot in the page index. */
     private static final int PAGE_HEADER = 16;
     private static final int NODE_OVERHEAD = 8 + 2;
     private static final int HASH = 32;
-    private static final int INFO = 5;
+    private static final int INFO = CacheInfo.SIZE;
     /** LOCAL key: how often a full map made the cache evict (written to let LMDB reuse freed pages). */
     private static final byte[] MAP_FULL_EVICTIONS = "cache.map-full-evictions".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
@@ -81,6 +83,15 @@ public final class BlockCache {
     private long awaitingUploadBytes;
     private final ReadStats[] readStats;
     private final java.util.Set<String> prefetching = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Blocks of the LMDB tier whose bytes matched their CRC32C since this cache opened: {@link #read}
+     * copies the requested bytes straight out of LMDB's map for them and checks nothing more, as
+     * checking the whole block for each 128 KiB request would cost 32 times the block.
+     */
+    private final Cache<String, Boolean> checkedLocal = Caffeine.newBuilder()
+            .maximumSize(1 << 16)
+            .executor(Runnable::run)
+            .build();
     private final java.util.concurrent.ThreadPoolExecutor prefetcher;
     /** Set when a fetched block was stored: the next {@link #get} checks LMDB's page count. */
     private final java.util.concurrent.atomic.AtomicBoolean mapFilling = new java.util.concurrent.atomic.AtomicBoolean();
@@ -148,18 +159,22 @@ public final class BlockCache {
     }
 
     /**
-     * Starts fetching a block in the background (read-ahead) unless it is in RAM or on its way.
-     * At most {@code fetchThreads} fetches run and four times as many wait; more requests are
+     * Starts fetching a block in the background (read-ahead) unless it is in RAM, checked in the
+     * LMDB tier, or on its way. A block in the LMDB tier is checked against its CRC32C, which also
+     * brings its pages from the disk into memory, and stays there; one from a target goes to both
+     * tiers. At most {@code fetchThreads} fetches run and four times as many wait; more requests are
      * dropped, which bounds the memory used.
      */
     public void prefetch(BlockRef ref) {
         String hex = ref.hex();
-        if (ram.getIfPresent(hex) != null || !prefetching.add(hex)) {
+        if (ram.getIfPresent(hex) != null || checkedLocal.getIfPresent(hex) != null || !prefetching.add(hex)) {
             return;
         }
         prefetcher.execute(() -> {
             try {
-                read(ref, null);
+                if (!kv.read(txn -> checkLocal(txn, ref))) {
+                    read(ref, null);
+                }
             } catch (BlockUnavailableException e) {
                 LOG.debug("read-ahead of {} failed: {}", hex, e.getMessage());
             } finally {
@@ -285,10 +300,7 @@ public final class BlockCache {
             return false;
         }
         txn.put(Table.CACHE_DATA, ref.hash(), ref.length() == data.length ? data : Arrays.copyOf(data, ref.length()));
-        byte[] info = new byte[5];
-        Bytes.putInt(info, 0, ref.length());
-        info[4] = DIRTY;
-        txn.put(Table.CACHE_INFO, ref.hash(), info);
+        txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, ref.length(), DIRTY));
         for (int id : targetIds) {
             txn.put(Table.PENDING, pendingKey(id, ref.hash()), new byte[0]);
         }
@@ -404,9 +416,10 @@ public final class BlockCache {
     }
 
     /**
-     * The bytes of a block held locally (dirty blocks always are), checked against the hash. Blocks
-     * written recently are served from memory, which spares the uploader reading the LMDB map (and
-     * keeps the process's resident size down while a large file is written).
+     * The bytes of a block held locally (dirty blocks always are), checked by
+     * {@link CacheInfo#intact}. Blocks written recently are served from memory, which spares the
+     * uploader reading the LMDB map (and keeps the process's resident size down while a large file
+     * is written).
      */
     public byte[] readLocal(byte[] hash) throws BlockUnavailableException {
         byte[] cached;
@@ -416,14 +429,14 @@ public final class BlockCache {
         if (cached != null) {
             return cached;
         }
-        byte[] data = kv.read(txn -> txn.get(Table.CACHE_DATA, hash));
-        if (data == null) {
+        Stored stored = kv.read(txn -> Stored.read(txn, hash));
+        if (stored == null) {
             throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is missing from the local cache");
         }
-        if (!Arrays.equals(Sha256.of(data), hash)) {
+        if (!stored.intact(hash)) {
             throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is corrupt in the local cache");
         }
-        return data;
+        return stored.data();
     }
 
     /**
@@ -440,10 +453,9 @@ public final class BlockCache {
                     stillPending = o != t && txn.contains(Table.PENDING, pendingKey(targetIds[o], h));
                 }
                 byte[] info = txn.get(Table.CACHE_INFO, h);
-                if (!stillPending && info != null && info[4] == DIRTY) {
-                    info[4] = CLEAN;
-                    txn.put(Table.CACHE_INFO, h, info);
-                    clean.add(new Cleaned(h, Bytes.getInt(info, 0)));
+                if (!stillPending && info != null && CacheInfo.dirty(info)) {
+                    txn.put(Table.CACHE_INFO, h, CacheInfo.withState(info, CLEAN));
+                    clean.add(new Cleaned(h, CacheInfo.length(info)));
                 }
             }
             return clean;
@@ -470,6 +482,18 @@ public final class BlockCache {
     }
 
     private record Cleaned(byte[] hash, int length) {
+    }
+
+    /** A block's bytes and its {@code cache_info} record (null when it has none), read in one transaction. */
+    private record Stored(byte[] data, byte[] info) {
+        static Stored read(KvTxn txn, byte[] hash) {
+            byte[] data = txn.get(Table.CACHE_DATA, hash);
+            return data == null ? null : new Stored(data, txn.get(Table.CACHE_INFO, hash));
+        }
+
+        boolean intact(byte[] hash) {
+            return CacheInfo.intact(info, hash, java.nio.ByteBuffer.wrap(data));
+        }
     }
 
     /**
@@ -510,6 +534,76 @@ public final class BlockCache {
         return data;
     }
 
+    /**
+     * Copies {@code n} bytes of a block from {@code from} into {@code dst} at {@code dstOff}, zeros
+     * past the block's end, counting the tier that served them. From the RAM tier, or straight out
+     * of LMDB's map (no copy of the whole block, nothing for the collector) once the block's CRC32C
+     * was checked; else as {@link #get}.
+     */
+    public void read(BlockRef ref, int from, byte[] dst, int dstOff, int n) throws BlockUnavailableException {
+        byte[] held = ram.getIfPresent(ref.hex());
+        if (held != null) {
+            metrics.cacheRead(ReadTier.RAM);
+            copyOut(held.length, from, dst, dstOff, n, (at, to, len) -> System.arraycopy(held, at, dst, to, len));
+            return;
+        }
+        boolean copied = kv.read(txn -> checkLocal(txn, ref) && withLocal(txn, ref.hash(), block -> {
+            copyOut(block.remaining(), from, dst, dstOff, n, (at, to, len) -> block.get(block.position() + at, dst, to, len));
+            return true;
+        }));
+        if (copied) {
+            synchronized (this) {
+                cleanLru.get(ref.hex());
+            }
+            metrics.cacheRead(ReadTier.LOCAL);
+            return;
+        }
+        byte[] data = get(ref);
+        copyOut(data.length, from, dst, dstOff, n, (at, to, len) -> System.arraycopy(data, at, dst, to, len));
+    }
+
+    /** Copies one range of bytes of a block; {@code at} is within the block, {@code to} within the destination. */
+    @FunctionalInterface
+    private interface RangeCopy {
+        void copy(int at, int to, int length);
+    }
+
+    private static void copyOut(int blockLength, int from, byte[] dst, int dstOff, int n, RangeCopy copy) {
+        int avail = Math.max(0, Math.min(n, blockLength - from));
+        if (avail > 0) {
+            copy.copy(from, dstOff, avail);
+        }
+        Arrays.fill(dst, dstOff + avail, dstOff + n, (byte) 0);
+    }
+
+    /**
+     * Whether the block is in the LMDB tier and intact, as {@code txn} sees it: checked once per
+     * block ({@link #checkedLocal}); a corrupt copy is left to {@link #load}, which counts, logs
+     * and replaces it.
+     */
+    private boolean checkLocal(KvTxn txn, BlockRef ref) {
+        String hex = ref.hex();
+        if (checkedLocal.getIfPresent(hex) != null) {
+            return true;
+        }
+        byte[] info = txn.get(Table.CACHE_INFO, ref.hash());
+        boolean intact = withLocal(txn, ref.hash(), block -> CacheInfo.intact(info, ref.hash(), block));
+        if (intact) {
+            checkedLocal.put(hex, Boolean.TRUE);
+        }
+        return intact;
+    }
+
+    /** Applies {@code body} to the block's bytes in LMDB's map, valid only during the call; false when absent. */
+    private static boolean withLocal(KvTxn txn, byte[] hash, java.util.function.Predicate<java.nio.ByteBuffer> body) {
+        boolean[] result = {false};
+        txn.scan(Table.CACHE_DATA, hash, (k, v) -> {
+            result[0] = body.test(v);
+            return false;
+        });
+        return result[0];
+    }
+
     /** {@code servedBy}, when given, receives the lower tier that loaded the block (RAM when none had to). */
     private byte[] read(BlockRef ref, ReadTier[] servedBy) throws BlockUnavailableException {
         String hex = ref.hex();
@@ -526,16 +620,16 @@ public final class BlockCache {
 
     private byte[] load(BlockRef ref, ReadTier[] servedBy) {
         String hex = ref.hex();
-        byte[] local = kv.read(txn -> txn.get(Table.CACHE_DATA, ref.hash()));
+        Stored local = kv.read(txn -> Stored.read(txn, ref.hash()));
         if (local != null) {
-            if (Arrays.equals(Sha256.of(local), ref.hash())) {
+            if (local.intact(ref.hash())) {
                 synchronized (this) {
                     cleanLru.get(hex);
                 }
                 if (servedBy != null) {
                     servedBy[0] = ReadTier.LOCAL;
                 }
-                return local;
+                return local.data();
             }
             metrics.error(ErrorKind.CORRUPT_CACHE_BLOCK);
             LOG.error("block {} is corrupt in the local cache; fetching it from the storage targets", hex);
@@ -556,13 +650,14 @@ public final class BlockCache {
         String hex = ref.hex();
         try {
             kv.writeVoid(txn -> {
-                if (!txn.contains(Table.CACHE_INFO, ref.hash())) {
+                byte[] info = txn.get(Table.CACHE_INFO, ref.hash());
+                if (info == null) {
                     txn.put(Table.CACHE_DATA, ref.hash(), data);
-                    byte[] info = new byte[5];
-                    Bytes.putInt(info, 0, data.length);
-                    txn.put(Table.CACHE_INFO, ref.hash(), info);
+                    txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CLEAN));
                 } else if (replaceCorrupt) {
+                    checkedLocal.invalidate(hex);
                     txn.put(Table.CACHE_DATA, ref.hash(), data);
+                    txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CacheInfo.dirty(info) ? DIRTY : CLEAN));
                 }
             });
         } catch (MetaException e) {
@@ -708,7 +803,8 @@ public final class BlockCache {
             for (String hex : victims) {
                 byte[] h = Bytes.unhex(hex);
                 byte[] info = txn.get(Table.CACHE_INFO, h);
-                if (info != null && info[4] == CLEAN) {
+                if (info != null && !CacheInfo.dirty(info)) {
+                    checkedLocal.invalidate(hex);
                     txn.delete(Table.CACHE_DATA, h);
                     txn.delete(Table.CACHE_INFO, h);
                     done.add(hex);

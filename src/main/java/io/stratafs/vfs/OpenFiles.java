@@ -334,9 +334,18 @@ final class OpenFiles implements AutoCloseable {
         Arrays.fill(dst, dstOff + avail, dstOff + n, (byte) 0);
     }
 
+    /** Reads a piece of a committed block without copying the whole block (a hole reads as zeros). */
     private void readCommitted(long ino, long index, int inBlock, byte[] dst, int dstOff, int n) throws FsException {
-        byte[] data = committedBlock(ino, index);
-        copyOut(data, data.length, inBlock, dst, dstOff, n);
+        BlockRef ref = kv.read(txn -> Namespace.block(txn, ino, index));
+        if (ref == null) {
+            Arrays.fill(dst, dstOff, dstOff + n, (byte) 0);
+            return;
+        }
+        try {
+            cache.read(ref, inBlock, dst, dstOff, n);
+        } catch (BlockUnavailableException e) {
+            throw ErrnoTable.toFsException(e);
+        }
     }
 
     /** The committed content of a block; empty for a hole. */
