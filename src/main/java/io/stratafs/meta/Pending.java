@@ -1,0 +1,79 @@
+package io.stratafs.meta;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * Changes not yet committed to LMDB, per table in LMDB's key order (unsigned bytes, shorter first);
+ * a delete is kept as the {@link #DELETED} marker so it hides the committed value. One instance holds
+ * one write's changes while its body runs, another the group collected since the last LMDB commit.
+ * Not thread-safe: {@link LmdbKv}'s locks guard it.
+ */
+final class Pending {
+    /** The marker of a deleted key, compared by identity (stored values are always copies). */
+    static final byte[] DELETED = new byte[0];
+    /** What a map entry costs on the heap beyond its key and value, roughly. */
+    private static final int ENTRY_OVERHEAD = 96;
+
+    private final Map<Table, TreeMap<byte[], byte[]>> tables = new EnumMap<>(Table.class);
+    private long bytes;
+    private long sinceNanos;
+    private long lastWalSeq;
+
+    void put(Table table, byte[] key, byte[] value) {
+        byte[] old = tables.computeIfAbsent(table, t -> new TreeMap<>(Arrays::compareUnsigned)).put(key, value);
+        bytes += value.length + (old == null ? key.length + ENTRY_OVERHEAD : -old.length);
+    }
+
+    /** The pending value, {@link #DELETED}, or null when this key has no pending change. */
+    byte[] get(Table table, byte[] key) {
+        TreeMap<byte[], byte[]> m = tables.get(table);
+        return m == null ? null : m.get(key);
+    }
+
+    /** The pending changes of {@code table} from {@code start} (inclusive) on, in key order. */
+    NavigableMap<byte[], byte[]> from(Table table, byte[] start) {
+        TreeMap<byte[], byte[]> m = tables.get(table);
+        return m == null ? Collections.emptyNavigableMap() : m.tailMap(start, true);
+    }
+
+    Map<Table, TreeMap<byte[], byte[]>> tables() {
+        return tables;
+    }
+
+    /** Takes over {@code later}'s changes (they win) and notes the write-ahead record they came in. */
+    void addAll(Pending later, long walSeq, long nowNanos) {
+        if (isEmpty()) {
+            sinceNanos = nowNanos;
+        }
+        for (Map.Entry<Table, TreeMap<byte[], byte[]>> t : later.tables.entrySet()) {
+            for (Map.Entry<byte[], byte[]> e : t.getValue().entrySet()) {
+                put(t.getKey(), e.getKey(), e.getValue());
+            }
+        }
+        lastWalSeq = walSeq;
+    }
+
+    boolean isEmpty() {
+        return tables.isEmpty();
+    }
+
+    /** Heap bytes held, roughly: what the group bound counts. */
+    long bytes() {
+        return bytes;
+    }
+
+    /** When the first change arrived ({@link System#nanoTime}); meaningless while empty. */
+    long sinceNanos() {
+        return sinceNanos;
+    }
+
+    /** The sequence number of the last write-ahead record whose changes are here. */
+    long lastWalSeq() {
+        return lastWalSeq;
+    }
+}
