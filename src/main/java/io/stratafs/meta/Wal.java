@@ -237,6 +237,9 @@ final class Wal implements AutoCloseable {
         /** Replays one segment; returns why it stopped early, or null at its end. */
         String segment(FileChannel ch) throws IOException {
             long size = ch.size();
+            if (size < FILE_HEADER) {
+                return size == 0 ? null : "torn file header"; // created, never written to: nothing lost
+            }
             ByteBuffer fileHead = ByteBuffer.allocate(FILE_HEADER);
             if (read(ch, fileHead, 0) < FILE_HEADER || !fileHead.flip().slice(0, MAGIC.length).equals(ByteBuffer.wrap(MAGIC))) {
                 return "no write-ahead header";
