@@ -99,7 +99,8 @@ public final class LmdbKv implements Kv {
     }
 
     LmdbKv(Path dir, long mapSizeBytes, long groupBytes, long groupMillis, DiskSeam seam) {
-        this.groupBytes = groupBytes;
+        // a group must fit the map with room to spare, or a small cache would only find out at commit
+        this.groupBytes = Math.min(groupBytes, Math.max(32 << 10, mapSizeBytes / 64));
         this.groupNanos = TimeUnit.MILLISECONDS.toNanos(groupMillis);
         this.seam = seam;
         try {
@@ -241,7 +242,8 @@ public final class LmdbKv implements Kv {
                 throw new IllegalStateException("Kv.write called inside a Kv.write body; LMDB has one writer");
             }
             CacheFullException f = full;
-            if (f != null && !direct) {
+            if (f != null && !direct && activeBytes >= groupBytes) {
+                // small writes (uploads marking blocks clean, which makes them evictable) still go through
                 throw new CacheFullException(f.getMessage(), f);
             }
             Pending mine = new Pending();
@@ -406,26 +408,30 @@ public final class LmdbKv implements Kv {
         }
     }
 
-    /** Commits {@link #committing} to LMDB, freeing room when the map is full; then drops it from the reads. */
+    /**
+     * Commits {@link #committing} to LMDB, then drops it from the reads. A group that does not fit the
+     * map whole is committed one write at a time, each a synced transaction that also records its
+     * write-ahead number (so LMDB always holds a prefix of the writes), with {@link #onFull}'s
+     * callback freeing room between tries as each write did before groups.
+     */
     private void commitTaken() {
         Pending group = committing;
-        for (int attempt = 0;; attempt++) {
+        if (group.writesCommitted() == 0) {
             try (Txn<ByteBuffer> txn = env.txnWrite()) {
                 applyAll(txn, group);
                 apply(txn, Table.LOCAL, WAL_APPLIED, Bytes.longKey(group.lastWalSeq()));
                 txn.commit();
                 seam.lmdbCommitted();
-                break;
+                group.writesCommitted(group.writeCount());
             } catch (Env.MapFullException e) {
-                BooleanSupplier free = freeRoom;
-                if (free == null || attempt >= MAP_FULL_RETRIES || (!freeRoom(free) && attempt >= 1)) {
-                    full = new CacheFullException("the LMDB cache file is full (raise --cache-size or free space); "
-                            + "the last changes are kept in the write-ahead file", e);
-                    throw full;
-                }
+                LOG.info("a group of {} writes does not fit the LMDB map whole; committing them one by one", group.writeCount());
             } catch (LmdbException e) {
                 throw new MetaException("LMDB group commit failed: " + e.getMessage(), e);
             }
+        }
+        for (int i = group.writesCommitted(); i < group.writeCount(); i++) {
+            commitOne(group.write(i), group.writeSeq(i));
+            group.writesCommitted(i + 1);
         }
         full = null;
         writer.lock();
@@ -441,6 +447,27 @@ public final class LmdbKv implements Kv {
             writer.unlock();
         }
         wakeCommitter();
+    }
+
+    private void commitOne(Pending write, long walSeq) {
+        for (int attempt = 0;; attempt++) {
+            try (Txn<ByteBuffer> txn = env.txnWrite()) {
+                applyAll(txn, write);
+                apply(txn, Table.LOCAL, WAL_APPLIED, Bytes.longKey(walSeq));
+                txn.commit();
+                seam.lmdbCommitted();
+                return;
+            } catch (Env.MapFullException e) {
+                BooleanSupplier free = freeRoom;
+                if (free == null || attempt >= MAP_FULL_RETRIES || (!freeRoom(free) && attempt >= 1)) {
+                    full = new CacheFullException("the LMDB cache file is full (raise --cache-size or free space); "
+                            + "the last changes are kept in the write-ahead file", e);
+                    throw full;
+                }
+            } catch (LmdbException e) {
+                throw new MetaException("LMDB commit failed: " + e.getMessage(), e);
+            }
+        }
     }
 
     /** Runs the callback; its writes commit at once ({@link #write}); one that finds the map full again made no room. */
@@ -527,14 +554,17 @@ public final class LmdbKv implements Kv {
         return env.info().mapSize;
     }
 
+    /** Counts the changes not yet in LMDB too (as the heap holds them, near enough to LMDB's pages). */
     @Override
     public long liveBytes() {
+        Pending group = committing;
+        long pending = activeBytes + (group == null ? 0 : group.bytes());
         try (Txn<ByteBuffer> txn = env.txnRead()) {
             long pages = pages(env.stat());
             for (Dbi<ByteBuffer> dbi : dbis.values()) {
                 pages += pages(dbi.stat(txn));
             }
-            return pages * pageSize;
+            return pages * pageSize + pending;
         }
     }
 

@@ -20,6 +20,11 @@ final class Pending {
     private static final int ENTRY_OVERHEAD = 96;
 
     private final Map<Table, TreeMap<byte[], byte[]>> tables = new EnumMap<>(Table.class);
+    /** The writes merged here, in order, with their write-ahead numbers: a group commits them one by one when it does not fit whole. */
+    private final java.util.List<Pending> writes = new java.util.ArrayList<>();
+    private final java.util.List<Long> writeSeqs = new java.util.ArrayList<>();
+    /** How many of {@link #writes} LMDB already holds. */
+    private int writesCommitted;
     private long bytes;
     private long sinceNanos;
     private long lastWalSeq;
@@ -56,6 +61,28 @@ final class Pending {
             }
         }
         lastWalSeq = walSeq;
+        writes.add(later);
+        writeSeqs.add(walSeq);
+    }
+
+    int writeCount() {
+        return writes.size();
+    }
+
+    Pending write(int i) {
+        return writes.get(i);
+    }
+
+    long writeSeq(int i) {
+        return writeSeqs.get(i);
+    }
+
+    int writesCommitted() {
+        return writesCommitted;
+    }
+
+    void writesCommitted(int n) {
+        writesCommitted = n;
     }
 
     boolean isEmpty() {
