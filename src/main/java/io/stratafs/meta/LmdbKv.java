@@ -276,6 +276,7 @@ public final class LmdbKv implements Kv {
             long seq = walNext;
             wal.append(seq, JournalCodec.encode(time, w.all));
             walNext = seq + 1;
+            boolean first = active.isEmpty();
             view.writeLock().lock();
             try {
                 active.addAll(mine, seq, System.nanoTime());
@@ -285,8 +286,8 @@ public final class LmdbKv implements Kv {
             } finally {
                 view.writeLock().unlock();
             }
-            if (activeBytes >= groupBytes) {
-                wakeCommitter();
+            if (first || activeBytes >= groupBytes) {
+                wakeCommitter(); // to time the new group's second, or because it is full
             }
             return result;
         } finally {

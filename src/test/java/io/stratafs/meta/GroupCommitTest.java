@@ -149,6 +149,23 @@ class GroupCommitTest {
     }
 
     @Test
+    void aLoneSmallWriteReachesLmdbWithinTheGroupTime() throws Exception {
+        java.util.concurrent.CountDownLatch committed = new java.util.concurrent.CountDownLatch(1);
+        LmdbKv kv = new LmdbKv(tmp.resolve("kv"), MAP, LmdbKv.DEFAULT_GROUP_BYTES, 200, new DiskSeam() {
+            @Override
+            public void lmdbCommitted() {
+                committed.countDown();
+            }
+        });
+        open.add(kv);
+        long start = System.nanoTime();
+        kv.writeVoid(txn -> txn.put(Table.INODE, Bytes.longKey(1), b("one")));
+        assertTrue(committed.await(10, TimeUnit.SECONDS), "the group was never committed");
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(millis >= 150, "committed after " + millis + " ms, before the group was due");
+    }
+
+    @Test
     void aWriteInsideAReadIsRefusedInsteadOfWaitingForever() {
         LmdbKv kv = open(tmp.resolve("kv"), LmdbKv.DEFAULT_GROUP_BYTES, NEVER);
         assertThrows(IllegalStateException.class,
