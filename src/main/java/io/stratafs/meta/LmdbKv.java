@@ -98,6 +98,16 @@ public final class LmdbKv implements Kv {
         this(dir, mapSizeBytes, DEFAULT_GROUP_BYTES, DEFAULT_GROUP_MILLIS, DiskSeam.NONE);
     }
 
+    /**
+     * With groups of at most {@code groupBytes} (and at most {@link #DEFAULT_GROUP_BYTES}): LMDB
+     * reuses the pages a commit frees only two commits later, so the data file holds about three
+     * groups of churn beyond the live entries; a small block cache keeps its file near its size
+     * with small groups.
+     */
+    public LmdbKv(Path dir, long mapSizeBytes, long groupBytes) {
+        this(dir, mapSizeBytes, Math.min(groupBytes, DEFAULT_GROUP_BYTES), DEFAULT_GROUP_MILLIS, DiskSeam.NONE);
+    }
+
     LmdbKv(Path dir, long mapSizeBytes, long groupBytes, long groupMillis, DiskSeam seam) {
         // a group must fit the map with room to spare, or a small cache would only find out at commit
         this.groupBytes = Math.min(groupBytes, Math.max(32 << 10, mapSizeBytes / 64));

@@ -40,6 +40,8 @@ final class Wal implements AutoCloseable {
     private Segment current;
     private Segment sealed;
     private boolean dirUnsynced;
+    /** Why no record can be appended any more, or null. */
+    private String broken;
 
     /**
      * One segment file. Written through a FileOutputStream, not a FileChannel: an interrupt of the
@@ -96,11 +98,23 @@ final class Wal implements AutoCloseable {
         crc.update(head.duplicate());
         crc.update(payload);
         ByteBuffer tail = ByteBuffer.allocate(RECORD_TAIL).putInt((int) crc.getValue()).flip();
+        if (broken != null) {
+            throw new MetaException(broken);
+        }
+        long start = current.length;
         try {
             current.write(head.array());
             current.write(payload);
             current.write(tail.array());
         } catch (IOException e) {
+            // a torn record would end every later replay before the records after it: cut it off
+            try {
+                current.out.getChannel().truncate(start);
+                current.length = start;
+            } catch (IOException again) {
+                broken = "the write-ahead file " + current.path + " has a torn record that cannot be cut off ("
+                        + again.getMessage() + "); no change is accepted until the volume is mounted again";
+            }
             throw new MetaException("cannot append to the write-ahead file " + current.path
                     + " (is the cache directory full?): " + e.getMessage(), e);
         }
