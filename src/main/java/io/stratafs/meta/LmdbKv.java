@@ -251,11 +251,6 @@ public final class LmdbKv implements Kv {
             if (writer.getHoldCount() > 1 && !direct) {
                 throw new IllegalStateException("Kv.write called inside a Kv.write body; LMDB has one writer");
             }
-            CacheFullException f = full;
-            if (f != null && !direct && activeBytes >= groupBytes) {
-                // small writes (uploads marking blocks clean, which makes them evictable) still go through
-                throw new CacheFullException(f.getMessage(), f);
-            }
             Pending mine = new Pending();
             WriteView w;
             T result;
@@ -269,6 +264,12 @@ public final class LmdbKv implements Kv {
             }
             if (w.all.isEmpty()) {
                 return result;
+            }
+            CacheFullException f = full;
+            if (f != null && !direct && mine.puts(Table.CACHE_DATA)) {
+                // only writes that add blocks fail: uploads marking blocks clean (which lets eviction
+                // make room) and namespace changes go on
+                throw new CacheFullException(f.getMessage(), f);
             }
             long time = System.currentTimeMillis();
             long next = journalNext;
@@ -565,17 +566,26 @@ public final class LmdbKv implements Kv {
         return env.info().mapSize;
     }
 
-    /** Counts the changes not yet in LMDB too (as the heap holds them, near enough to LMDB's pages). */
+    /**
+     * Counts the changes not yet in LMDB too (values put less values deleted, near enough to LMDB's
+     * pages), so the cache's room checks see a fill or an eviction when it returns.
+     */
     @Override
     public long liveBytes() {
-        Pending group = committing;
-        long pending = activeBytes + (group == null ? 0 : group.bytes());
+        long pending;
+        view.readLock().lock();
+        try {
+            Pending group = committing;
+            pending = active.netBytes() + (group == null ? 0 : group.netBytes());
+        } finally {
+            view.readLock().unlock();
+        }
         try (Txn<ByteBuffer> txn = env.txnRead()) {
             long pages = pages(env.stat());
             for (Dbi<ByteBuffer> dbi : dbis.values()) {
                 pages += pages(dbi.stat(txn));
             }
-            return pages * pageSize + pending;
+            return Math.max(0, pages * pageSize + pending);
         }
     }
 
@@ -703,6 +713,16 @@ public final class LmdbKv implements Kv {
             return v == null ? null : copy(v);
         }
 
+        /** The value's length, or -1 when the key is absent. */
+        long size(Table table, byte[] k) {
+            byte[] p = pending(table, k);
+            if (p != null) {
+                return p == Pending.DELETED ? -1 : p.length;
+            }
+            ByteBuffer v = dbis.get(table).get(txn, key(KEY_BUF, k));
+            return v == null ? -1 : v.remaining();
+        }
+
         @Override
         public boolean contains(Table table, byte[] k) {
             byte[] p = pending(table, k);
@@ -809,11 +829,12 @@ public final class LmdbKv implements Kv {
 
         @Override
         public boolean delete(Table table, byte[] k) {
-            if (!contains(table, k)) {
+            long size = size(table, k);
+            if (size < 0) {
                 return false;
             }
             byte[] key = k.clone();
-            mine.put(table, key, Pending.DELETED);
+            mine.delete(table, key, key.length + size);
             Mutation m = new Mutation(table, key, null);
             all.add(m);
             if (table.journaled()) {

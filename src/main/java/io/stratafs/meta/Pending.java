@@ -26,18 +26,46 @@ final class Pending {
     /** How many of {@link #writes} LMDB already holds. */
     private int writesCommitted;
     private long bytes;
+    /** What the changes add to LMDB's live data, roughly: values put less values deleted. */
+    private long netBytes;
     private long sinceNanos;
     private long lastWalSeq;
 
     void put(Table table, byte[] key, byte[] value) {
         byte[] old = tables.computeIfAbsent(table, t -> new TreeMap<>(Arrays::compareUnsigned)).put(key, value);
         bytes += value.length + (old == null ? key.length + ENTRY_OVERHEAD : -old.length);
+        if (value != DELETED) {
+            netBytes += key.length + value.length;
+        }
+    }
+
+    /** Records a delete of an entry of {@code freed} bytes (key and value). */
+    void delete(Table table, byte[] key, long freed) {
+        put(table, key, DELETED);
+        netBytes -= freed;
+    }
+
+    long netBytes() {
+        return netBytes;
     }
 
     /** The pending value, {@link #DELETED}, or null when this key has no pending change. */
     byte[] get(Table table, byte[] key) {
         TreeMap<byte[], byte[]> m = tables.get(table);
         return m == null ? null : m.get(key);
+    }
+
+    /** Whether a value (not a delete) is pending in {@code table}. */
+    boolean puts(Table table) {
+        TreeMap<byte[], byte[]> m = tables.get(table);
+        if (m != null) {
+            for (byte[] v : m.values()) {
+                if (v != DELETED) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The pending changes of {@code table} from {@code start} (inclusive) on, in key order. */
@@ -55,11 +83,13 @@ final class Pending {
         if (isEmpty()) {
             sinceNanos = nowNanos;
         }
+        long net = netBytes + later.netBytes;
         for (Map.Entry<Table, TreeMap<byte[], byte[]>> t : later.tables.entrySet()) {
             for (Map.Entry<byte[], byte[]> e : t.getValue().entrySet()) {
                 put(t.getKey(), e.getKey(), e.getValue());
             }
         }
+        netBytes = net;
         lastWalSeq = walSeq;
         writes.add(later);
         writeSeqs.add(walSeq);
