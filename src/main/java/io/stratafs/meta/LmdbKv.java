@@ -81,6 +81,8 @@ public final class LmdbKv implements Kv {
     private final Object signal = new Object();
     private final ThreadLocal<Boolean> freeing = ThreadLocal.withInitial(() -> false);
     private final Thread committer;
+    /** The lock on the write-ahead directory; null when another process holds it (read only). */
+    private final java.nio.channels.FileLock owner;
     private volatile BooleanSupplier freeRoom;
     /** Changes published since the group being committed was taken; guarded by writer + view. */
     private Pending active = new Pending();
@@ -132,6 +134,16 @@ public final class LmdbKv implements Kv {
             dbis.put(t, env.openDbi(t.name().toLowerCase(java.util.Locale.ROOT), DbiFlags.MDB_CREATE));
         }
         Path walDir = dir.resolve("wal");
+        owner = lockWal(walDir);
+        if (owner == null) {
+            // another process owns the write-ahead file: read LMDB as committed, write nothing
+            LOG.info("the cache directory {} is in use by another StrataFS process; opened to read only", dir);
+            byte[] next = read(txn -> txn.get(Table.LOCAL, JOURNAL_NEXT));
+            journalNext = next == null ? 1 : Bytes.getLong(next, 0);
+            wal = null;
+            committer = null;
+            return;
+        }
         walNext = replay(walDir) + 1;
         byte[] next = read(txn -> txn.get(Table.LOCAL, JOURNAL_NEXT));
         journalNext = next == null ? 1 : Bytes.getLong(next, 0);
@@ -139,6 +151,38 @@ public final class LmdbKv implements Kv {
         committer = new Thread(this::commitLoop, "lmdb-group-commit");
         committer.setDaemon(true);
         committer.start();
+    }
+
+    /**
+     * Takes {@code wal/lock} for this object's life: one process replays, appends to and deletes the
+     * write-ahead file. Returns null when another process (a mount, while {@code fsck --cache-dir}
+     * reads its cache) holds it.
+     */
+    private static java.nio.channels.FileLock lockWal(Path walDir) {
+        try {
+            Files.createDirectories(walDir);
+            java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(walDir.resolve("lock"),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+            java.nio.channels.FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                ch.close();
+            }
+            return lock;
+        } catch (java.io.IOException e) {
+            throw new MetaException("cannot lock the write-ahead directory " + walDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkOwner() {
+        if (owner == null) {
+            throw new MetaException("this cache directory is in use by another StrataFS process (a mount or stratafs sync); "
+                    + "it was opened to read only: stop that process to change it");
+        }
     }
 
     /** Rolls LMDB forward with the write-ahead records it does not hold; returns the last record's number. */
@@ -179,6 +223,7 @@ public final class LmdbKv implements Kv {
 
     @Override
     public void restore(List<Mutation> mutations, long lastSeq) {
+        checkOwner();
         commitLock.lock();
         writer.lock();
         try {
@@ -239,6 +284,7 @@ public final class LmdbKv implements Kv {
      */
     @Override
     public <T> T write(Function<KvWriteTxn, T> body) {
+        checkOwner();
         if (view.getReadHoldCount() > 0) {
             throw new IllegalStateException("Kv.write called inside a Kv.read callback; it would wait for its own read lock");
         }
@@ -524,6 +570,9 @@ public final class LmdbKv implements Kv {
     /** Makes every write that returned survive a power loss: one fdatasync of the write-ahead file. */
     @Override
     public void sync() {
+        if (owner == null) {
+            return;
+        }
         writer.lock();
         try {
             wal.sync();
@@ -601,6 +650,10 @@ public final class LmdbKv implements Kv {
     /** Commits what is pending, removes the write-ahead file and closes LMDB. */
     @Override
     public void close() {
+        if (owner == null) {
+            env.close();
+            return;
+        }
         closing = true;
         wakeCommitter();
         try {
@@ -630,6 +683,11 @@ public final class LmdbKv implements Kv {
         }
         env.sync(true);
         env.close();
+        try {
+            owner.channel().close();
+        } catch (java.io.IOException e) {
+            LOG.debug("closing the write-ahead lock: {}", e.toString());
+        }
     }
 
     private static ByteBuffer key(ThreadLocal<ByteBuffer> holder, byte[] key) {

@@ -203,6 +203,25 @@ class GroupCommitTest {
         assertEquals(301, again.lastJournalSeq());
     }
 
+    /** fsck --cache-dir on a mounted cache: it must neither replay nor delete the mount's write-ahead file. */
+    @Test
+    void aSecondOpenerOfTheDirectoryOnlyReadsAndLeavesTheWriteAheadFileAlone() {
+        Path dir = tmp.resolve("kv");
+        LmdbKv kv = open(dir, LmdbKv.DEFAULT_GROUP_BYTES, NEVER);
+        kv.writeVoid(txn -> txn.put(Table.INODE, Bytes.longKey(1), b("committed")));
+        kv.commitPending();
+        kv.writeVoid(txn -> txn.put(Table.INODE, Bytes.longKey(2), b("pending")));
+        // (the second opener stands for another process; the lock is per file, so one JVM shows it too)
+        try (LmdbKv reader = new LmdbKv(dir, MAP)) {
+            assertArrayEquals(b("committed"), get(reader, Table.INODE, Bytes.longKey(1)));
+            assertThrows(MetaException.class, () -> reader.writeVoid(txn -> txn.put(Table.INODE, Bytes.longKey(3), b("x"))));
+        }
+        Path copy = tmp.resolve("after-kill");
+        kv.quiesced(() -> copyTree(dir, copy));
+        LmdbKv again = open(copy, LmdbKv.DEFAULT_GROUP_BYTES, NEVER);
+        assertArrayEquals(b("pending"), get(again, Table.INODE, Bytes.longKey(2)), "the owner's pending write is still replayable");
+    }
+
     static void copyTree(Path from, Path to) {
         try (var s = Files.walk(from)) {
             for (Path p : s.toList()) {
