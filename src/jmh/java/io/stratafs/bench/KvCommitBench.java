@@ -21,10 +21,12 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The floor under every namespace change: one {@code Kv.write} holding a single 8-byte put, that is
- * one LMDB write transaction and its commit (with the data pages' fdatasync, MDB_NOMETASYNC).
- * {@link #localPut} goes to a table outside the journal, so it is LMDB alone; {@link #journaledPut}
- * goes to a namespace table, so the commit also appends a journal record, as every VFS change does.
+ * The floor under every namespace change: one {@code Kv.write} holding a single 8-byte put. With group
+ * commit that is a write-ahead append (write(2), no flush) and a publish to the pending group; LMDB
+ * commits on its committer thread once a second. {@link #localPut} goes to a table outside the
+ * journal; {@link #journaledPut} goes to a namespace table, so the write also appends a journal record,
+ * as every VFS change does; {@link #journaledPutAndSync} adds {@code Kv.sync} (what an fsync costs:
+ * one fdatasync of the write-ahead file).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -60,6 +62,13 @@ public class KvCommitBench {
     public void localPut() {
         byte[] value = Bytes.longKey(++n);
         kv.writeVoid(txn -> txn.put(Table.LOCAL, LOCAL_KEY, value));
+    }
+
+    @Benchmark
+    public void journaledPutAndSync() {
+        byte[] value = Bytes.longKey(++n);
+        kv.writeVoid(txn -> txn.put(Table.COUNTER, COUNTER_KEY, value));
+        kv.sync();
     }
 
     @Benchmark

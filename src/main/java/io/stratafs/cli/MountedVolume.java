@@ -108,7 +108,8 @@ final class MountedVolume implements AutoCloseable {
         this.mountpoint = mountpoint;
         this.cacheDir = cacheDir;
         this.site = site;
-        this.kv = new LmdbKv(cacheDir, cacheSize + cacheSize / 4 + (2L << 30));
+        // groups of at most a 64th of the cache: their churn stays small beside it (meta/LmdbKv)
+        this.kv = new LmdbKv(cacheDir, cacheSize + cacheSize / 4 + (2L << 30), cacheSize / 64);
         try {
             adoptCacheDir(unreachable);
             this.cache = new BlockCache(kv, this.targets, TargetIds.assign(kv, this.targets), cacheSize, ramCache, downloadConcurrency,

@@ -40,6 +40,11 @@ public final class LmdbReplicaStore implements ReplicaStore {
     }
 
     @Override
+    public void sync() {
+        kv.sync();
+    }
+
+    @Override
     public void transaction(Runnable body) {
         if (current.get() != null) {
             body.run();

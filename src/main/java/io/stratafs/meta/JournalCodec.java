@@ -1,12 +1,9 @@
 package io.stratafs.meta;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInput;
 import java.io.DataInputStream;
 import java.io.DataOutput;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,16 +24,23 @@ public final class JournalCodec {
     }
 
     public static byte[] encode(long timeMillis, List<Mutation> mutations) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + mutations.size() * 64);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            writeHeader(out, timeMillis, mutations.size());
-            for (Mutation m : mutations) {
-                writeMutation(out, m.table(), ByteBuffer.wrap(m.key()), m.isDelete() ? null : ByteBuffer.wrap(m.value()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        // sized exactly: the write-ahead file encodes whole 4 MiB blocks with this, copied once
+        long size = HEADER_BYTES;
+        for (Mutation m : mutations) {
+            size += 4 + m.key().length + (m.isDelete() ? 0 : 4 + m.value().length);
         }
-        return bytes.toByteArray();
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("journal record of " + size + " bytes is too large");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) size);
+        out.putLong(timeMillis).putInt(mutations.size());
+        for (Mutation m : mutations) {
+            out.put((byte) (m.isDelete() ? 2 : 1)).put((byte) m.table().id()).putShort((short) m.key().length).put(m.key());
+            if (!m.isDelete()) {
+                out.putInt(m.value().length).put(m.value());
+            }
+        }
+        return out.array();
     }
 
     public static List<Mutation> decode(byte[] record) {

@@ -9,6 +9,10 @@ import java.util.function.Function;
  * <p>Writers are serialized: one write transaction at a time. A transaction never outlives the
  * call that opened it. Changes to journaled tables are appended to the journal in the same
  * transaction; a write that changes nothing journaled appends nothing.
+ *
+ * <p>Durability (docs/SEMANTICS.md "Durability contract"): a write is visible to every later read,
+ * and survives a kill of the process, when {@link #write} returns; it survives a power loss once
+ * {@link #sync} returned after it. A read's callback must not write.
  */
 public interface Kv extends AutoCloseable {
 
@@ -36,7 +40,7 @@ public interface Kv extends AutoCloseable {
     /** The sequence number of the last journal record committed (0 when none). */
     long lastJournalSeq();
 
-    /** Forces everything committed so far to stable storage. */
+    /** Makes every write that returned so far survive a power loss. */
     void sync();
 
     /** Bytes used by the store's data file. */

@@ -38,6 +38,11 @@ public final class Replica {
     private final Merge merge;
 
     /** A site's replica over its state; continues its own log and clock from what the state holds. */
+    /** Makes this replica's changes so far survive a power loss ({@link ReplicaStore#sync}). */
+    public void sync() {
+        store.sync();
+    }
+
     public Replica(String site, LongSupplier wallMillis, ReplicaStore store) {
         if (site == null || site.isEmpty()) {
             throw new IllegalArgumentException("a replica needs a site name");

@@ -14,6 +14,13 @@ public interface ReplicaStore {
     /** Runs {@code body} as one atomic change (an LMDB write transaction); the memory store just runs it. */
     void transaction(Runnable body);
 
+    /**
+     * Makes every change so far survive a power loss (LMDB's store: Kv.sync). Called before this
+     * site's envelopes are published: a log position on storage must never be lost locally and reused.
+     */
+    default void sync() {
+    }
+
     /** The node with this id, or null if none is known. */
     NodeRecord node(OpId id);
 

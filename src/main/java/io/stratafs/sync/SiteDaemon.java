@@ -346,6 +346,8 @@ public final class SiteDaemon implements AutoCloseable {
                 }
                 List<Envelope> batch = publishablePrefix(log);
                 if (!batch.isEmpty()) {
+                    // durable here first: a power loss must not lose a published position locally, to reuse it
+                    replica.sync();
                     p.publish(batch);
                 }
             } catch (StoreException | RuntimeException e) {

@@ -178,8 +178,8 @@ final class TargetUploader {
         uploadPendingBlocks();
         long from = uploadedSeq();
         if (journalUpTo > from) {
-            // MDB_NOMETASYNC leaves the last commit undurable: after a power loss LMDB could hand out
-            // a sequence number again that a target already holds for another change
+            // a returned write is durable only at Kv.sync (group commit): after a power loss LMDB could
+            // hand out a sequence number again that a target already holds for another change
             kv.sync();
             uploadJournal(from, journalUpTo);
         }

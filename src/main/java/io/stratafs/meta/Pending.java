@@ -1,0 +1,136 @@
+package io.stratafs.meta;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * Changes not yet committed to LMDB, per table in LMDB's key order (unsigned bytes, shorter first);
+ * a delete is kept as the {@link #DELETED} marker so it hides the committed value. One instance holds
+ * one write's changes while its body runs, another the group collected since the last LMDB commit.
+ * Not thread-safe: {@link LmdbKv}'s locks guard it.
+ */
+final class Pending {
+    /** The marker of a deleted key, compared by identity (stored values are always copies). */
+    static final byte[] DELETED = new byte[0];
+    /** What a map entry costs on the heap beyond its key and value, roughly. */
+    private static final int ENTRY_OVERHEAD = 96;
+
+    private final Map<Table, TreeMap<byte[], byte[]>> tables = new EnumMap<>(Table.class);
+    /** The writes merged here, in order, with their write-ahead numbers: a group commits them one by one when it does not fit whole. */
+    private final java.util.List<Pending> writes = new java.util.ArrayList<>();
+    private final java.util.List<Long> writeSeqs = new java.util.ArrayList<>();
+    /** How many of {@link #writes} LMDB already holds. */
+    private int writesCommitted;
+    private long bytes;
+    /** What the changes add to LMDB's live data, roughly: values put less values deleted. */
+    private long netBytes;
+    private long sinceNanos;
+    private long lastWalSeq;
+
+    void put(Table table, byte[] key, byte[] value) {
+        byte[] old = tables.computeIfAbsent(table, t -> new TreeMap<>(Arrays::compareUnsigned)).put(key, value);
+        bytes += value.length + (old == null ? key.length + ENTRY_OVERHEAD : -old.length);
+        if (value != DELETED) {
+            netBytes += key.length + value.length;
+        }
+    }
+
+    /** Records a delete of an entry of {@code freed} bytes (key and value). */
+    void delete(Table table, byte[] key, long freed) {
+        put(table, key, DELETED);
+        netBytes -= freed;
+    }
+
+    long netBytes() {
+        return netBytes;
+    }
+
+    /** The pending value, {@link #DELETED}, or null when this key has no pending change. */
+    byte[] get(Table table, byte[] key) {
+        TreeMap<byte[], byte[]> m = tables.get(table);
+        return m == null ? null : m.get(key);
+    }
+
+    /** Whether a value (not a delete) is pending in {@code table}. */
+    boolean puts(Table table) {
+        TreeMap<byte[], byte[]> m = tables.get(table);
+        if (m != null) {
+            for (byte[] v : m.values()) {
+                if (v != DELETED) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The pending changes of {@code table} from {@code start} (inclusive) on, in key order. */
+    NavigableMap<byte[], byte[]> from(Table table, byte[] start) {
+        TreeMap<byte[], byte[]> m = tables.get(table);
+        return m == null ? Collections.emptyNavigableMap() : m.tailMap(start, true);
+    }
+
+    Map<Table, TreeMap<byte[], byte[]>> tables() {
+        return tables;
+    }
+
+    /** Takes over {@code later}'s changes (they win) and notes the write-ahead record they came in. */
+    void addAll(Pending later, long walSeq, long nowNanos) {
+        if (isEmpty()) {
+            sinceNanos = nowNanos;
+        }
+        long net = netBytes + later.netBytes;
+        for (Map.Entry<Table, TreeMap<byte[], byte[]>> t : later.tables.entrySet()) {
+            for (Map.Entry<byte[], byte[]> e : t.getValue().entrySet()) {
+                put(t.getKey(), e.getKey(), e.getValue());
+            }
+        }
+        netBytes = net;
+        lastWalSeq = walSeq;
+        writes.add(later);
+        writeSeqs.add(walSeq);
+    }
+
+    int writeCount() {
+        return writes.size();
+    }
+
+    Pending write(int i) {
+        return writes.get(i);
+    }
+
+    long writeSeq(int i) {
+        return writeSeqs.get(i);
+    }
+
+    int writesCommitted() {
+        return writesCommitted;
+    }
+
+    void writesCommitted(int n) {
+        writesCommitted = n;
+    }
+
+    boolean isEmpty() {
+        return tables.isEmpty();
+    }
+
+    /** Heap bytes held, roughly: what the group bound counts. */
+    long bytes() {
+        return bytes;
+    }
+
+    /** When the first change arrived ({@link System#nanoTime}); meaningless while empty. */
+    long sinceNanos() {
+        return sinceNanos;
+    }
+
+    /** The sequence number of the last write-ahead record whose changes are here. */
+    long lastWalSeq() {
+        return lastWalSeq;
+    }
+}
