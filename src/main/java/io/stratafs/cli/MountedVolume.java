@@ -108,8 +108,9 @@ final class MountedVolume implements AutoCloseable {
         this.mountpoint = mountpoint;
         this.cacheDir = cacheDir;
         this.site = site;
-        // groups of at most a 64th of the cache: their churn stays small beside it (meta/LmdbKv)
-        this.kv = new LmdbKv(cacheDir, cacheSize + cacheSize / 4 + (2L << 30), cacheSize / 64);
+        // groups of at most a 128th of the cache, counted in LMDB pages: the file carries about three
+        // groups of churn (freed pages are reused two commits later), which stays small beside it (meta/LmdbKv)
+        this.kv = new LmdbKv(cacheDir, cacheSize + cacheSize / 4 + (2L << 30), cacheSize / 128);
         try {
             adoptCacheDir(unreachable);
             this.cache = new BlockCache(kv, this.targets, TargetIds.assign(kv, this.targets), cacheSize, ramCache, downloadConcurrency,

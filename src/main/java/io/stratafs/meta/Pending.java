@@ -18,6 +18,13 @@ final class Pending {
     static final byte[] DELETED = new byte[0];
     /** What a map entry costs on the heap beyond its key and value, roughly. */
     private static final int ENTRY_OVERHEAD = 96;
+    /**
+     * LMDB's page: a value longer than about half of one is stored in whole overflow pages of its
+     * own, and the pages a commit frees are reusable only two commits later. So a group is counted
+     * in the pages it writes and frees, not in value bytes: a group of 3 KiB cached blocks takes
+     * twice its value bytes in pages, and a small cache's file would grow by that much more churn.
+     */
+    private static final int PAGE = 4096;
 
     private final Map<Table, TreeMap<byte[], byte[]>> tables = new EnumMap<>(Table.class);
     /** The writes merged here, in order, with their write-ahead numbers: a group commits them one by one when it does not fit whole. */
@@ -26,6 +33,8 @@ final class Pending {
     /** How many of {@link #writes} LMDB already holds. */
     private int writesCommitted;
     private long bytes;
+    /** Page-rounded bytes that deletes of large values free (see {@link #PAGE}). */
+    private long freedBytes;
     /** What the changes add to LMDB's live data, roughly: values put less values deleted. */
     private long netBytes;
     private long sinceNanos;
@@ -33,7 +42,7 @@ final class Pending {
 
     void put(Table table, byte[] key, byte[] value) {
         byte[] old = tables.computeIfAbsent(table, t -> new TreeMap<>(Arrays::compareUnsigned)).put(key, value);
-        bytes += value.length + (old == null ? key.length + ENTRY_OVERHEAD : -old.length);
+        bytes += stored(value.length) + (old == null ? key.length + ENTRY_OVERHEAD : -stored(old.length));
         if (value != DELETED) {
             netBytes += key.length + value.length;
         }
@@ -43,6 +52,14 @@ final class Pending {
     void delete(Table table, byte[] key, long freed) {
         put(table, key, DELETED);
         netBytes -= freed;
+        long pages = freed > PAGE / 2 ? stored(freed) : 0;
+        freedBytes += pages;
+        bytes += pages;
+    }
+
+    /** What a value of {@code length} bytes takes in LMDB: whole pages once it overflows its node. */
+    private static long stored(long length) {
+        return length > PAGE / 2 ? (length + 16 + PAGE - 1) / PAGE * PAGE : length;
     }
 
     long netBytes() {
@@ -90,6 +107,8 @@ final class Pending {
             }
         }
         netBytes = net;
+        freedBytes += later.freedBytes;
+        bytes += later.freedBytes;
         lastWalSeq = walSeq;
         writes.add(later);
         writeSeqs.add(walSeq);
@@ -119,7 +138,7 @@ final class Pending {
         return tables.isEmpty();
     }
 
-    /** Heap bytes held, roughly: what the group bound counts. */
+    /** Heap bytes held, roughly, with large values and large deletes counted in LMDB pages: what the group bound counts. */
     long bytes() {
         return bytes;
     }
