@@ -247,6 +247,32 @@ public final class LmdbReplicaStore implements ReplicaStore {
     }
 
     @Override
+    public List<Envelope> ownLogWhile(long afterSeq, int max, java.util.function.Predicate<Envelope> take) {
+        List<byte[]> records = read(txn -> {
+            List<byte[]> raw = new ArrayList<>();
+            txn.scan(Table.REPLICA_LOG, EMPTY, Bytes.longKey(afterSeq + 1), (k, v) -> {
+                raw.add(Bytes.toArray(v));
+                return raw.size() < max;
+            });
+            return raw;
+        });
+        List<Envelope> out = new ArrayList<>();
+        for (byte[] r : records) {
+            Envelope e;
+            try {
+                e = EnvelopeCodec.decode(r, "this site's log in the cache");
+            } catch (LogIntegrityException ex) {
+                throw new IllegalStateException(ex.getMessage(), ex);
+            }
+            if (!take.test(e)) {
+                break;
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    @Override
     public Map<String, Long> cursors() {
         return read(cursors::all);
     }

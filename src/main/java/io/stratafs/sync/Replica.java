@@ -266,6 +266,11 @@ public final class Replica {
         return store.ownLog(afterSeq);
     }
 
+    /** The longest prefix of {@link #log(long)}, at most {@code max} long, that passes {@code take} (see {@link ReplicaStore#ownLogWhile}). */
+    public List<Envelope> logWhile(long afterSeq, int max, java.util.function.Predicate<Envelope> take) {
+        return store.ownLogWhile(afterSeq, max, take);
+    }
+
     /** Whether e can be applied now (its site's previous envelope and its deps applied). Duplicates: false. */
     public boolean ready(Envelope e) {
         Map<String, Long> cursors = store.cursors();

@@ -57,6 +57,22 @@ public interface ReplicaStore {
     /** This site's own envelopes with seq larger than {@code afterSeq}, in seq order. */
     List<Envelope> ownLog(long afterSeq);
 
+    /**
+     * The longest prefix of {@link #ownLog(long)}, at most {@code max} long, whose envelopes all
+     * pass {@code take}; {@code take} runs outside any transaction of the store, and a store
+     * decodes no envelope after the first that fails it.
+     */
+    default List<Envelope> ownLogWhile(long afterSeq, int max, java.util.function.Predicate<Envelope> take) {
+        List<Envelope> out = new java.util.ArrayList<>();
+        for (Envelope e : ownLog(afterSeq)) {
+            if (out.size() == max || !take.test(e)) {
+                break;
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
     /** Per site: the last log position applied. */
     Map<String, Long> cursors();
 

@@ -186,4 +186,26 @@ class LmdbReplicaStoreTest {
         assertTrue(second.op().id().after(first.op().id()), "a wall clock that stepped back must not reuse stamps");
         assertEquals(List.of(first, second), back.log(0));
     }
+
+    @Test
+    void aLogReadWhileItsEnvelopesPassTakesTheSamePrefixAsTheMemoryStoreAndDecodesNoFurther() throws Exception {
+        LmdbKv kv = kv("while");
+        Replica lmdb = new Replica("A", () -> 1_700_000_000_000L, new LmdbReplicaStore(kv, new PeerCursors()));
+        Replica memory = new Replica("A", () -> 1_700_000_000_000L, new MemoryReplicaStore());
+        for (int i = 0; i < 10; i++) {
+            lmdb.create("/f" + i, 0100644, 0, 0, 0, null);
+            memory.create("/f" + i, 0100644, 0, 0, 0, null);
+        }
+        for (Replica r : List.of(lmdb, memory)) {
+            assertEquals(r.log(0).subList(0, 4), r.logWhile(0, 4, e -> true), "at most max");
+            assertEquals(r.log(2).subList(0, 3), r.logWhile(2, 100, e -> e.seq() <= 5), "up to the first that fails");
+            assertEquals(List.of(), r.logWhile(10, 100, e -> true), "nothing after the end");
+        }
+        List<Long> tested = new ArrayList<>();
+        lmdb.logWhile(0, 100, e -> {
+            tested.add(e.seq());
+            return e.seq() < 3;
+        });
+        assertEquals(List.of(1L, 2L, 3L), tested, "nothing is tested after the first envelope that fails");
+    }
 }
