@@ -246,9 +246,42 @@ public final class LmdbReplicaStore implements ReplicaStore {
         });
     }
 
+    /**
+     * Reads in chunks that start small and double: a publisher whose next envelope cannot be
+     * published yet asks after every local change, and should then read one chunk of 16 records.
+     */
     @Override
     public List<Envelope> ownLogWhile(long afterSeq, int max, java.util.function.Predicate<Envelope> take) {
-        List<byte[]> records = read(txn -> {
+        List<Envelope> out = new ArrayList<>();
+        long after = afterSeq;
+        int chunk = 16;
+        while (out.size() < max) {
+            int want = Math.min(chunk, max - out.size());
+            List<byte[]> records = read(after, want);
+            for (byte[] r : records) {
+                Envelope e;
+                try {
+                    e = EnvelopeCodec.decode(r, "this site's log in the cache");
+                } catch (LogIntegrityException ex) {
+                    throw new IllegalStateException(ex.getMessage(), ex);
+                }
+                if (!take.test(e)) {
+                    return out;
+                }
+                out.add(e);
+                after = e.seq();
+            }
+            if (records.size() < want) {
+                return out;
+            }
+            chunk *= 2;
+        }
+        return out;
+    }
+
+    /** Up to {@code max} raw records of this site's log after position {@code afterSeq}. */
+    private List<byte[]> read(long afterSeq, int max) {
+        return read(txn -> {
             List<byte[]> raw = new ArrayList<>();
             txn.scan(Table.REPLICA_LOG, EMPTY, Bytes.longKey(afterSeq + 1), (k, v) -> {
                 raw.add(Bytes.toArray(v));
@@ -256,20 +289,6 @@ public final class LmdbReplicaStore implements ReplicaStore {
             });
             return raw;
         });
-        List<Envelope> out = new ArrayList<>();
-        for (byte[] r : records) {
-            Envelope e;
-            try {
-                e = EnvelopeCodec.decode(r, "this site's log in the cache");
-            } catch (LogIntegrityException ex) {
-                throw new IllegalStateException(ex.getMessage(), ex);
-            }
-            if (!take.test(e)) {
-                break;
-            }
-            out.add(e);
-        }
-        return out;
     }
 
     @Override
