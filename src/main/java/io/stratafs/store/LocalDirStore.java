@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
  * The embedded default target: objects are files under a local directory, one file per key.
@@ -237,14 +236,36 @@ public final class LocalDirStore implements ObjectStore {
         if (!Files.isDirectory(start)) {
             return keys;
         }
-        try (Stream<Path> walk = Files.walk(start)) {
-            walk.filter(Files::isRegularFile).forEach(p -> {
-                String key = root.relativize(p).toString().replace('\\', '/');
-                if (key.startsWith(prefix) && !key.endsWith(TMP_SUFFIX)) {
-                    keys.add(key);
+        try {
+            // Another writer's temporary file can vanish between the directory read and its stat
+            // (renamed into place): skipped, as is a directory removed meanwhile.
+            Files.walkFileTree(start, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs) {
+                    String key = root.relativize(p).toString().replace('\\', '/');
+                    if (attrs.isRegularFile() && key.startsWith(prefix) && !key.endsWith(TMP_SUFFIX)) {
+                        keys.add(key);
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                    if (e instanceof NoSuchFileException) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                    throw e;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    if (e != null && !(e instanceof NoSuchFileException)) {
+                        throw e;
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
                 }
             });
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException e) {
             throw new StoreUnavailableException("cannot list " + prefix + " in " + describe() + ": " + e.getMessage(), e);
         }
         keys.sort(null);
