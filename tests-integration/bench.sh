@@ -160,7 +160,11 @@ for r in $(seq 1 "$runs"); do
   "$launcher" mount s3://bench/strata "$s3mnt" --cache-dir "$work/s3cache" --cache-size 4G "${s3opts[@]}" >/dev/null
   drop_caches
   start_sampler "$work/s3cache/stratafs.pid" "$work/s3rss"
-  t0=$(now); dd if="$src" of="$s3mnt/big.$r" bs=1M conv=fsync status=none; t1=$(now)
+  t0=$(now)
+  dd if="$src" of="$s3mnt/big.$r" bs=1M conv=fsync status=none || {
+    echo "bench.sh: StrataFS's write to S3Proxy failed (run $r); the end of the daemon's log:" >&2
+    tail -n 60 "$work/s3cache/stratafs.log" >&2; exit 1; }
+  t1=$(now)
   deadline=$(( $(date +%s) + 3600 ))
   until drained "$s3mnt/big.$r"; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo "bench.sh: the S3 backlog did not drain within an hour" >&2; exit 1; }
