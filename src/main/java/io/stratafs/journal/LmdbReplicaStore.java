@@ -228,22 +228,20 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public List<Envelope> ownLog(long afterSeq) {
-        return read(txn -> {
-            List<byte[]> records = new ArrayList<>();
-            txn.scan(Table.REPLICA_LOG, EMPTY, Bytes.longKey(afterSeq + 1), (k, v) -> {
-                records.add(Bytes.toArray(v));
-                return true;
-            });
-            List<Envelope> out = new ArrayList<>(records.size());
-            for (byte[] r : records) {
-                try {
-                    out.add(EnvelopeCodec.decode(r, "this site's log in the cache"));
-                } catch (LogIntegrityException e) {
-                    throw new IllegalStateException(e.getMessage(), e);
-                }
-            }
-            return out;
-        });
+        List<byte[]> records = read(afterSeq, Integer.MAX_VALUE);
+        List<Envelope> out = new ArrayList<>(records.size());
+        for (byte[] r : records) {
+            out.add(decodeOwn(r));
+        }
+        return out;
+    }
+
+    private static Envelope decodeOwn(byte[] record) {
+        try {
+            return EnvelopeCodec.decode(record, "this site's log in the cache");
+        } catch (LogIntegrityException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
     }
 
     /**
@@ -259,12 +257,7 @@ public final class LmdbReplicaStore implements ReplicaStore {
             int want = Math.min(chunk, max - out.size());
             List<byte[]> records = read(after, want);
             for (byte[] r : records) {
-                Envelope e;
-                try {
-                    e = EnvelopeCodec.decode(r, "this site's log in the cache");
-                } catch (LogIntegrityException ex) {
-                    throw new IllegalStateException(ex.getMessage(), ex);
-                }
+                Envelope e = decodeOwn(r);
                 if (!take.test(e)) {
                     return out;
                 }
