@@ -60,6 +60,24 @@ class SitesKernelCacheIT {
         sites.awaitConverged("k");
     }
 
+    /**
+     * B's kernel keeps a file's pages across opens (keep_cache): a peer's rewrite of the same size
+     * changes neither the size nor, within a second, anything else a stale page would betray, so only
+     * the announcement that drops B's pages makes B read the new bytes.
+     */
+    @Test
+    void aPeersSameSizeRewriteOfAFileBHasReadShowsAtOnce() {
+        a.sh("mkdir -p p && printf abcd > p/same");
+        sites.awaitConverged("p");
+        assertEquals("abcdabcd", b.sh("cat p/same; cat p/same"), "read twice at B: its pages cached and kept");
+        a.sh("printf WXYZ > p/same");
+        SitesFixture.await("B reads A's same-size rewrite", DEADLINE_MILLIS, 50, () -> {
+            String seen = shAtB("cat p/same");
+            return seen.equals("WXYZ") ? null : "B reads: " + seen;
+        });
+        sites.awaitConverged("p");
+    }
+
     /** Runs a script at B and returns its output; a failing script returns its output too (a file may be mid-change). */
     private String shAtB(String script) {
         return Shell.run(b.mnt(), 60, java.util.List.of("bash", "-c", script)).out();

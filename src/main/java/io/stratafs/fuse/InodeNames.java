@@ -19,7 +19,17 @@ import java.util.Set;
  * <p>One monitor guards both maps; every method is short and does no I/O.
  */
 final class InodeNames {
+    /** hashCode and equals written out: a record's generated ones go through a method handle per call. */
     private record Name(long parent, String name) {
+        @Override
+        public int hashCode() {
+            return Long.hashCode(parent) * 31 + name.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Name n && n.parent == parent && n.name.equals(name);
+        }
     }
 
     private static final class Node {

@@ -406,11 +406,19 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
         });
     }
 
+    /**
+     * The kernel keeps the file's cached pages across opens ({@code keep_cache}): every change to a
+     * file's content reaches the kernel's page cache first (writes and truncates through this mount
+     * pass through it; a write the daemon fails leaves no page cached) or is announced to it (another
+     * site's change, {@link #inodeChanged}, which drops the pages). Without it each open threw the
+     * pages away, and reading a small file just written cost a read request per open.
+     */
     @Override
     public void open(Request r, long ino, OpenFile fi) {
         int flags = fi.flags();
         Op body = () -> {
             fi.fh(vfs.open(ino, flags));
+            fi.keepCache(true);
             r.replyOpen(fi);
         };
         if ((flags & O_ACCMODE) != 0 || (flags & O_TRUNC) != 0) {

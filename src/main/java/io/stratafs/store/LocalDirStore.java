@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The embedded default target: objects are files under a local directory, one file per key.
@@ -26,6 +27,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * with a new directory: each is fsynced, with its parent, the first time this instance puts below
  * it, also when it already existed, because it may have been made by a concurrent put that has not
  * synced it yet, or by a process that died before it could.
+ *
+ * <p>A put costs two fsyncs and a file creation (about 0.25 ms of CPU on a virtual disk) and little
+ * else: temporary names come from a counter behind a per-instance random tag, not a fresh UUID, and
+ * a directory known durable is not looked up again (a put into one removed meanwhile fails on the
+ * missing directory and is retried once after making it again).
  */
 public final class LocalDirStore implements ObjectStore {
     private static final String TMP_SUFFIX = ".stratafs-tmp";
@@ -33,6 +39,9 @@ public final class LocalDirStore implements ObjectStore {
     private final DirectorySync directorySync;
     /** Directories this instance has made durable, so only the first put below each pays for it. */
     private final Set<Path> durableDirs = ConcurrentHashMap.newKeySet();
+    /** Makes this instance's temporary names unique among processes writing the same directory. */
+    private final String tmpTag = UUID.randomUUID().toString();
+    private final AtomicLong tmpCounter = new AtomicLong();
 
     /** Makes a directory's entries durable; a seam so tests can see which directories were synced. */
     @FunctionalInterface
@@ -126,10 +135,20 @@ public final class LocalDirStore implements ObjectStore {
     private void store(String key, Fill fill, boolean exclusive) throws StoreException {
         Path target = pathOf(key);
         Path dir = target.getParent();
-        Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
+        Path tmp = dir.resolve(target.getFileName() + "." + tmpTag + "-" + tmpCounter.incrementAndGet() + TMP_SUFFIX);
         try {
             createDurableDirectories(dir);
-            fill.into(tmp);
+            try {
+                fill.into(tmp);
+            } catch (NoSuchFileException e) {
+                if (Files.isDirectory(dir)) {
+                    throw e;
+                }
+                // removed since this instance made it durable (a wiped target being refilled)
+                forgetDurable(dir);
+                createDurableDirectories(dir);
+                fill.into(tmp);
+            }
             if (exclusive) {
                 Files.createLink(target, tmp);
                 Files.delete(tmp);
@@ -163,13 +182,10 @@ public final class LocalDirStore implements ObjectStore {
 
     /** Creates {@code dir} and its missing parents, and fsyncs each one not yet known durable and its parent. */
     private void createDurableDirectories(Path dir) throws IOException {
-        if (durableDirs.contains(dir) && Files.isDirectory(dir)) {
+        if (durableDirs.contains(dir)) {
             return;
         }
-        // removed since it was synced (a wiped target being refilled): it and its parents start over
-        for (Path p = dir; p != null && p.startsWith(root) && !Files.isDirectory(p); p = p.getParent()) {
-            durableDirs.remove(p);
-        }
+        forgetDurable(dir);
         Files.createDirectories(dir);
         Set<Path> toSync = new LinkedHashSet<>();
         List<Path> chain = new ArrayList<>();
@@ -185,6 +201,13 @@ public final class LocalDirStore implements ObjectStore {
         }
         // only now: a concurrent put that finds one of these in the set may rely on it at once
         durableDirs.addAll(chain);
+    }
+
+    /** {@code dir} and those of its parents that no longer exist start over as not durable. */
+    private void forgetDurable(Path dir) {
+        for (Path p = dir; p != null && p.startsWith(root) && !Files.isDirectory(p); p = p.getParent()) {
+            durableDirs.remove(p);
+        }
     }
 
     private static void fsyncDirectory(Path dir) throws IOException {

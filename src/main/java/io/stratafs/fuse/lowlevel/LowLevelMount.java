@@ -349,12 +349,20 @@ public final class LowLevelMount implements AutoCloseable {
         }
     }
 
-    private static String str(Pointer name) {
-        return name.getString(0, NAME_MAX_BYTES, StandardCharsets.UTF_8);
+    /** A NUL-terminated name: decoded by {@code new String}, which skips jnr's per-call charset decoder. */
+    static String str(Pointer name) {
+        int max = (int) Math.min(NAME_MAX_BYTES, name.size());
+        int len = name.indexOf(0, (byte) 0, max);
+        if (len < 0) {
+            len = max;
+        }
+        byte[] b = new byte[len];
+        name.get(0, b, 0, len);
+        return new String(b, StandardCharsets.UTF_8);
     }
 
     private static long fh(Pointer fi) {
-        return fi == null ? 0 : new OpenFile(fi).fh();
+        return OpenFile.fhOf(fi);
     }
 
     private static byte[] bytes(Pointer data, long size) {

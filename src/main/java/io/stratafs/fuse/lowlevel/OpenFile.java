@@ -1,36 +1,42 @@
 package io.stratafs.fuse.lowlevel;
 
 import jnr.ffi.Pointer;
-import ru.serce.jnrfuse.struct.FuseFileInfo;
 
 /**
- * The {@code struct fuse_file_info} of an open or create, valid during the callback only. jnr-fuse's
- * {@link FuseFileInfo} has the right offsets for flags and fh but exposes the bit-fields only as
- * padding, so they are set in their 32-bit word directly: direct_io is bit 0, keep_cache bit 1.
+ * The {@code struct fuse_file_info} of an open or create, valid during the callback only. Its
+ * fields are read and written at their offsets in the 2.9 header (checked against jnr-fuse's
+ * {@code FuseFileInfo} by LayoutTest) rather than through a jnr {@code Struct}, whose construction
+ * cost more than the rest of a release's adapter work and ran for every open, flush and release.
+ * The bit-fields share one 32-bit word: direct_io is bit 0, keep_cache bit 1.
  */
 public final class OpenFile {
+    static final int FLAGS_OFFSET = 0;
     /** Offset of the bit-field word: int flags, 4 bytes padding, unsigned long fh_old, int writepage. */
     static final int BITS_OFFSET = 20;
+    static final int FH_OFFSET = 24;
     private final Pointer memory;
-    private final FuseFileInfo info;
 
     OpenFile(Pointer memory) {
         this.memory = memory;
-        this.info = FuseFileInfo.of(memory);
+    }
+
+    /** The handle in {@code fi}, or 0 for a call without one (a null pointer). */
+    static long fhOf(Pointer fi) {
+        return fi == null ? 0 : fi.getLong(FH_OFFSET);
     }
 
     /** The open(2) flags. */
     public int flags() {
-        return info.flags.get();
+        return memory.getInt(FLAGS_OFFSET);
     }
 
     /** Sets the handle the kernel passes back with every later call on this open file. */
     public void fh(long fh) {
-        info.fh.set(fh);
+        memory.putLong(FH_OFFSET, fh);
     }
 
     public long fh() {
-        return info.fh.get();
+        return memory.getLong(FH_OFFSET);
     }
 
     /** Bypass the page cache for this open file. */

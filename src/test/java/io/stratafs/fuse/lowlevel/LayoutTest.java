@@ -63,6 +63,29 @@ class LayoutTest {
     }
 
     @Test
+    void namesAreDecodedAsUtf8UpToTheirNul() {
+        byte[] name = "caf\u00e9 \u65e5\u672c.txt".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Pointer p = Memory.allocateDirect(runtime, name.length + 8, true);
+        p.put(0, name, 0, name.length);
+        p.putByte(name.length, (byte) 0);
+        p.putByte(name.length + 1, (byte) 'x');
+        assertEquals("caf\u00e9 \u65e5\u672c.txt", LowLevelMount.str(p));
+    }
+
+    @Test
+    void openFileOffsetsAreWhereJnrFusePutsFlagsAndFh() {
+        Pointer p = Memory.allocateDirect(runtime, 64, true);
+        FuseFileInfo info = FuseFileInfo.of(p);
+        info.flags.set(0101);
+        info.fh.set(0x7edcba9876543210L);
+        OpenFile fi = new OpenFile(p);
+        assertEquals(0101, fi.flags());
+        assertEquals(0x7edcba9876543210L, fi.fh());
+        assertEquals(0x7edcba9876543210L, OpenFile.fhOf(p));
+        assertEquals(0, OpenFile.fhOf(null), "a call without a file info has handle 0");
+    }
+
+    @Test
     void statvfsMatchesTheHeader() {
         Pointer p = Memory.allocateDirect(runtime, 128, true);
         Statvfs s = Statvfs.of(p);
