@@ -11,6 +11,7 @@ import io.stratafs.sync.MemoryReplicaStore;
 import io.stratafs.sync.MoveRecord;
 import io.stratafs.sync.NodeRecord;
 import io.stratafs.sync.OpId;
+import io.stratafs.sync.Placement;
 import io.stratafs.sync.ReplicaStore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -130,17 +131,28 @@ public final class LmdbReplicaStore implements ReplicaStore {
         change(txn -> putEdge(txn, edge));
     }
 
+    /**
+     * A removal leaves the edge where it is: then the (parent, name) index already holds it, and
+     * only the edge record is rewritten (each index write is also journaled and logged ahead).
+     */
     private static void putEdge(KvWriteTxn txn, EdgeRecord edge) {
         byte[] id = ReplicaRecords.idKey(edge.id());
         byte[] old = txn.get(Table.REPLICA_EDGE, id);
+        Placement at = edge.placement();
+        boolean indexed = false;
         if (old != null) {
-            EdgeRecord was = ReplicaRecords.edge(old);
-            txn.delete(Table.REPLICA_CHILD, ReplicaRecords.childKey(was.placement().parent(), was.placement().name(), was.id()));
+            Placement was = ReplicaRecords.edge(old).placement();
+            indexed = was.parent().equals(at.parent()) && was.name().equals(at.name());
+            if (!indexed) {
+                txn.delete(Table.REPLICA_CHILD, ReplicaRecords.childKey(was.parent(), was.name(), edge.id()));
+            }
         } else {
             txn.put(Table.REPLICA_NODE_EDGE, ReplicaRecords.concat(ReplicaRecords.idKey(edge.node()), id), id);
         }
         txn.put(Table.REPLICA_EDGE, id, ReplicaRecords.encode(edge));
-        txn.put(Table.REPLICA_CHILD, ReplicaRecords.childKey(edge.placement().parent(), edge.placement().name(), edge.id()), id);
+        if (!indexed) {
+            txn.put(Table.REPLICA_CHILD, ReplicaRecords.childKey(at.parent(), at.name(), edge.id()), id);
+        }
     }
 
     @Override
