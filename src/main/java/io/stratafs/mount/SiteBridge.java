@@ -820,6 +820,11 @@ public final class SiteBridge implements NamespaceLog {
             subdirs += dir ? 1 : 0;
             DirEntry d = have.get(name);
             long child = target.get(name);
+            if (child == 0) {
+                // A second name of a node new here (a Create and a Link in one batch): the first
+                // name, earlier in this loop, gave the node its inode; a hard link must share it.
+                child = inoFor(txn, l);
+            }
             if (d != null && child == d.ino()) {
                 sync(pass, child, l, l.nodes().stream().anyMatch(pass.changed::contains));
                 if (dir && deep) {

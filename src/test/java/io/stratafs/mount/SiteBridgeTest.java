@@ -220,6 +220,20 @@ class SiteBridgeTest {
         }
     }
 
+    /** The peer applies the file's creation and its second name in one batch, into a directory it already shows. */
+    @Test
+    void aFileAndItsHardLinkArrivingInOneBatchAreOneInodeAtThePeer() throws Exception {
+        Site a = new Site("A");
+        Site b = new Site("B");
+        a.vfs.mkdir("/link", 0755, USER);
+        deliver(a, b);
+        a.write("/link/f", "shared");
+        a.vfs.link("/link/f", "/link/g");
+        deliver(a, b);
+        assertSame(a, b);
+        assertEquals(b.vfs.resolve("/link/f"), b.vfs.resolve("/link/g"), "the two names are one inode at B");
+    }
+
     @Test
     void everyKindOfChangeReachesThePeer() throws Exception {
         Site a = new Site("A");
