@@ -11,6 +11,7 @@ import io.stratafs.sync.MemoryReplicaStore;
 import io.stratafs.sync.MoveRecord;
 import io.stratafs.sync.NodeRecord;
 import io.stratafs.sync.OpId;
+import io.stratafs.sync.Placement;
 import io.stratafs.sync.ReplicaStore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -33,6 +34,19 @@ public final class LmdbReplicaStore implements ReplicaStore {
     private final PeerCursors cursors;
     private final ThreadLocal<KvWriteTxn> current = new ThreadLocal<>();
     private final ThreadLocal<KvTxn> reading = new ThreadLocal<>();
+    /**
+     * Nodes and edges decoded (or put) in the write transaction open on this thread, by id; null
+     * values are ids known to be absent. A local change reads the same few records three or four
+     * times (resolve, check, apply, touch); records are immutable and every change to these two
+     * tables goes through this store, so the map holds exactly what the transaction holds. It lives
+     * as long as the transaction's outermost scope here, never across transactions.
+     */
+    private final ThreadLocal<Decoded> decoded = new ThreadLocal<>();
+
+    private static final class Decoded {
+        final Map<OpId, NodeRecord> nodes = new java.util.HashMap<>();
+        final Map<OpId, EdgeRecord> edges = new java.util.HashMap<>();
+    }
 
     public LmdbReplicaStore(Kv kv, PeerCursors cursors) {
         this.kv = kv;
@@ -52,10 +66,12 @@ public final class LmdbReplicaStore implements ReplicaStore {
         }
         kv.writeVoid(txn -> {
             current.set(txn);
+            decoded.set(new Decoded());
             try {
                 body.run();
             } finally {
                 current.remove();
+                decoded.remove();
             }
         });
     }
@@ -69,12 +85,16 @@ public final class LmdbReplicaStore implements ReplicaStore {
         if (outer != null && outer != txn) {
             throw new IllegalStateException("a replica transaction is already open on this thread");
         }
-        current.set(txn);
+        if (outer == null) {
+            current.set(txn);
+            decoded.set(new Decoded());
+        }
         try {
             body.run();
         } finally {
             if (outer == null) {
                 current.remove();
+                decoded.remove();
             }
         }
     }
@@ -110,37 +130,77 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public NodeRecord node(OpId id) {
+        Decoded d = decoded.get();
+        if (d != null && d.nodes.containsKey(id)) {
+            return d.nodes.get(id);
+        }
         byte[] b = read(txn -> txn.get(Table.REPLICA_NODE, ReplicaRecords.idKey(id)));
-        return b == null ? null : ReplicaRecords.node(b);
+        NodeRecord n = b == null ? null : ReplicaRecords.node(b);
+        if (d != null) {
+            d.nodes.put(id, n);
+        }
+        return n;
     }
 
     @Override
     public void putNode(NodeRecord node) {
         change(txn -> txn.put(Table.REPLICA_NODE, ReplicaRecords.idKey(node.id()), ReplicaRecords.encode(node)));
+        Decoded d = decoded.get();
+        if (d != null) {
+            d.nodes.put(node.id(), node);
+        }
     }
 
     @Override
     public EdgeRecord edge(OpId id) {
-        byte[] b = read(txn -> txn.get(Table.REPLICA_EDGE, ReplicaRecords.idKey(id)));
-        return b == null ? null : ReplicaRecords.edge(b);
+        return read(txn -> edge(txn, id));
+    }
+
+    /** The edge {@code id} in {@code txn}, through this thread's decoded records when a write transaction is open here. */
+    private EdgeRecord edge(KvTxn txn, OpId id) {
+        Decoded d = decoded.get();
+        if (d != null && d.edges.containsKey(id)) {
+            return d.edges.get(id);
+        }
+        byte[] b = txn.get(Table.REPLICA_EDGE, ReplicaRecords.idKey(id));
+        EdgeRecord e = b == null ? null : ReplicaRecords.edge(b);
+        if (d != null) {
+            d.edges.put(id, e);
+        }
+        return e;
     }
 
     @Override
     public void putEdge(EdgeRecord edge) {
         change(txn -> putEdge(txn, edge));
+        Decoded d = decoded.get();
+        if (d != null) {
+            d.edges.put(edge.id(), edge);
+        }
     }
 
-    private static void putEdge(KvWriteTxn txn, EdgeRecord edge) {
+    /**
+     * A removal leaves the edge where it is: then the (parent, name) index already holds it, and
+     * only the edge record is rewritten (each index write is also journaled and logged ahead).
+     */
+    private void putEdge(KvWriteTxn txn, EdgeRecord edge) {
         byte[] id = ReplicaRecords.idKey(edge.id());
-        byte[] old = txn.get(Table.REPLICA_EDGE, id);
+        EdgeRecord old = edge(txn, edge.id());
+        Placement at = edge.placement();
+        boolean indexed = false;
         if (old != null) {
-            EdgeRecord was = ReplicaRecords.edge(old);
-            txn.delete(Table.REPLICA_CHILD, ReplicaRecords.childKey(was.placement().parent(), was.placement().name(), was.id()));
+            Placement was = old.placement();
+            indexed = was.parent().equals(at.parent()) && was.name().equals(at.name());
+            if (!indexed) {
+                txn.delete(Table.REPLICA_CHILD, ReplicaRecords.childKey(was.parent(), was.name(), edge.id()));
+            }
         } else {
             txn.put(Table.REPLICA_NODE_EDGE, ReplicaRecords.concat(ReplicaRecords.idKey(edge.node()), id), id);
         }
         txn.put(Table.REPLICA_EDGE, id, ReplicaRecords.encode(edge));
-        txn.put(Table.REPLICA_CHILD, ReplicaRecords.childKey(edge.placement().parent(), edge.placement().name(), edge.id()), id);
+        if (!indexed) {
+            txn.put(Table.REPLICA_CHILD, ReplicaRecords.childKey(at.parent(), at.name(), edge.id()), id);
+        }
     }
 
     @Override
@@ -172,7 +232,7 @@ public final class LmdbReplicaStore implements ReplicaStore {
     }
 
     /** The edges an index names under {@code prefix}, in index order. */
-    private static List<EdgeRecord> edges(KvTxn txn, Table index, byte[] prefix) {
+    private List<EdgeRecord> edges(KvTxn txn, Table index, byte[] prefix) {
         List<byte[]> ids = new ArrayList<>();
         txn.scan(index, prefix, (k, v) -> {
             ids.add(Bytes.toArray(v));
@@ -180,7 +240,7 @@ public final class LmdbReplicaStore implements ReplicaStore {
         });
         List<EdgeRecord> out = new ArrayList<>(ids.size());
         for (byte[] id : ids) {
-            out.add(ReplicaRecords.edge(txn.get(Table.REPLICA_EDGE, id)));
+            out.add(edge(txn, ReplicaRecords.idAt(id, 0)));
         }
         return out;
     }

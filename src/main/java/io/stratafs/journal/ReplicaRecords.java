@@ -9,12 +9,6 @@ import io.stratafs.sync.OpId;
 import io.stratafs.sync.Placement;
 import io.stratafs.sync.Register;
 import io.stratafs.sync.VersionVector;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,250 +57,392 @@ final class ReplicaRecords {
     }
 
     static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int len = 0;
         for (byte[] p : parts) {
-            out.writeBytes(p);
+            len += p.length;
         }
-        return out.toByteArray();
+        byte[] out = new byte[len];
+        int at = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
     }
 
     // ---- records ----------------------------------------------------------------------------
 
     static byte[] encode(NodeRecord n) {
-        return write(out -> {
-            id(out, n.id());
-            out.writeInt(n.type());
-            out.writeLong(n.rdev());
-            optionalBytes(out, n.symlinkTarget());
-            intRegister(out, n.perm());
-            intRegister(out, n.uid());
-            intRegister(out, n.gid());
-            longRegister(out, n.atimeNs());
-            longRegister(out, n.mtimeNs());
-            out.writeInt(n.xattrs().size());
-            for (Map.Entry<String, Register<byte[]>> x : n.xattrs().entrySet()) {
-                out.writeUTF(x.getKey());
-                optionalBytes(out, x.getValue().value());
-                id(out, x.getValue().stamp());
-            }
-            out.writeInt(n.versions().size());
-            for (NodeRecord.Version v : n.versions()) {
-                id(out, v.id());
-                vv(out, v.vv());
-                manifest(out, v.content());
-                out.writeLong(v.mtimeNs());
-            }
-            id(out, n.touched());
-        });
+        Out out = new Out(160);
+        id(out, n.id());
+        out.i32(n.type());
+        out.i64(n.rdev());
+        optionalBytes(out, n.symlinkTarget());
+        intRegister(out, n.perm());
+        intRegister(out, n.uid());
+        intRegister(out, n.gid());
+        longRegister(out, n.atimeNs());
+        longRegister(out, n.mtimeNs());
+        out.i32(n.xattrs().size());
+        for (Map.Entry<String, Register<byte[]>> x : n.xattrs().entrySet()) {
+            out.utf(x.getKey());
+            optionalBytes(out, x.getValue().value());
+            id(out, x.getValue().stamp());
+        }
+        out.i32(n.versions().size());
+        for (NodeRecord.Version v : n.versions()) {
+            id(out, v.id());
+            vv(out, v.vv());
+            manifest(out, v.content());
+            out.i64(v.mtimeNs());
+        }
+        id(out, n.touched());
+        return out.bytes();
     }
 
     static NodeRecord node(byte[] b) {
-        return read(b, "node", in -> {
-            OpId id = id(in);
-            int type = in.readInt();
-            long rdev = in.readLong();
-            byte[] target = optionalBytes(in);
-            Register<Integer> perm = intRegister(in);
-            Register<Integer> uid = intRegister(in);
-            Register<Integer> gid = intRegister(in);
-            Register<Long> atime = longRegister(in);
-            Register<Long> mtime = longRegister(in);
-            SortedMap<String, Register<byte[]>> xattrs = new TreeMap<>();
-            for (int i = in.readInt(); i > 0; i--) {
-                String name = in.readUTF();
-                byte[] value = optionalBytes(in);
-                xattrs.put(name, new Register<>(value, id(in)));
-            }
-            List<NodeRecord.Version> versions = new ArrayList<>();
-            for (int i = in.readInt(); i > 0; i--) {
-                versions.add(new NodeRecord.Version(id(in), vv(in), manifest(in), in.readLong()));
-            }
-            return new NodeRecord(id, type, rdev, target, perm, uid, gid, atime, mtime, xattrs, versions, id(in));
-        });
+        In in = new In(b, "node");
+        OpId id = id(in);
+        int type = in.i32();
+        long rdev = in.i64();
+        byte[] target = optionalBytes(in);
+        Register<Integer> perm = intRegister(in);
+        Register<Integer> uid = intRegister(in);
+        Register<Integer> gid = intRegister(in);
+        Register<Long> atime = longRegister(in);
+        Register<Long> mtime = longRegister(in);
+        SortedMap<String, Register<byte[]>> xattrs = new TreeMap<>();
+        for (int i = in.i32(); i > 0; i--) {
+            String name = in.utf();
+            byte[] value = optionalBytes(in);
+            xattrs.put(name, new Register<>(value, id(in)));
+        }
+        List<NodeRecord.Version> versions = new ArrayList<>();
+        for (int i = in.i32(); i > 0; i--) {
+            versions.add(new NodeRecord.Version(id(in), vv(in), manifest(in), in.i64()));
+        }
+        OpId touched = id(in);
+        in.end();
+        return new NodeRecord(id, type, rdev, target, perm, uid, gid, atime, mtime, xattrs, versions, touched);
     }
 
     static byte[] encode(EdgeRecord e) {
-        return write(out -> {
-            id(out, e.id());
-            id(out, e.node());
-            placement(out, e.placement());
-            out.writeBoolean(e.removal() != null);
-            if (e.removal() != null) {
-                id(out, e.removal().placement());
-                optionalVv(out, e.removal().content());
-            }
-        });
+        Out out = new Out(96);
+        id(out, e.id());
+        id(out, e.node());
+        placement(out, e.placement());
+        out.flag(e.removal() != null);
+        if (e.removal() != null) {
+            id(out, e.removal().placement());
+            optionalVv(out, e.removal().content());
+        }
+        return out.bytes();
     }
 
     static EdgeRecord edge(byte[] b) {
-        return read(b, "edge", in -> {
-            OpId id = id(in);
-            OpId node = id(in);
-            Placement p = placement(in);
-            EdgeRecord.Removal removal = in.readBoolean() ? new EdgeRecord.Removal(id(in), optionalVv(in)) : null;
-            return new EdgeRecord(id, node, p, removal);
-        });
+        In in = new In(b, "edge");
+        OpId id = id(in);
+        OpId node = id(in);
+        Placement p = placement(in);
+        EdgeRecord.Removal removal = in.flag() ? new EdgeRecord.Removal(id(in), optionalVv(in)) : null;
+        in.end();
+        return new EdgeRecord(id, node, p, removal);
     }
 
     static byte[] encode(MoveRecord m) {
-        return write(out -> {
-            id(out, m.id());
-            id(out, m.edge());
-            placement(out, m.to());
-            out.writeBoolean(m.before() != null);
-            if (m.before() != null) {
-                placement(out, m.before());
-            }
-            out.writeBoolean(m.applied());
-        });
+        Out out = new Out(128);
+        id(out, m.id());
+        id(out, m.edge());
+        placement(out, m.to());
+        out.flag(m.before() != null);
+        if (m.before() != null) {
+            placement(out, m.before());
+        }
+        out.flag(m.applied());
+        return out.bytes();
     }
 
     static MoveRecord move(byte[] b) {
-        return read(b, "move", in -> new MoveRecord(id(in), id(in), placement(in),
-                in.readBoolean() ? placement(in) : null, in.readBoolean()));
+        In in = new In(b, "move");
+        MoveRecord m = new MoveRecord(id(in), id(in), placement(in), in.flag() ? placement(in) : null, in.flag());
+        in.end();
+        return m;
     }
 
     // ---- fields -----------------------------------------------------------------------------
 
-    private static void id(DataOutputStream out, OpId id) throws IOException {
-        out.writeLong(id.hlc());
-        out.writeUTF(id.site());
+    private static void id(Out out, OpId id) {
+        out.i64(id.hlc());
+        out.utf(id.site());
     }
 
-    private static OpId id(DataInputStream in) throws IOException {
-        return new OpId(in.readLong(), in.readUTF());
+    private static OpId id(In in) {
+        return new OpId(in.i64(), in.utf());
     }
 
-    private static void placement(DataOutputStream out, Placement p) throws IOException {
+    private static void placement(Out out, Placement p) {
         id(out, p.parent());
-        out.writeUTF(p.name());
+        out.utf(p.name());
         id(out, p.stamp());
     }
 
-    private static Placement placement(DataInputStream in) throws IOException {
-        return new Placement(id(in), in.readUTF(), id(in));
+    private static Placement placement(In in) {
+        return new Placement(id(in), in.utf(), id(in));
     }
 
-    private static void intRegister(DataOutputStream out, Register<Integer> r) throws IOException {
-        out.writeInt(r.value());
+    private static void intRegister(Out out, Register<Integer> r) {
+        out.i32(r.value());
         id(out, r.stamp());
     }
 
-    private static Register<Integer> intRegister(DataInputStream in) throws IOException {
-        return new Register<>(in.readInt(), id(in));
+    private static Register<Integer> intRegister(In in) {
+        return new Register<>(in.i32(), id(in));
     }
 
-    private static void longRegister(DataOutputStream out, Register<Long> r) throws IOException {
-        out.writeLong(r.value());
+    private static void longRegister(Out out, Register<Long> r) {
+        out.i64(r.value());
         id(out, r.stamp());
     }
 
-    private static Register<Long> longRegister(DataInputStream in) throws IOException {
-        return new Register<>(in.readLong(), id(in));
+    private static Register<Long> longRegister(In in) {
+        return new Register<>(in.i64(), id(in));
     }
 
-    private static void vv(DataOutputStream out, VersionVector vv) throws IOException {
-        out.writeInt(vv.counts().size());
+    private static void vv(Out out, VersionVector vv) {
+        out.i32(vv.counts().size());
         for (Map.Entry<String, Long> e : vv.counts().entrySet()) {
-            out.writeUTF(e.getKey());
-            out.writeLong(e.getValue());
+            out.utf(e.getKey());
+            out.i64(e.getValue());
         }
     }
 
-    private static VersionVector vv(DataInputStream in) throws IOException {
+    private static VersionVector vv(In in) {
         Map<String, Long> counts = new TreeMap<>();
-        for (int i = in.readInt(); i > 0; i--) {
-            counts.put(in.readUTF(), in.readLong());
+        for (int i = in.i32(); i > 0; i--) {
+            counts.put(in.utf(), in.i64());
         }
         return new VersionVector(counts);
     }
 
-    private static void optionalVv(DataOutputStream out, VersionVector vv) throws IOException {
-        out.writeBoolean(vv != null);
+    private static void optionalVv(Out out, VersionVector vv) {
+        out.flag(vv != null);
         if (vv != null) {
             vv(out, vv);
         }
     }
 
-    private static VersionVector optionalVv(DataInputStream in) throws IOException {
-        return in.readBoolean() ? vv(in) : null;
+    private static VersionVector optionalVv(In in) {
+        return in.flag() ? vv(in) : null;
     }
 
-    private static void manifest(DataOutputStream out, Manifest m) throws IOException {
-        out.writeLong(m.size());
-        out.writeInt(m.blocks().size());
+    private static void manifest(Out out, Manifest m) {
+        out.i64(m.size());
+        out.i32(m.blocks().size());
         for (Manifest.Block b : m.blocks()) {
-            out.writeLong(b.index());
-            out.write(b.ref().hash());
-            out.writeInt(b.ref().length());
+            out.i64(b.index());
+            out.raw(b.ref().hash());
+            out.i32(b.ref().length());
         }
     }
 
-    private static Manifest manifest(DataInputStream in) throws IOException {
-        long size = in.readLong();
-        int n = in.readInt();
+    private static Manifest manifest(In in) {
+        long size = in.i64();
+        int n = in.i32();
         List<Manifest.Block> blocks = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            long index = in.readLong();
-            byte[] hash = new byte[32];
-            in.readFully(hash);
-            blocks.add(new Manifest.Block(index, new BlockRef(hash, in.readInt())));
+            long index = in.i64();
+            byte[] hash = in.raw(32);
+            blocks.add(new Manifest.Block(index, new BlockRef(hash, in.i32())));
         }
         return new Manifest(size, blocks);
     }
 
-    private static void optionalBytes(DataOutputStream out, byte[] b) throws IOException {
-        out.writeBoolean(b != null);
+    private static void optionalBytes(Out out, byte[] b) {
+        out.flag(b != null);
         if (b != null) {
-            out.writeInt(b.length);
-            out.write(b);
+            out.i32(b.length);
+            out.raw(b);
         }
     }
 
-    private static byte[] optionalBytes(DataInputStream in) throws IOException {
-        if (!in.readBoolean()) {
+    private static byte[] optionalBytes(In in) {
+        if (!in.flag()) {
             return null;
         }
-        byte[] b = new byte[in.readInt()];
-        in.readFully(b);
-        return b;
+        return in.raw(in.i32());
     }
 
     // ---- framing ----------------------------------------------------------------------------
 
-    private interface Writer {
-        void write(DataOutputStream out) throws IOException;
-    }
+    /**
+     * Writes what java.io.DataOutputStream wrote for these records (big-endian; strings as modified
+     * UTF-8 with a 2-byte length), straight into one growing array: a local change encodes two or
+     * three records, and the stream, its buffer and a lambda per record showed in profiles.
+     */
+    private static final class Out {
+        private byte[] buf;
+        private int n;
 
-    private interface Reader<T> {
-        T read(DataInputStream in) throws IOException;
-    }
-
-    private static byte[] write(Writer w) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(VERSION);
-            w.write(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        Out(int capacity) {
+            buf = new byte[capacity];
+            buf[n++] = VERSION;
         }
-        return bytes.toByteArray();
+
+        private void room(int more) {
+            if (n + more > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, n + more));
+            }
+        }
+
+        void flag(boolean b) {
+            room(1);
+            buf[n++] = (byte) (b ? 1 : 0);
+        }
+
+        void i32(int v) {
+            room(4);
+            for (int s = 24; s >= 0; s -= 8) {
+                buf[n++] = (byte) (v >>> s);
+            }
+        }
+
+        void i64(long v) {
+            room(8);
+            for (int s = 56; s >= 0; s -= 8) {
+                buf[n++] = (byte) (v >>> s);
+            }
+        }
+
+        void raw(byte[] b) {
+            room(b.length);
+            System.arraycopy(b, 0, buf, n, b.length);
+            n += b.length;
+        }
+
+        /** Modified UTF-8 as DataOutputStream.writeUTF: U+0000 and surrogates as themselves, in two and three bytes. */
+        void utf(String s) {
+            int len = s.length();
+            int bytes = 0;
+            for (int i = 0; i < len; i++) {
+                char c = s.charAt(i);
+                bytes += c >= 0x0001 && c <= 0x007F ? 1 : c <= 0x07FF ? 2 : 3;
+            }
+            if (bytes > 65535) {
+                throw new IllegalArgumentException("a replica record string of " + bytes + " bytes is longer than 65535");
+            }
+            room(2 + bytes);
+            buf[n++] = (byte) (bytes >>> 8);
+            buf[n++] = (byte) bytes;
+            for (int i = 0; i < len; i++) {
+                char c = s.charAt(i);
+                if (c >= 0x0001 && c <= 0x007F) {
+                    buf[n++] = (byte) c;
+                } else if (c <= 0x07FF) {
+                    buf[n++] = (byte) (0xC0 | (c >> 6));
+                    buf[n++] = (byte) (0x80 | (c & 0x3F));
+                } else {
+                    buf[n++] = (byte) (0xE0 | (c >> 12));
+                    buf[n++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                    buf[n++] = (byte) (0x80 | (c & 0x3F));
+                }
+            }
+        }
+
+        byte[] bytes() {
+            return java.util.Arrays.copyOf(buf, n);
+        }
     }
 
-    private static <T> T read(byte[] b, String what, Reader<T> r) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(b))) {
-            int version = in.readUnsignedByte();
+    /** Reads what {@link Out} (or DataOutputStream before it) wrote; every read checks the record is long enough. */
+    private static final class In {
+        private final byte[] b;
+        private final String what;
+        private int p;
+
+        In(byte[] b, String what) {
+            this.b = b;
+            this.what = what;
+            int version = u8();
             if (version != VERSION) {
                 throw new IllegalStateException("a replica " + what + " record has version " + version
                         + "; this StrataFS reads version " + VERSION);
             }
-            T value = r.read(in);
-            if (in.available() != 0) {
-                throw new IllegalStateException("a replica " + what + " record has " + in.available() + " bytes too many");
+        }
+
+        private void need(int more) {
+            if (p + more > b.length) {
+                throw new IllegalStateException("a replica " + what + " record is unreadable: it ends after "
+                        + b.length + " bytes, in the middle of a field");
             }
-            return value;
-        } catch (IOException e) {
-            throw new IllegalStateException("a replica " + what + " record is unreadable: " + e.getMessage(), e);
+        }
+
+        private int u8() {
+            need(1);
+            return b[p++] & 0xff;
+        }
+
+        boolean flag() {
+            return u8() != 0;
+        }
+
+        int i32() {
+            need(4);
+            int v = 0;
+            for (int i = 0; i < 4; i++) {
+                v = (v << 8) | (b[p++] & 0xff);
+            }
+            return v;
+        }
+
+        long i64() {
+            need(8);
+            long v = 0;
+            for (int i = 0; i < 8; i++) {
+                v = (v << 8) | (b[p++] & 0xff);
+            }
+            return v;
+        }
+
+        byte[] raw(int len) {
+            if (len < 0) {
+                throw new IllegalStateException("a replica " + what + " record is unreadable: a length of " + len);
+            }
+            need(len);
+            byte[] out = java.util.Arrays.copyOfRange(b, p, p + len);
+            p += len;
+            return out;
+        }
+
+        /** ASCII (every byte 1..127), the usual case, is copied as Latin-1; anything else goes through DataInputStream.readUTF. */
+        String utf() {
+            need(2);
+            int len = ((b[p] & 0xff) << 8) | (b[p + 1] & 0xff);
+            need(2 + len);
+            int start = p + 2;
+            boolean ascii = true;
+            for (int i = start; i < start + len; i++) {
+                if (b[i] <= 0) {
+                    ascii = false;
+                    break;
+                }
+            }
+            if (ascii) {
+                p = start + len;
+                return new String(b, start, len, StandardCharsets.ISO_8859_1);
+            }
+            try {
+                String s = new java.io.DataInputStream(new java.io.ByteArrayInputStream(b, p, 2 + len)).readUTF();
+                p = start + len;
+                return s;
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("a replica " + what + " record is unreadable: " + e.getMessage(), e);
+            }
+        }
+
+        void end() {
+            if (p != b.length) {
+                throw new IllegalStateException("a replica " + what + " record has " + (b.length - p) + " bytes too many");
+            }
         }
     }
 }

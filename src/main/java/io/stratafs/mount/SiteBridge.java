@@ -12,6 +12,7 @@ import io.stratafs.meta.Namespace;
 import io.stratafs.meta.Table;
 import io.stratafs.sync.Envelope;
 import io.stratafs.sync.Manifest;
+import io.stratafs.sync.NodeRecord;
 import io.stratafs.sync.Op;
 import io.stratafs.sync.OpId;
 import io.stratafs.sync.Paths;
@@ -256,13 +257,14 @@ public final class SiteBridge implements NamespaceLog {
     }
 
     /** Runs a replica operation inside the VFS's transaction; a refusal aborts the change with its errno. */
-    private void local(KvWriteTxn txn, LocalOp op) throws FsException {
+    private Envelope local(KvWriteTxn txn, LocalOp op) throws FsException {
         String refused0 = refusal;
         if (refused0 != null) {
             throw new FsException(Errno.EROFS, refused0);
         }
-        inReplica(txn, op, "change");
+        Envelope done = inReplica(txn, op, "change");
         nudge();
+        return done;
     }
 
     /** Runs {@code op} on the replica inside {@code txn}; its refusal becomes an FsException naming {@code what} was refused. */
@@ -329,10 +331,51 @@ public final class SiteBridge implements NamespaceLog {
         });
     }
 
+    /**
+     * Records a name this site just created as inode {@code ino}'s entry without asking the replica
+     * to show it again (which resolves the path a second time and reads the new node back): the
+     * replica checked the name was free, so it shows exactly the new node, whose last change and
+     * (for a regular file) only version are the Create itself. Returns false, recording nothing,
+     * when the inode is already mapped (an import of a name a peer made): {@link #remember} then
+     * decides.
+     */
+    private boolean rememberCreated(KvWriteTxn txn, long ino, Op.Create c) {
+        byte[] inoKey = Bytes.longKey(ino);
+        if (txn.contains(Table.SITE_INO, inoKey)) {
+            return false;
+        }
+        OpId id = c.id();
+        boolean regular = (c.mode() & Inode.S_IFMT) == Inode.S_IFREG;
+        byte[] k = key(id, null);
+        txn.put(Table.SITE_KEY, k, inoKey);
+        txn.put(Table.SITE_INO, inoKey, encode(new Mapped(k, regular ? id : null,
+                regular ? Replica.createdVector(id) : VersionVector.EMPTY, id)));
+        return true;
+    }
+
+    /** Test seam: what SITE_INO records for {@code ino} (null: nothing). */
+    Mapped mappingOf(long ino) {
+        return kv.read(txn -> mapped(txn, ino));
+    }
+
+    /** Test seam: what {@link #remember} would record for {@code ino} shown at {@code path}, computed from the replica. */
+    Mapped shownMapping(String path) {
+        return kv.read(txn -> store.reading(txn, () -> {
+            try {
+                Replica.Listed l = replica.shown(path);
+                return new Mapped(keys(l).get(0), l.entry().version(), l.vv() != null ? l.vv() : VersionVector.EMPTY, l.changed());
+            } catch (SyncException e) {
+                throw new IllegalStateException(e);
+            }
+        }));
+    }
+
     @Override
     public void created(KvWriteTxn txn, String path, Inode inode, byte[] symlinkTarget) throws FsException {
-        local(txn, () -> replica.create(path, inode.mode(), inode.uid(), inode.gid(), inode.rdev(), symlinkTarget));
-        remember(txn, path, inode.ino());
+        Envelope e = local(txn, () -> replica.create(path, inode.mode(), inode.uid(), inode.gid(), inode.rdev(), symlinkTarget));
+        if (!rememberCreated(txn, inode.ino(), (Op.Create) e.op())) {
+            remember(txn, path, inode.ino());
+        }
     }
 
     @Override
@@ -361,14 +404,48 @@ public final class SiteBridge implements NamespaceLog {
         int m = ((mask & MODE) != 0 ? Op.SetAttr.MODE : 0) | ((mask & UID) != 0 ? Op.SetAttr.UID : 0)
                 | ((mask & GID) != 0 ? Op.SetAttr.GID : 0) | ((mask & ATIME) != 0 ? Op.SetAttr.ATIME : 0)
                 | ((mask & MTIME) != 0 ? Op.SetAttr.MTIME : 0);
-        local(txn, () -> replica.setAttr(path, m, after.mode(), after.uid(), after.gid(), after.atimeNs(), after.mtimeNs()));
-        remember(txn, path, after.ino());
+        Envelope e = local(txn, () -> replica.setAttr(path, m, after.mode(), after.uid(), after.gid(), after.atimeNs(), after.mtimeNs()));
+        if (!rememberChanged(txn, after.ino(), ((Op.SetAttr) e.op()).node())) {
+            remember(txn, path, after.ino());
+        }
     }
 
     @Override
     public void xattr(KvWriteTxn txn, String path, long ino, String name, byte[] valueOrNull) throws FsException {
-        local(txn, () -> replica.setXattr(path, name, valueOrNull));
-        remember(txn, path, ino);
+        Envelope e = local(txn, () -> replica.setXattr(path, name, valueOrNull));
+        if (!rememberChanged(txn, ino, ((Op.SetXattr) e.op()).node())) {
+            remember(txn, path, ino);
+        }
+    }
+
+    /**
+     * Records a local attribute or xattr change of {@code node}, not a directory, without showing
+     * the path again (utimens and chmod follow every file tar unpacks): the change leaves the name
+     * on the same node, so the entry is the node's own, and only the node's record (its last change,
+     * its newest version) is read. Returns false, recording nothing, for a directory (possibly
+     * merged from several nodes) or an inode not recorded as this node: {@link #remember} decides.
+     */
+    private boolean rememberChanged(KvWriteTxn txn, long ino, OpId node) {
+        Mapped old = mapped(txn, ino);
+        byte[] k = key(node, null);
+        if (old == null || !java.util.Arrays.equals(old.key(), k)) {
+            return false;
+        }
+        NodeRecord[] n = {null};
+        store.within(txn, () -> n[0] = replica.node(node));
+        if (n[0] == null || n[0].isDirectory()) {
+            return false;
+        }
+        List<NodeRecord.Version> versions = n[0].versions();
+        NodeRecord.Version newest = versions.isEmpty() ? null : versions.get(versions.size() - 1);
+        byte[] inoKey = Bytes.longKey(ino);
+        byte[] mappedTo = txn.get(Table.SITE_KEY, k);
+        if (mappedTo == null || Bytes.getLong(mappedTo, 0) != ino) {
+            txn.put(Table.SITE_KEY, k, inoKey);
+        }
+        txn.put(Table.SITE_INO, inoKey, encode(new Mapped(k, newest == null ? old.version() : newest.id(),
+                newest == null ? old.vv() : newest.vv(), n[0].touched())));
+        return true;
     }
 
     @Override
@@ -743,6 +820,11 @@ public final class SiteBridge implements NamespaceLog {
             subdirs += dir ? 1 : 0;
             DirEntry d = have.get(name);
             long child = target.get(name);
+            if (child == 0) {
+                // A second name of a node new here (a Create and a Link in one batch): the first
+                // name, earlier in this loop, gave the node its inode; a hard link must share it.
+                child = inoFor(txn, l);
+            }
             if (d != null && child == d.ino()) {
                 sync(pass, child, l, l.nodes().stream().anyMatch(pass.changed::contains));
                 if (dir && deep) {

@@ -123,7 +123,7 @@ final class Merge {
         long ns = nanos(id);
         int type = c.mode() & Modes.S_IFMT;
         List<NodeRecord.Version> versions = type == Modes.S_IFREG
-                ? List.of(new NodeRecord.Version(id, new VersionVector(Map.of(id.site(), 1L)), Manifest.EMPTY, ns))
+                ? List.of(new NodeRecord.Version(id, Replica.createdVector(id), Manifest.EMPTY, ns))
                 : List.of();
         store.putNode(new NodeRecord(id, type, c.rdev(), c.symlinkTarget(), new Register<>(c.mode() & Modes.PERM, id),
                 new Register<>(c.uid(), id), new Register<>(c.gid(), id), new Register<>(ns, id), new Register<>(ns, id),

@@ -259,6 +259,14 @@ public final class Replica {
         return discard(c);
     }
 
+    /**
+     * The version vector of the empty content a Create with id {@code create} gives a regular file:
+     * what a mount records for a name it just created without asking the replica to show it again.
+     */
+    public static VersionVector createdVector(OpId create) {
+        return new VersionVector(Map.of(create.site(), 1L));
+    }
+
     // ---- exchange
 
     /** This site's log from position {@code afterSeq} on (what a peer has not applied yet). */
@@ -513,6 +521,11 @@ public final class Replica {
     public int versionCount(OpId node) {
         NodeRecord n = store.node(node);
         return n == null ? 0 : n.versions().size();
+    }
+
+    /** The stored record of {@code node} (null: this replica does not hold it), as the last operation left it. */
+    public NodeRecord node(OpId node) {
+        return store.node(node);
     }
 
     /** The directories holding a name of {@code node}. */

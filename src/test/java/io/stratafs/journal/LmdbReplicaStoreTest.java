@@ -172,6 +172,37 @@ class LmdbReplicaStoreTest {
         assertEquals(List.of("/", "/kept"), new ArrayList<>(r.tree().entries().keySet()));
     }
 
+    /**
+     * Records decoded inside a transaction are remembered for that transaction only: a failed one
+     * leaves no node or edge behind in them, and a later transaction reads what was committed.
+     */
+    @Test
+    void recordsReadOrPutInAFailedTransactionAreNotSeenByTheNext() throws Exception {
+        LmdbKv kv = kv("decoded");
+        LmdbReplicaStore store = new LmdbReplicaStore(kv, new PeerCursors());
+        Replica r = new Replica("A", () -> 1_700_000_000_000L, store);
+        Envelope kept = r.create("/kept", 0100644, 0, 0, 0, null);
+        io.stratafs.sync.OpId id = kept.op().id();
+        io.stratafs.sync.NodeRecord before = store.node(id);
+        assertThrows(IllegalStateException.class, () -> kv.writeVoid(txn -> store.within(txn, () -> {
+            assertEquals(before.perm(), store.node(id).perm());
+            try {
+                r.setAttr("/kept", Op.SetAttr.MODE, 0600, 0, 0, 0, 0);
+                r.remove("/kept");
+            } catch (SyncException e) {
+                throw new AssertionError(e);
+            }
+            assertEquals(0600, store.node(id).perm().value());
+            throw new IllegalStateException("planted failure");
+        })));
+        kv.writeVoid(txn -> store.within(txn, () -> {
+            assertEquals(0644, store.node(id).perm().value());
+            assertNull(store.edge(id).removal());
+        }));
+        assertEquals(0644, r.stat("/kept").mode() & 0777);
+        assertEquals(List.of("/", "/kept"), new ArrayList<>(r.tree().entries().keySet()));
+    }
+
     @Test
     void aReopenedCacheContinuesTheLogWithoutReusingPositionsOrStamps() throws Exception {
         LmdbKv kv = kv("reopen");

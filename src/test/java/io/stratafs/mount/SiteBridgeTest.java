@@ -168,6 +168,72 @@ class SiteBridgeTest {
         assertEquals(a.bridge.digest(), b.bridge.digest());
     }
 
+    /**
+     * A name this site creates, or whose attributes or xattrs it changes, is recorded from the
+     * operation and the node alone (no second look up of the path in the replica): the record must
+     * be the one the replica's listing gives, for every kind of node, at any depth, inside a
+     * directory merged from two sites, and for a file with concurrent versions.
+     */
+    @Test
+    void aLocalChangeIsRecordedAsTheReplicaShowsIt() throws Exception {
+        Site a = new Site("A");
+        Site b = new Site("B");
+        a.vfs.mkdir("/same", 0755, USER);
+        b.vfs.mkdir("/same", 0700, USER);
+        deliver(a, b);
+        deliver(b, a);
+        a.vfs.mkdir("/same/dir", 0755, USER);
+        a.write("/same/dir/file", "text");
+        long open = a.vfs.create("/same/empty", 0600, O_WRONLY, USER);
+        a.vfs.symlink("dir/file", "/same/link", USER);
+        a.vfs.mknod("/same/fifo", Inode.S_IFIFO | 0644, 0, USER);
+        a.vfs.mkdir("/top", 0755, USER);
+        List<String> all = List.of("/same", "/same/dir", "/same/dir/file", "/same/empty", "/same/link", "/same/fifo", "/top");
+        assertRecordedAsShown(a, all);
+        a.vfs.chmod("/same/dir/file", 0600);
+        a.vfs.utimens("/same/fifo", 100, 0, 200, 0);
+        a.vfs.setxattr("/same/empty", "user.tag", "red".getBytes(StandardCharsets.UTF_8), 0, USER);
+        a.vfs.chown("/same/link", 1234, 5678);
+        a.vfs.chmod("/same", 0750);
+        a.vfs.chmod("/top", 0700);
+        assertRecordedAsShown(a, all);
+        a.vfs.release(open);
+        deliver(a, b);
+        assertSame(a, b);
+        a.write("/same/dir/file", "local");
+        b.write("/same/dir/file", "peer");
+        deliver(a, b);
+        deliver(b, a);
+        a.vfs.chmod("/same/dir/file", 0640);
+        a.vfs.removexattr("/same/empty", "user.tag");
+        assertRecordedAsShown(a, all);
+    }
+
+    private static void assertRecordedAsShown(Site site, List<String> paths) throws FsException {
+        for (String path : paths) {
+            SiteBridge.Mapped recorded = site.bridge.mappingOf(site.vfs.resolve(path));
+            SiteBridge.Mapped shown = site.bridge.shownMapping(path);
+            assertArrayEquals(shown.key(), recorded.key(), path + ": key");
+            assertEquals(shown.version(), recorded.version(), path + ": version");
+            assertEquals(shown.vv(), recorded.vv(), path + ": version vector");
+            assertEquals(shown.synced(), recorded.synced(), path + ": last change");
+        }
+    }
+
+    /** The peer applies the file's creation and its second name in one batch, into a directory it already shows. */
+    @Test
+    void aFileAndItsHardLinkArrivingInOneBatchAreOneInodeAtThePeer() throws Exception {
+        Site a = new Site("A");
+        Site b = new Site("B");
+        a.vfs.mkdir("/link", 0755, USER);
+        deliver(a, b);
+        a.write("/link/f", "shared");
+        a.vfs.link("/link/f", "/link/g");
+        deliver(a, b);
+        assertSame(a, b);
+        assertEquals(b.vfs.resolve("/link/f"), b.vfs.resolve("/link/g"), "the two names are one inode at B");
+    }
+
     @Test
     void everyKindOfChangeReachesThePeer() throws Exception {
         Site a = new Site("A");
