@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -314,18 +315,44 @@ public final class SiteDaemon implements AutoCloseable {
 
     // ---- publishing ---------------------------------------------------------------------------
 
+    /**
+     * Publishes at once after a quiet spell, but at most once per publish interval while changes keep
+     * coming: every pass costs a segment and a head object in each own target (two fsyncs each on a
+     * local directory) and a sync of the write-ahead file, and a copy of 5,000 small files woke the
+     * publisher for every few operations (6,600 segments for 30,000 operations, a quarter of the
+     * daemon's CPU). Peers see a change at most one interval later than they would otherwise.
+     */
     private void publishLoop() {
         long seen = -1;
+        long lastPublished = Long.MIN_VALUE;
         while (running) {
+            long started = System.nanoTime();
+            long before = published();
             publishOnce();
+            if (published() != before) {
+                lastPublished = started;
+            }
             synchronized (wake) {
                 if (seen == localChanges && running) {
                     waitOn(wake, publishError == null ? options.publishIntervalMillis() : options.retryMillis());
+                }
+                long gap = TimeUnit.MILLISECONDS.toNanos(options.publishIntervalMillis());
+                while (running && lastPublished != Long.MIN_VALUE && System.nanoTime() - lastPublished < gap) {
+                    waitOn(wake, Math.max(1, TimeUnit.NANOSECONDS.toMillis(gap - (System.nanoTime() - lastPublished))));
                 }
                 seen = localChanges;
             }
         }
         publishOnce();
+    }
+
+    /** The sum of how far each own target's log goes, to tell whether a pass published anything. */
+    private long published() {
+        long sum = 0;
+        for (LogPublisher p : publishers) {
+            sum += p.published();
+        }
+        return sum;
     }
 
     /**
