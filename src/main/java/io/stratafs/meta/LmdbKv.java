@@ -752,8 +752,12 @@ public final class LmdbKv implements Kv {
 
         /** The newest pending value, {@link Pending#DELETED}, or null when none is pending. */
         private byte[] pending(Table table, byte[] k) {
+            if (layers.length == 0) {
+                return null;
+            }
+            Pending.Key key = new Pending.Key(table, k);
             for (Pending p : layers) {
-                byte[] v = p.get(table, k);
+                byte[] v = p.get(key);
                 if (v != null) {
                     return v;
                 }
