@@ -331,7 +331,7 @@ public final class LmdbKv implements Kv {
                 commitDirect(mine);
             }
             long seq = walNext;
-            wal.append(seq, JournalCodec.encode(time, w.all));
+            wal.append(seq, JournalCodec.encode(time, w.all, Wal.RECORD_HEAD, Wal.RECORD_TAIL));
             walNext = seq + 1;
             boolean first = active.isEmpty();
             view.writeLock().lock();
