@@ -395,8 +395,10 @@ public final class LmdbKv implements Kv {
             view.writeLock().lock();
             try {
                 active.addAll(mine, seq, System.nanoTime());
-                activeBytes = active.bytes();
+                // the age first: the committer reads the bytes, then the age, and must not see
+                // bytes with an age of 0 (due at once, since System.nanoTime may be far above zero)
                 activeSinceNanos = active.sinceNanos();
+                activeBytes = active.bytes();
                 journalNext = next;
             } finally {
                 view.writeLock().unlock();
