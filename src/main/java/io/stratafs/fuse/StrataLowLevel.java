@@ -243,6 +243,8 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
      * another site may have moved a name before its change reached {@link #entryChanged}, and a
      * stale path must fail (ENOENT, and the kernel looks the name up again) rather than reach
      * another file. Null for a file the kernel holds without a name (unlinked while open).
+     * Changes pass the kernel's inode with the path instead ({@code vfs.create(parent, path, ...)},
+     * {@code vfs.chmod(ino, path, ...)}), and the VFS checks it inside the change's own transaction.
      */
     private String pathOf(long ino) throws FsException {
         String path = names.path(ino);
@@ -250,14 +252,6 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
             throw new FsException(Errno.ENOENT, path + " no longer names inode " + ino + "; it was moved meanwhile");
         }
         return path;
-    }
-
-    /** The path of {@code name} in directory {@code parent}, the directory's path checked as {@link #pathOf} does. */
-    private String child(long parent, String name) throws FsException {
-        if (pathOf(parent) == null) {
-            throw new FsException(Errno.ENOENT, "directory inode " + parent + " was removed");
-        }
-        return names.child(parent, name);
     }
 
     @Override
@@ -296,7 +290,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
             }
             boolean named = c.mode().isPresent() || c.uid().isPresent() || c.gid().isPresent() || c.atimeNow()
                     || c.mtimeNow() || c.atimeNs().isPresent() || c.mtimeNs().isPresent();
-            String path = named ? pathOf(ino) : null;
+            String path = named ? names.path(ino) : null;
             if (c.mode().isPresent()) {
                 vfs.chmod(ino, path, c.mode().getAsInt());
             }
@@ -329,7 +323,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
 
     @Override
     public void mknod(Request r, long parent, String name, int mode, long rdev) {
-        change(r, "mknod", name, () -> replyEntry(r, parent, name, vfs.mknod(child(parent, name), mode, rdev, caller(r))));
+        change(r, "mknod", name, () -> replyEntry(r, parent, name, vfs.mknod(parent, names.child(parent, name), mode, rdev, caller(r))));
     }
 
     @Override
@@ -339,19 +333,19 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
                 long[] more = new long[Integer.MAX_VALUE];
                 LOG.error("the heap held {} longs", more.length);
             }
-            replyEntry(r, parent, name, vfs.mkdir(child(parent, name), mode, caller(r)));
+            replyEntry(r, parent, name, vfs.mkdir(parent, names.child(parent, name), mode, caller(r)));
         });
     }
 
     @Override
     public void symlink(Request r, String target, long parent, String name) {
-        change(r, "symlink", name, () -> replyEntry(r, parent, name, vfs.symlink(target, child(parent, name), caller(r))));
+        change(r, "symlink", name, () -> replyEntry(r, parent, name, vfs.symlink(target, parent, names.child(parent, name), caller(r))));
     }
 
     @Override
     public void unlink(Request r, long parent, String name) {
         change(r, "unlink", name, () -> {
-            vfs.unlink(child(parent, name));
+            vfs.unlink(parent, names.child(parent, name));
             names.removed(parent, name);
             r.replyErr(0);
         });
@@ -360,7 +354,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     @Override
     public void rmdir(Request r, long parent, String name) {
         change(r, "rmdir", name, () -> {
-            vfs.rmdir(child(parent, name));
+            vfs.rmdir(parent, names.child(parent, name));
             names.removed(parent, name);
             r.replyErr(0);
         });
@@ -369,7 +363,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     @Override
     public void rename(Request r, long parent, String name, long newParent, String newName) {
         change(r, "rename", name, () -> {
-            vfs.rename(child(parent, name), child(newParent, newName));
+            vfs.rename(parent, names.child(parent, name), newParent, names.child(newParent, newName));
             names.renamed(parent, name, newParent, newName);
             r.replyErr(0);
         });
@@ -378,11 +372,11 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     @Override
     public void link(Request r, long ino, long newParent, String newName) {
         change(r, "link", newName, () -> {
-            String existing = pathOf(ino);
+            String existing = names.path(ino);
             if (existing == null) {
                 throw new FsException(Errno.ENOENT, "the file has no name left to link to");
             }
-            vfs.link(existing, child(newParent, newName));
+            vfs.link(ino, existing, newParent, names.child(newParent, newName));
             replyEntry(r, newParent, newName, vfs.getattr(ino));
         });
     }
@@ -392,7 +386,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     @Override
     public void create(Request r, long parent, String name, int mode, OpenFile fi) {
         change(r, "create", name, () -> {
-            long fh = vfs.create(child(parent, name), mode, fi.flags(), caller(r));
+            long fh = vfs.create(parent, names.child(parent, name), mode, fi.flags(), caller(r));
             Inode inode;
             try {
                 inode = vfs.getattr(vfs.inoOf(fh));
@@ -540,7 +534,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     @Override
     public void setxattr(Request r, long ino, String name, byte[] value, int flags) {
         change(r, "setxattr", ino, () -> {
-            vfs.setxattr(ino, pathOf(ino), name, value, flags, caller(r));
+            vfs.setxattr(ino, names.path(ino), name, value, flags, caller(r));
             r.replyErr(0);
         });
     }
@@ -568,7 +562,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     @Override
     public void removexattr(Request r, long ino, String name) {
         change(r, "removexattr", ino, () -> {
-            vfs.removexattr(ino, pathOf(ino), name);
+            vfs.removexattr(ino, names.path(ino), name);
             r.replyErr(0);
         });
     }

@@ -24,8 +24,16 @@ public final class JournalCodec {
     }
 
     public static byte[] encode(long timeMillis, List<Mutation> mutations) {
+        return encode(timeMillis, mutations, 0, 0);
+    }
+
+    /**
+     * The record at offset {@code before} of an array with {@code after} more bytes at its end, left
+     * zero: the write-ahead file frames a record there and hands it to write(2) in one call.
+     */
+    static byte[] encode(long timeMillis, List<Mutation> mutations, int before, int after) {
         // sized exactly: the write-ahead file encodes whole 4 MiB blocks with this, copied once
-        long size = HEADER_BYTES;
+        long size = HEADER_BYTES + before + after;
         for (Mutation m : mutations) {
             size += 4 + m.key().length + (m.isDelete() ? 0 : 4 + m.value().length);
         }
@@ -33,6 +41,7 @@ public final class JournalCodec {
             throw new IllegalArgumentException("journal record of " + size + " bytes is too large");
         }
         ByteBuffer out = ByteBuffer.allocate((int) size);
+        out.position(before);
         out.putLong(timeMillis).putInt(mutations.size());
         for (Mutation m : mutations) {
             out.put((byte) (m.isDelete() ? 2 : 1)).put((byte) m.table().id()).putShort((short) m.key().length).put(m.key());

@@ -63,6 +63,8 @@ public final class LmdbKv implements Kv {
     /** ...or once its first change is this old: the most a power loss may take of what nobody fsync'ed. */
     static final long DEFAULT_GROUP_MILLIS = 1000;
     private static final int MAP_FULL_RETRIES = 4;
+    /** Idle read transactions kept for reuse: about as many as threads read at once. */
+    private static final int MAX_IDLE_READERS = 32;
     private static final ThreadLocal<ByteBuffer> KEY_BUF =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(511));
     private static final ThreadLocal<ByteBuffer> KEY_BUF2 =
@@ -79,6 +81,9 @@ public final class LmdbKv implements Kv {
     private final ReentrantLock writer = new ReentrantLock();
     private final ReentrantReadWriteLock view = new ReentrantReadWriteLock();
     private final Object signal = new Object();
+    /** Reset read transactions, newest first (see {@link #beginRead}). */
+    private final java.util.concurrent.ConcurrentLinkedDeque<Txn<ByteBuffer>> idleReaders =
+            new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final ThreadLocal<Boolean> freeing = ThreadLocal.withInitial(() -> false);
     private final Thread committer;
     /** The lock on the write-ahead directory; null when another process holds it (read only). */
@@ -247,10 +252,60 @@ public final class LmdbKv implements Kv {
     @Override
     public <T> T read(Function<KvTxn, T> body) {
         view.readLock().lock();
-        try (Txn<ByteBuffer> txn = env.txnRead()) {
+        Txn<ByteBuffer> txn = beginRead();
+        try {
             return body.apply(new ReadView(txn, layers(active, committing)));
         } finally {
+            endRead(txn);
             view.readLock().unlock();
+        }
+    }
+
+    /**
+     * A read transaction on LMDB's latest commit: an idle one renewed (mdb_txn_renew) when there is
+     * one, else a new one. Every FUSE call opens at least one, and lmdbjava's txnRead allocates the
+     * transaction and its native key and value holders each time; a renewed one reuses them.
+     */
+    private Txn<ByteBuffer> beginRead() {
+        for (Txn<ByteBuffer> txn; (txn = idleReaders.pollFirst()) != null;) {
+            if (renewed(txn)) {
+                return txn;
+            }
+        }
+        return env.txnRead();
+    }
+
+    /**
+     * Renews a reset read transaction; false when its reader slot was taken from it (another LMDB
+     * environment on the same file in this process closed and freed this process's slots, which
+     * LMDB does not support but tests do): it is dropped, and its few native bytes with it.
+     */
+    private static boolean renewed(Txn<ByteBuffer> txn) {
+        try {
+            txn.renew();
+            return true;
+        } catch (LmdbException e) {
+            LOG.debug("dropping an idle LMDB read transaction that cannot be renewed: {}", e.toString());
+            return false;
+        }
+    }
+
+    /** Resets {@code txn} (it stops pinning its snapshot) and keeps it for the next reader, or closes it. */
+    private void endRead(Txn<ByteBuffer> txn) {
+        if (closing || idleReaders.size() >= MAX_IDLE_READERS) {
+            txn.close();
+            return;
+        }
+        txn.reset();
+        idleReaders.offerFirst(txn);
+    }
+
+    /** Closes the idle read transactions (lmdbjava aborts only a renewed one: a reset one would leak). */
+    private void closeIdleReaders() {
+        for (Txn<ByteBuffer> txn; (txn = idleReaders.pollFirst()) != null;) {
+            if (renewed(txn)) {
+                txn.close();
+            }
         }
     }
 
@@ -300,13 +355,16 @@ public final class LmdbKv implements Kv {
             Pending mine = new Pending();
             WriteView w;
             T result;
-            try (Txn<ByteBuffer> base = env.txnRead()) {
+            Txn<ByteBuffer> base = beginRead();
+            try {
                 Pending[] below = layers(active, committing);
                 Pending[] all = new Pending[below.length + 1];
                 all[0] = mine;
                 System.arraycopy(below, 0, all, 1, below.length);
                 w = new WriteView(base, mine, all);
                 result = body.apply(w);
+            } finally {
+                endRead(base);
             }
             if (w.all.isEmpty()) {
                 return result;
@@ -331,14 +389,16 @@ public final class LmdbKv implements Kv {
                 commitDirect(mine);
             }
             long seq = walNext;
-            wal.append(seq, JournalCodec.encode(time, w.all));
+            wal.append(seq, JournalCodec.encode(time, w.all, Wal.RECORD_HEAD, Wal.RECORD_TAIL));
             walNext = seq + 1;
             boolean first = active.isEmpty();
             view.writeLock().lock();
             try {
                 active.addAll(mine, seq, System.nanoTime());
-                activeBytes = active.bytes();
+                // the age first: the committer reads the bytes, then the age, and must not see
+                // bytes with an age of 0 (due at once, since System.nanoTime may be far above zero)
                 activeSinceNanos = active.sinceNanos();
+                activeBytes = active.bytes();
                 journalNext = next;
             } finally {
                 view.writeLock().unlock();
@@ -651,6 +711,8 @@ public final class LmdbKv implements Kv {
     @Override
     public void close() {
         if (owner == null) {
+            closing = true;
+            closeIdleReaders();
             env.close();
             return;
         }
@@ -681,6 +743,7 @@ public final class LmdbKv implements Kv {
         } finally {
             writer.unlock();
         }
+        closeIdleReaders();
         env.sync(true);
         env.close();
         try {
@@ -752,8 +815,12 @@ public final class LmdbKv implements Kv {
 
         /** The newest pending value, {@link Pending#DELETED}, or null when none is pending. */
         private byte[] pending(Table table, byte[] k) {
+            if (layers.length == 0) {
+                return null;
+            }
+            Pending.Key key = new Pending.Key(table, k);
             for (Pending p : layers) {
-                byte[] v = p.get(table, k);
+                byte[] v = p.get(key);
                 if (v != null) {
                     return v;
                 }

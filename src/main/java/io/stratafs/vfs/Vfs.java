@@ -35,6 +35,8 @@ public final class Vfs implements AutoCloseable {
     public static final long UTIME_NOW = (1L << 30) - 1;
     /** The nanoseconds of a utimens time that means "leave as it is". */
     public static final long UTIME_OMIT = (1L << 30) - 2;
+    /** An expected parent inode that is not checked (the path-based calls). */
+    private static final long ANY = 0;
 
     private final Kv kv;
     private final BlockCache cache;
@@ -175,7 +177,21 @@ public final class Vfs implements AutoCloseable {
 
     /** The parent directory's inode of {@code parts}, checked to be a directory. */
     private long parentDir(KvTxn txn, String[] parts) throws FsException {
+        return parentDir(txn, parts, ANY);
+    }
+
+    /**
+     * As {@link #parentDir(KvTxn, String[])}, and checked to be {@code expected} unless that is
+     * {@link #ANY}: the kernel names a directory by inode and the site log by path, and another site
+     * may have moved a name before the kernel heard of it; a stale path must fail (ENOENT, and the
+     * kernel looks the name up again) rather than change another directory. Checking here, in the
+     * change's own transaction, costs no walk beyond the one the change makes anyway.
+     */
+    private long parentDir(KvTxn txn, String[] parts, long expected) throws FsException {
         long parent = walk(txn, parts, parts.length - 1);
+        if (expected != ANY && parent != expected) {
+            throw moved(parts, parts.length - 1, expected);
+        }
         Inode p = Namespace.inode(txn, parent);
         if (p == null) {
             throw new FsException(Errno.ENOENT, "no such directory");
@@ -184,6 +200,12 @@ public final class Vfs implements AutoCloseable {
             throw new FsException(Errno.ENOTDIR, "not a directory");
         }
         return parent;
+    }
+
+    /** The error for a path whose first {@code count} parts no longer lead to inode {@code ino}. */
+    private static FsException moved(String[] parts, int count, long ino) {
+        String path = "/" + String.join("/", java.util.Arrays.asList(parts).subList(0, count));
+        return new FsException(Errno.ENOENT, path + " no longer names inode " + ino + "; it was moved meanwhile");
     }
 
     private long existingChild(KvTxn txn, long parent, String name) throws FsException {
@@ -249,6 +271,31 @@ public final class Vfs implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #requireName}, and {@code path} (when there is one) must still lead to the inode: the
+     * kernel names it by inode and the site log by path, and another site may have moved a name
+     * before the kernel heard of it; a stale path must fail (ENOENT, and the kernel looks the name
+     * up again) rather than log a change to another file. Checked in the change's own transaction.
+     */
+    private void requireName(KvTxn txn, Inode inode, String path) throws FsException {
+        requireName(inode, path);
+        if (path != null && inode.ino() != Namespace.ROOT) {
+            String[] parts = split(path);
+            if (parts.length == 0 || Namespace.lookup(txn, walkOrZero(txn, parts, parts.length - 1), parts[parts.length - 1]) != inode.ino()) {
+                throw moved(parts, parts.length, inode.ino());
+            }
+        }
+    }
+
+    /** The inode {@code count} parts of a path lead to, or 0 when one is missing. */
+    private static long walkOrZero(KvTxn txn, String[] parts, int count) {
+        long ino = Namespace.ROOT;
+        for (int i = 0; i < count && ino != 0; i++) {
+            ino = Namespace.lookup(txn, ino, parts[i]);
+        }
+        return ino;
+    }
+
     public void chmod(String path, int mode) throws FsException {
         chmod(resolve(path), path, mode);
     }
@@ -258,7 +305,7 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         write(txn -> {
             Inode inode = inodeOrFail(txn, ino);
-            requireName(inode, path);
+            requireName(txn, inode, path);
             Inode after = inode.withMode(mode, now);
             Namespace.putInode(txn, after);
             if (path != null) {
@@ -277,7 +324,7 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         write(txn -> {
             Inode inode = inodeOrFail(txn, ino);
-            requireName(inode, path);
+            requireName(txn, inode, path);
             int newUid = uid == -1 || uid == 0xffffffffL ? inode.uid() : (int) uid;
             int newGid = gid == -1 || gid == 0xffffffffL ? inode.gid() : (int) gid;
             int mode = inode.mode();
@@ -310,7 +357,7 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         write(txn -> {
             Inode inode = inodeOrFail(txn, ino);
-            requireName(inode, path);
+            requireName(txn, inode, path);
             long a = pick(atimeSec, atimeNsec, inode.atimeNs(), now);
             long m = pick(mtimeSec, mtimeNsec, inode.mtimeNs(), now);
             Inode after = inode.withTimes(a, m, now);
@@ -358,31 +405,51 @@ public final class Vfs implements AutoCloseable {
     }
 
     public Inode mkdir(String path, int mode, Caller caller) throws FsException {
-        return createNode(path, Inode.S_IFDIR | (mode & 07777), 0, caller, null);
+        return mkdir(ANY, path, mode, caller);
+    }
+
+    /**
+     * mkdir of {@code path}, whose directory must be inode {@code parent} (the kernel's view; ENOENT
+     * when another site moved a name meanwhile). So do the other calls that take a parent inode and
+     * a path: the check is part of the change's own walk.
+     */
+    public Inode mkdir(long parent, String path, int mode, Caller caller) throws FsException {
+        return createNode(parent, path, Inode.S_IFDIR | (mode & 07777), 0, caller, null);
     }
 
     public Inode mknod(String path, int mode, long rdev, Caller caller) throws FsException {
+        return mknod(ANY, path, mode, rdev, caller);
+    }
+
+    /** mknod of {@code path} in directory {@code parent} (see {@link #mkdir(long, String, int, Caller)}). */
+    public Inode mknod(long parent, String path, int mode, long rdev, Caller caller) throws FsException {
         int type = mode & Inode.S_IFMT;
         if (type == 0) {
             mode |= Inode.S_IFREG;
         }
-        return createNode(path, mode, rdev, caller, null);
+        return createNode(parent, path, mode, rdev, caller, null);
     }
 
     public Inode symlink(String target, String linkPath, Caller caller) throws FsException {
+        return symlink(target, ANY, linkPath, caller);
+    }
+
+    /** symlink at {@code linkPath} in directory {@code parent} (see {@link #mkdir(long, String, int, Caller)}). */
+    public Inode symlink(String target, long parent, String linkPath, Caller caller) throws FsException {
         byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > 4095) {
             throw new FsException(Errno.ENAMETOOLONG, "symlink target longer than 4095 bytes");
         }
-        return createNode(linkPath, Inode.S_IFLNK | 0777, 0, caller, bytes);
+        return createNode(parent, linkPath, Inode.S_IFLNK | 0777, 0, caller, bytes);
     }
 
-    private Inode createNode(String path, int mode, long rdev, Caller caller, byte[] symlinkTarget) throws FsException {
+    private Inode createNode(long expectedParent, String path, int mode, long rdev, Caller caller, byte[] symlinkTarget)
+            throws FsException {
         String[] parts = nonRoot(path);
         String name = parts[parts.length - 1];
         long now = clock.nowNs();
         return write(txn -> {
-            long parent = parentDir(txn, parts);
+            long parent = parentDir(txn, parts, expectedParent);
             if (Namespace.lookup(txn, parent, name) != 0) {
                 throw new FsException(Errno.EEXIST, "file exists");
             }
@@ -420,11 +487,16 @@ public final class Vfs implements AutoCloseable {
     }
 
     public void rmdir(String path) throws FsException {
+        rmdir(ANY, path);
+    }
+
+    /** rmdir of {@code path} in directory {@code expectedParent} (see {@link #mkdir(long, String, int, Caller)}). */
+    public void rmdir(long expectedParent, String path) throws FsException {
         String[] parts = nonRoot(path);
         String name = parts[parts.length - 1];
         long now = clock.nowNs();
         write(txn -> {
-            long parent = parentDir(txn, parts);
+            long parent = parentDir(txn, parts, expectedParent);
             long ino = existingChild(txn, parent, name);
             Inode dir = inodeOrFail(txn, ino);
             if (!dir.isDir()) {
@@ -459,12 +531,17 @@ public final class Vfs implements AutoCloseable {
     // ---- names -----------------------------------------------------------------------------
 
     public void unlink(String path) throws FsException {
+        unlink(ANY, path);
+    }
+
+    /** unlink of {@code path} in directory {@code expectedParent} (see {@link #mkdir(long, String, int, Caller)}). */
+    public void unlink(long expectedParent, String path) throws FsException {
         String[] parts = nonRoot(path);
         String name = parts[parts.length - 1];
         long now = clock.nowNs();
         try (OpenFiles.Deletions gone = files.deletions()) {
             write(txn -> {
-                long parent = parentDir(txn, parts);
+                long parent = parentDir(txn, parts, expectedParent);
                 long ino = existingChild(txn, parent, name);
                 Inode inode = inodeOrFail(txn, ino);
                 if (inode.isDir()) {
@@ -490,17 +567,29 @@ public final class Vfs implements AutoCloseable {
     }
 
     public void link(String existing, String newPath) throws FsException {
+        link(ANY, existing, ANY, newPath);
+    }
+
+    /**
+     * link of inode {@code expectedIno}, named {@code existing}, as {@code newPath} in directory
+     * {@code newParent}; ENOENT when {@code existing} no longer names {@code expectedIno} (see
+     * {@link #mkdir(long, String, int, Caller)}).
+     */
+    public void link(long expectedIno, String existing, long newParent, String newPath) throws FsException {
         String[] from = split(existing);
         String[] to = nonRoot(newPath);
         String name = to[to.length - 1];
         long now = clock.nowNs();
         write(txn -> {
             long ino = walk(txn, from, from.length);
+            if (expectedIno != ANY && ino != expectedIno) {
+                throw moved(from, from.length, expectedIno);
+            }
             Inode inode = inodeOrFail(txn, ino);
             if (inode.isDir()) {
                 throw new FsException(Errno.EPERM, "cannot hard-link a directory");
             }
-            long parent = parentDir(txn, to);
+            long parent = parentDir(txn, to, newParent);
             if (Namespace.lookup(txn, parent, name) != 0) {
                 throw new FsException(Errno.EEXIST, "file exists");
             }
@@ -513,6 +602,11 @@ public final class Vfs implements AutoCloseable {
     }
 
     public void rename(String fromPath, String toPath) throws FsException {
+        rename(ANY, fromPath, ANY, toPath);
+    }
+
+    /** rename of {@code fromPath} in directory {@code parent} to {@code toPath} in {@code newParent} (see {@link #mkdir(long, String, int, Caller)}). */
+    public void rename(long parent, String fromPath, long newParent, String toPath) throws FsException {
         String[] from = nonRoot(fromPath);
         String[] to = nonRoot(toPath);
         if (toPath.startsWith(fromPath + "/")) {
@@ -523,9 +617,9 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         try (OpenFiles.Deletions gone = files.deletions()) {
             write(txn -> {
-                long srcParent = parentDir(txn, from);
+                long srcParent = parentDir(txn, from, parent);
                 long ino = existingChild(txn, srcParent, fromName);
-                long dstParent = parentDir(txn, to);
+                long dstParent = parentDir(txn, to, newParent);
                 Inode moving = inodeOrFail(txn, ino);
                 long existing = Namespace.lookup(txn, dstParent, toName);
                 if (existing == ino) {
@@ -594,7 +688,7 @@ public final class Vfs implements AutoCloseable {
         }
         long now = clock.nowNs();
         write(txn -> {
-            requireName(inodeOrFail(txn, ino), path);
+            requireName(txn, inodeOrFail(txn, ino), path);
             boolean exists = Namespace.xattr(txn, ino, name) != null;
             if ((flags & XATTR_CREATE) != 0 && exists) {
                 throw new FsException(Errno.EEXIST, "xattr exists");
@@ -620,7 +714,7 @@ public final class Vfs implements AutoCloseable {
         long now = clock.nowNs();
         write(txn -> {
             Inode inode = inodeOrFail(txn, ino);
-            requireName(inode, path);
+            requireName(txn, inode, path);
             if (caller.uid() != 0 && caller.uid() != inode.uid()) {
                 throw new FsException(Errno.EPERM, "only the owner may change permissions");
             }
@@ -691,7 +785,7 @@ public final class Vfs implements AutoCloseable {
         refuseSynced(name);
         long now = clock.nowNs();
         write(txn -> {
-            requireName(inodeOrFail(txn, ino), path);
+            requireName(txn, inodeOrFail(txn, ino), path);
             if (!Namespace.removeXattr(txn, ino, name)) {
                 throw new FsException(Errno.ENODATA, "no such xattr");
             }
@@ -711,11 +805,16 @@ public final class Vfs implements AutoCloseable {
 
     /** Creates (or, without O_EXCL, opens) a regular file and returns a handle. */
     public long create(String path, int mode, int flags, Caller caller) throws FsException {
+        return create(ANY, path, mode, flags, caller);
+    }
+
+    /** create of {@code path} in directory {@code expectedParent} (see {@link #mkdir(long, String, int, Caller)}). */
+    public long create(long expectedParent, String path, int mode, int flags, Caller caller) throws FsException {
         String[] parts = nonRoot(path);
         String name = parts[parts.length - 1];
         long now = clock.nowNs();
         long ino = write(txn -> {
-            long parent = parentDir(txn, parts);
+            long parent = parentDir(txn, parts, expectedParent);
             long existing = Namespace.lookup(txn, parent, name);
             if (existing != 0) {
                 if ((flags & Handle.O_EXCL) != 0) {

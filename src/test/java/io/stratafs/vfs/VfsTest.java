@@ -400,4 +400,51 @@ class VfsTest {
             assertArrayEquals(random(3 * BLOCK + t, 100 + t), readAll("/w" + t));
         }
     }
+
+    /**
+     * The calls that take the kernel's inode with a path (the FUSE adapter's) check, inside the
+     * change, that the path still leads to that inode: a name moved meanwhile (by another site) fails
+     * with ENOENT and changes nothing, instead of changing whatever the stale path now names.
+     */
+    @Test
+    void changesByInodeAndPathFailWhenThePathNoLongerLeadsThere() throws Exception {
+        long a = vfs.mkdir("/a", 0755, USER).ino();
+        long b = vfs.mkdir("/b", 0755, USER).ino();
+        writeFile("/a/f", new byte[] {1});
+        long f = vfs.resolve("/a/f");
+        // the kernel's parent is /a, but the path it knows names /b (as after a move it did not hear of)
+        assertEquals(Errno.ENOENT, fails(() -> vfs.create(a, "/b/new", 0644, RW | Handle.O_CREAT, USER)));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.mkdir(a, "/b/d", 0755, USER)));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.mknod(a, "/b/n", Inode.S_IFREG | 0644, 0, USER)));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.symlink("t", a, "/b/s", USER)));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.unlink(b, "/a/f")));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.rename(b, "/a/f", b, "/b/g")));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.rename(a, "/a/f", a, "/b/g")));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.link(b, "/a/f", b, "/b/h")));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.chmod(b, "/a/f", 0600)));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.chown(b, "/a/f", 5, 5)));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.utimens(b, "/a/f", 1, 0, 1, 0)));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.setxattr(b, "/a/f", "user.x", new byte[] {1}, 0, USER)));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.chmod(f, "/", 0600)));
+        assertEquals(List.of("f"), vfs.readdir("/a").stream().map(DirEntry::name).toList());
+        assertTrue(vfs.readdir("/b").isEmpty());
+        assertEquals(0644, vfs.getattr(f).mode() & 07777);
+        assertEquals(Errno.ENODATA, fails(() -> vfs.getxattr(f, "/a/f", "user.x")));
+        assertEquals(Errno.ENOENT, fails(() -> vfs.rmdir(b, "/a")));
+        assertEquals(a, vfs.resolve("/a"));
+
+        // with the right inodes each of them works
+        vfs.release(vfs.create(b, "/b/new", 0644, RW | Handle.O_CREAT, USER));
+        vfs.mkdir(b, "/b/d", 0755, USER);
+        vfs.symlink("t", b, "/b/s", USER);
+        vfs.link(f, "/a/f", b, "/b/h");
+        vfs.chmod(f, "/b/h", 0600);
+        vfs.rename(a, "/a/f", b, "/b/g");
+        vfs.unlink(b, "/b/g");
+        vfs.rmdir(b, "/b/d");
+        vfs.rmdir(Namespace.ROOT, "/a");
+        assertEquals(List.of("h", "new", "s"), vfs.readdir("/b").stream().map(DirEntry::name).toList());
+        assertEquals(0600, vfs.getattr(f).mode() & 07777);
+        assertEquals(1, vfs.getattr(f).nlink());
+    }
 }
