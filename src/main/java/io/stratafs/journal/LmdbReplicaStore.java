@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -46,7 +48,21 @@ public final class LmdbReplicaStore implements ReplicaStore {
     private static final class Decoded {
         final Map<OpId, NodeRecord> nodes = new java.util.HashMap<>();
         final Map<OpId, EdgeRecord> edges = new java.util.HashMap<>();
+        /** Whether this transaction put a node or an edge: from then on it reads a state that may yet abort. */
+        boolean wrote;
     }
+
+    /** At most this many edges are remembered dead; past it the memory starts again. */
+    static final int DEAD_EDGES_MAX = 1 << 18;
+    /**
+     * Edges a presenter found dead (see {@link #knownDead}). An edge's liveness depends only on its
+     * own record, its node's versions and, for a directory, the liveness of the edges inside it, so
+     * a put of a node, or of an edge into a directory, forgets every remembered edge above it (all
+     * of their edges, up to the root). Verdicts are taken and used only in write transactions,
+     * which LMDB runs one at a time, and only before the transaction put anything: such a verdict
+     * is about committed state, and stays right whether this transaction commits or aborts.
+     */
+    private final Set<OpId> dead = ConcurrentHashMap.newKeySet();
 
     public LmdbReplicaStore(Kv kv, PeerCursors cursors) {
         this.kv = kv;
@@ -144,10 +160,56 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public void putNode(NodeRecord node) {
+        wrote();
+        reviveAbove(node.id());
         change(txn -> txn.put(Table.REPLICA_NODE, ReplicaRecords.idKey(node.id()), ReplicaRecords.encode(node)));
         Decoded d = decoded.get();
         if (d != null) {
             d.nodes.put(node.id(), node);
+        }
+    }
+
+    @Override
+    public boolean knownDead(OpId edge) {
+        return current.get() != null && dead.contains(edge);
+    }
+
+    @Override
+    public void foundDead(OpId edge) {
+        Decoded d = decoded.get();
+        if (current.get() == null || d == null || d.wrote) {
+            return;
+        }
+        if (dead.size() >= DEAD_EDGES_MAX) {
+            dead.clear();
+        }
+        dead.add(edge);
+    }
+
+    private void wrote() {
+        Decoded d = decoded.get();
+        if (d != null) {
+            d.wrote = true;
+        }
+    }
+
+    /** Forgets the verdicts that a change at {@code node} (a new version, or an edge put into it) may overturn. */
+    private void reviveAbove(OpId node) {
+        if (dead.isEmpty()) {
+            return;
+        }
+        java.util.ArrayDeque<OpId> todo = new java.util.ArrayDeque<>();
+        Set<OpId> seen = new java.util.HashSet<>();
+        todo.add(node);
+        while (!todo.isEmpty()) {
+            OpId n = todo.poll();
+            if (!seen.add(n)) {
+                continue;
+            }
+            for (EdgeRecord e : edgesOf(n)) {
+                dead.remove(e.id());
+                todo.add(e.placement().parent());
+            }
         }
     }
 
@@ -172,6 +234,9 @@ public final class LmdbReplicaStore implements ReplicaStore {
 
     @Override
     public void putEdge(EdgeRecord edge) {
+        wrote();
+        dead.remove(edge.id());
+        reviveAbove(edge.placement().parent());
         change(txn -> putEdge(txn, edge));
         Decoded d = decoded.get();
         if (d != null) {

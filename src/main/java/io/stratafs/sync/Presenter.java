@@ -57,8 +57,11 @@ final class Presenter {
         if (known != null) {
             return known;
         }
-        boolean l = computeLive(e);
+        boolean l = !store.knownDead(e.id()) && computeLive(e);
         live.put(e.id(), l);
+        if (!l) {
+            store.foundDead(e.id());
+        }
         return l;
     }
 

@@ -46,6 +46,20 @@ public interface ReplicaStore {
         return !children(parent).isEmpty();
     }
 
+    /**
+     * Whether edge {@code edge} was found dead (removed, and nothing keeps it) earlier and nothing
+     * stored since could have revived it; false when not known. Lets a presenter skip walking a
+     * removed directory's whole subtree on every lookup of its name (an `rm -rf` of a tree, then
+     * making it again). Stores that keep no such memory answer false.
+     */
+    default boolean knownDead(OpId edge) {
+        return false;
+    }
+
+    /** Tells the store that the presenter found {@code edge} dead in the state it reads now. */
+    default void foundDead(OpId edge) {
+    }
+
     void putMove(MoveRecord move);
 
     /** The directory moves with an id larger than {@code id}, in id order. */
