@@ -78,8 +78,9 @@ public final class S3Store implements ObjectStore {
         if (plainHttp(o)) {
             // Without TLS the SDK signs every payload. With aws-chunked encoding (its default for
             // PutObject) it signs each 128 KiB chunk apart and frames it into a new stream; one
-            // SHA-256 of the whole body (a block is in memory: it is read twice) cost the daemon
-            // about 2 CPU-s less per GiB uploaded to S3Proxy on loopback (native-notes, S3 client).
+            // SHA-256 of the whole body cost the daemon about 2 CPU-s less per GiB uploaded to
+            // S3Proxy on loopback (native-notes, S3 client). A block's body is not hashed at all:
+            // its key is its SHA-256 (KnownHashSigner); segments and records still are, once.
             b.serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build());
         }
         if (o.checksumsOnlyWhenRequired()) {
