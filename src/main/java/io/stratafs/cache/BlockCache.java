@@ -51,6 +51,15 @@ public final class BlockCache {
     private static final byte CLEAN = CacheInfo.CLEAN;
     private static final byte DIRTY = CacheInfo.DIRTY;
     private static final long AWAITING_UPLOAD_BYTES = 64L << 20;
+    /**
+     * Written blocks up to this size also go to the RAM tier (a small file is often read right
+     * after it is written). Larger ones do not: a sequential write would fill the tier with blocks
+     * nobody reads, 160 MiB of the 384 MiB heap at the default 128 MiB tier, while the uploader
+     * finds the newest in {@link #awaitingUpload} and readers find them in LMDB.
+     */
+    static final int RAM_ON_WRITE_MAX = 256 << 10;
+    /** G1's region size when G1 runs, else 0: see {@link #heapFootprint}. */
+    private static final long HEAP_REGION_BYTES = g1RegionBytes();
     /** LMDB's page header, and a leaf node's header plus its slot in the page index. */
     private static final int PAGE_HEADER = 16;
     private static final int NODE_OVERHEAD = 8 + 2;
@@ -141,7 +150,7 @@ public final class BlockCache {
         }
         this.ram = Caffeine.newBuilder()
                 .maximumWeight(Math.max(1, ramBytes))
-                .weigher((String k, byte[] v) -> v.length + 64)
+                .weigher((String k, byte[] v) -> (int) Math.min(Integer.MAX_VALUE, heapFootprint(v.length, HEAP_REGION_BYTES)))
                 // Evict on the thread that inserts: Caffeine's default, the JVM's shared pool, has one
                 // thread on a 2-core machine, and while it lags the tier grows by whole blocks past its
                 // bound, heap the daemon does not have (RamTierBoundTest).
@@ -308,6 +317,34 @@ public final class BlockCache {
     }
 
     /** Bytes of block data the RAM tier holds right now. */
+    /**
+     * The heap a byte array of {@code length} takes. Under G1 an array of half a region or more is
+     * "humongous" and gets whole regions of its own: with the launcher's 384 MiB heap (1 MiB
+     * regions) a 4 MiB block takes 5 MiB. The RAM tier weighs blocks by this, so its bound is the
+     * heap it holds: weighed by length, 128 MiB of blocks held 160 MiB, and a 1 GiB write to
+     * S3Proxy peaked at 319 of 384 MiB after collections, close enough to the top that a commit's
+     * 4 MiB allocation failed with OutOfMemoryError (fsync EIO) when the heap was 300 MiB.
+     */
+    static long heapFootprint(int length, long regionBytes) {
+        long object = (16L + length + 7) & ~7L;
+        if (regionBytes <= 0 || object < regionBytes / 2) {
+            return length + 64L;
+        }
+        return (object + regionBytes - 1) / regionBytes * regionBytes;
+    }
+
+    private static long g1RegionBytes() {
+        try {
+            var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            if (!"true".equals(vm.getVMOption("UseG1GC").getValue())) {
+                return 0;
+            }
+            return Long.parseLong(vm.getVMOption("G1HeapRegionSize").getValue());
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
     public long ramHeldBytes() {
         long sum = 0;
         for (byte[] v : ram.asMap().values()) {
@@ -322,7 +359,7 @@ public final class BlockCache {
      */
     public void committed(BlockRef ref, byte[] data, boolean added) {
         String hex = ref.hex();
-        if (ref.length() == data.length) {
+        if (ref.length() == data.length && data.length <= RAM_ON_WRITE_MAX) {
             ram.put(hex, data);
         }
         if (!added) {

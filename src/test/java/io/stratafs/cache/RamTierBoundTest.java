@@ -1,5 +1,6 @@
 package io.stratafs.cache;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratafs.meta.BlockRef;
@@ -56,5 +57,15 @@ class RamTierBoundTest {
             }
             kv.close();
         }
+    }
+
+    /** The tier weighs a block by the heap it takes: G1 gives an array of half a region or more whole regions. */
+    @Test
+    void aBlockIsWeighedByTheHeapItTakes() {
+        assertEquals(5L << 20, BlockCache.heapFootprint(4 << 20, 1L << 20), "4 MiB in 1 MiB regions: 5 regions");
+        assertEquals(6L << 20, BlockCache.heapFootprint(4 << 20, 2L << 20), "4 MiB in 2 MiB regions: 3 regions");
+        assertEquals((4L << 20) + 64, BlockCache.heapFootprint(4 << 20, 16L << 20), "below half a region: its length");
+        assertEquals(1L << 20, BlockCache.heapFootprint((1 << 19) - 16, 1L << 20), "exactly half a region with its header");
+        assertEquals(1064, BlockCache.heapFootprint(1000, 0), "no G1: its length");
     }
 }

@@ -2,6 +2,7 @@ package io.stratafs.store.s3;
 
 import io.stratafs.store.ObjectExistsException;
 import io.stratafs.store.ObjectInfo;
+import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.ObjectNotFoundException;
 import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
@@ -60,6 +61,8 @@ public final class S3Store implements ObjectStore {
                 .region(Region.of(o.region != null ? o.region : "us-east-1"))
                 .forcePathStyle(o.pathStyle)
                 .credentialsProvider(credentials(o))
+                // SigV4 with a block's known SHA-256 instead of hashing its 4 MiB again (KnownHashSigner)
+                .putAuthScheme(KnownHashSigner.scheme())
                 // no timeout on a whole attempt or call: a block upload may take minutes on a slow
                 // uplink; what must be bounded is a connection that moves nothing
                 .httpClientBuilder(StallDetectingHttpClient.wrap(Apache5HttpClient.builder()
@@ -75,8 +78,9 @@ public final class S3Store implements ObjectStore {
         if (plainHttp(o)) {
             // Without TLS the SDK signs every payload. With aws-chunked encoding (its default for
             // PutObject) it signs each 128 KiB chunk apart and frames it into a new stream; one
-            // SHA-256 of the whole body (a block is in memory: it is read twice) cost the daemon
-            // about 2 CPU-s less per GiB uploaded to S3Proxy on loopback (native-notes, S3 client).
+            // SHA-256 of the whole body cost the daemon about 2 CPU-s less per GiB uploaded to
+            // S3Proxy on loopback (native-notes, S3 client). A block's body is not hashed at all:
+            // its key is its SHA-256 (KnownHashSigner); segments and records still are, once.
             b.serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build());
         }
         if (o.checksumsOnlyWhenRequired()) {
@@ -98,6 +102,29 @@ public final class S3Store implements ObjectStore {
      */
     private static RequestBody body(byte[] data) {
         return RequestBody.fromContentProvider(ContentStreamProvider.fromByteArrayUnsafe(data), data.length, "application/octet-stream");
+    }
+
+    /**
+     * The SHA-256 of the body for a key that names it ({@code blocks/ab/ab12...} or
+     * {@code trash/ab/ab12...}: docs/FORMAT.md), else null. The server checks the body against it,
+     * so a caller that broke the naming rule gets a refusal, not a misnamed object.
+     */
+    static String knownHash(String key) {
+        if (!key.startsWith(ObjectKeys.BLOCKS_PREFIX) && !key.startsWith(ObjectKeys.TRASH_PREFIX)) {
+            return null;
+        }
+        String hex = ObjectKeys.blockHex(key);
+        if (hex.length() != 64 || !key.endsWith("/" + hex.substring(0, 2) + "/" + hex)
+                || key.length() != key.indexOf('/') + 4 + 64) {
+            return null;
+        }
+        for (int i = 0; i < hex.length(); i++) {
+            char c = hex.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+                return null;
+            }
+        }
+        return hex;
     }
 
     private static AwsCredentialsProvider credentials(StoreOptions o) {
@@ -123,7 +150,13 @@ public final class S3Store implements ObjectStore {
     @Override
     public void put(String key, byte[] data) throws StoreException {
         try {
-            call("write", key, () -> client.putObject(r -> r.bucket(location.bucket()).key(location.key(key)), body(data)));
+            String hash = knownHash(key);
+            call("write", key, () -> client.putObject(r -> {
+                r.bucket(location.bucket()).key(location.key(key));
+                if (hash != null) {
+                    r.overrideConfiguration(c -> c.putHeader(KnownHashSigner.KNOWN_HASH, hash));
+                }
+            }, body(data)));
         } catch (StoreUnavailableException e) {
             // A server refusing a PUT (revoked key, deleted bucket) may close the connection while the
             // body is still being sent, so the SDK reports a broken pipe, not the 403 or 404. A HEAD of
