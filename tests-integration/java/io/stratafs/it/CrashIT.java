@@ -149,30 +149,4 @@ class CrashIT {
                 PY
                 """.formatted(fs.root)).trim();
     }
-
-    /**
-     * Out of heap, the daemon ends instead of serving on with a thread that died mid-request (whose
-     * caller would wait for ever, as a dd did when a FUSE thread died of OutOfMemoryError): the call
-     * fails at once, the log says why, and the next mount has every file closed before it.
-     */
-    @Test
-    void runningOutOfHeapEndsTheDaemonAndTheCallFailsInsteadOfHanging() throws Exception {
-        try (MountFixture fs = new MountFixture()) {
-            fs.env.put("STRATAFS_JAVA_OPTS", "-Dstratafs.test.exhaustHeapOnMkdir=exhaust-heap");
-            fs.format().mount();
-            Path sums = fs.root.resolve("closed.sha256");
-            fs.sh("head -c 5000000 /dev/urandom > before; mkdir d; echo small > d/note; sha256sum before d/note > " + sums);
-            ProcessHandle daemon = ProcessHandle.of(fs.daemonPid()).orElseThrow();
-
-            Shell.Result mkdir = Shell.run(fs.mnt, 60, List.of("mkdir", "exhaust-heap"));
-            assertTrue(mkdir.exit() != 0, "mkdir succeeded although the heap ran out: " + mkdir.out());
-            assertTrue(daemon.onExit().get(60, TimeUnit.SECONDS) != null, "the daemon did not end");
-            String log = Files.readString(fs.cache.resolve("stratafs.log"));
-            assertTrue(log.contains("Terminating due to java.lang.OutOfMemoryError"), "the log does not say why:" + fs.logTail());
-
-            String remount = fs.runOk(fs.mountArgs().toArray(new String[0]));
-            assertTrue(remount.contains("cleared a stale mount"), "the stale FUSE mount was not reported: " + remount);
-            fs.sh("sha256sum --quiet -c " + sums + "; test ! -e exhaust-heap");
-        }
-    }
 }

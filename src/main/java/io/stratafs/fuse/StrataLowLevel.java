@@ -66,12 +66,6 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
      */
     private static final Path HOLD_ROOT_GETATTR = Optional
             .ofNullable(System.getProperty("stratafs.test.holdRootGetattr")).map(Path::of).orElse(null);
-    /**
-     * Test seam for running out of heap (system property {@code stratafs.test.exhaustHeapOnMkdir=NAME}):
-     * a mkdir of NAME asks the JVM for an array larger than any heap, which the JVM answers with
-     * OutOfMemoryError as it would a full heap. Unset in production, where it costs one null check per mkdir.
-     */
-    private static final String EXHAUST_HEAP_ON_MKDIR = System.getProperty("stratafs.test.exhaustHeapOnMkdir");
     private static final ThreadLocal<byte[]> IO_BUF = ThreadLocal.withInitial(() -> new byte[IO_SIZE]);
 
     private final Vfs vfs;
@@ -328,13 +322,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
 
     @Override
     public void mkdir(Request r, long parent, String name, int mode) {
-        change(r, "mkdir", name, () -> {
-            if (name.equals(EXHAUST_HEAP_ON_MKDIR)) {
-                long[] more = new long[Integer.MAX_VALUE];
-                LOG.error("the heap held {} longs", more.length);
-            }
-            replyEntry(r, parent, name, vfs.mkdir(parent, names.child(parent, name), mode, caller(r)));
-        });
+        change(r, "mkdir", name, () -> replyEntry(r, parent, name, vfs.mkdir(parent, names.child(parent, name), mode, caller(r))));
     }
 
     @Override
