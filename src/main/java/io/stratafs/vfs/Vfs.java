@@ -281,19 +281,16 @@ public final class Vfs implements AutoCloseable {
         requireName(inode, path);
         if (path != null && inode.ino() != Namespace.ROOT) {
             String[] parts = split(path);
-            if (parts.length == 0 || Namespace.lookup(txn, walkOrZero(txn, parts, parts.length - 1), parts[parts.length - 1]) != inode.ino()) {
+            long named;
+            try {
+                named = walk(txn, parts, parts.length);
+            } catch (FsException missing) {
+                named = 0;
+            }
+            if (named != inode.ino()) {
                 throw moved(parts, parts.length, inode.ino());
             }
         }
-    }
-
-    /** The inode {@code count} parts of a path lead to, or 0 when one is missing. */
-    private static long walkOrZero(KvTxn txn, String[] parts, int count) {
-        long ino = Namespace.ROOT;
-        for (int i = 0; i < count && ino != 0; i++) {
-            ino = Namespace.lookup(txn, ino, parts[i]);
-        }
-        return ino;
     }
 
     public void chmod(String path, int mode) throws FsException {
