@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -91,16 +92,21 @@ final class KnownHashSigner implements HttpSigner<AwsCredentialsIdentity> {
     /** The caller's known body hash: 64 lowercase hex digits, else null (the SDK hashes the body). */
     static String knownHash(SdkHttpRequest request) {
         String h = request.firstMatchingHeader(KNOWN_HASH).orElse(null);
-        if (h == null || h.length() != 64) {
-            return null;
+        return h != null && isSha256Hex(h) ? h : null;
+    }
+
+    /** Whether {@code s} is a SHA-256 as this signer sends it: 64 lowercase hex digits. */
+    static boolean isSha256Hex(String s) {
+        if (s.length() != 64) {
+            return false;
         }
         for (int i = 0; i < 64; i++) {
-            char c = h.charAt(i);
+            char c = s.charAt(i);
             if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
-                return null;
+                return false;
             }
         }
-        return h;
+        return true;
     }
 
     /** Only what this signer implements: a header signature, no query string, no flexible checksum to add. */
@@ -192,11 +198,6 @@ final class KnownHashSigner implements HttpSigner<AwsCredentialsIdentity> {
     }
 
     private static String hex(byte[] b) {
-        char[] out = new char[b.length * 2];
-        for (int i = 0; i < b.length; i++) {
-            out[2 * i] = Character.forDigit((b[i] >> 4) & 0xf, 16);
-            out[2 * i + 1] = Character.forDigit(b[i] & 0xf, 16);
-        }
-        return new String(out);
+        return HexFormat.of().formatHex(b);
     }
 }

@@ -114,15 +114,9 @@ public final class S3Store implements ObjectStore {
             return null;
         }
         String hex = ObjectKeys.blockHex(key);
-        if (hex.length() != 64 || !key.endsWith("/" + hex.substring(0, 2) + "/" + hex)
+        if (!KnownHashSigner.isSha256Hex(hex) || !key.endsWith("/" + hex.substring(0, 2) + "/" + hex)
                 || key.length() != key.indexOf('/') + 4 + 64) {
             return null;
-        }
-        for (int i = 0; i < hex.length(); i++) {
-            char c = hex.charAt(i);
-            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
-                return null;
-            }
         }
         return hex;
     }
