@@ -78,6 +78,32 @@ class SitesKernelCacheIT {
         sites.awaitConverged("p");
     }
 
+    /**
+     * Counts the kernel keeps in its attribute cache: a peer's hard link (the file's link count), a
+     * subdirectory made and a name added inside a directory B has stat'ed (the directory's link count
+     * and a name B looked up and found missing), then the link removed again.
+     */
+    @Test
+    void aPeersLinkAndMkdirShowInCountsBHasCached() {
+        a.sh("mkdir -p c && printf z > c/f");
+        sites.awaitConverged("c");
+        assertEquals("1 2 missing\n", b.sh("stat -c '%h ' c/f | tr -d '\\n'; stat -c '%h ' c | tr -d '\\n';"
+                + " if [ -e c/g ]; then echo here; else echo missing; fi"));
+
+        a.sh("ln c/f c/g && mkdir c/sub");
+        SitesFixture.await("B counts A's link and subdirectory", DEADLINE_MILLIS, 50, () -> {
+            String seen = shAtB("stat -c '%h' c/f c/g c");
+            return seen.equals("2\n2\n3\n") ? null : "B shows:\n" + seen;
+        });
+
+        a.sh("rm c/g");
+        SitesFixture.await("B counts the link's removal", DEADLINE_MILLIS, 50, () -> {
+            String seen = shAtB("stat -c '%h' c/f; if [ -e c/g ]; then echo here; else echo gone; fi");
+            return seen.equals("1\ngone\n") ? null : "B shows:\n" + seen;
+        });
+        sites.awaitConverged("c");
+    }
+
     /** Runs a script at B and returns its output; a failing script returns its output too (a file may be mid-change). */
     private String shAtB(String script) {
         return Shell.run(b.mnt(), 60, java.util.List.of("bash", "-c", script)).out();

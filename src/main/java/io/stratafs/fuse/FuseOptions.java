@@ -6,13 +6,23 @@ import java.util.List;
 /**
  * The mount's {@code -o} options split between libfuse and the adapter. libfuse 2's low-level API
  * refuses the path API's options: {@code attr_timeout} and {@code entry_timeout} become the
- * timeouts the adapter puts in its replies (1 s each unless given), and {@code use_ino} (inode
- * numbers always reach stat now) and {@code hard_remove} (no file is ever hidden now) are dropped.
+ * timeouts the adapter puts in its replies ({@value #DEFAULT_TIMEOUT} s each unless given), and
+ * {@code use_ino} (inode numbers always reach stat now) and {@code hard_remove} (no file is ever
+ * hidden now) are dropped.
  * Everything else goes to libfuse, which takes the kernel's options at mount and its own at
  * session start, and fails with a message on anything it does not know.
  */
 record FuseOptions(double attrTimeout, double entryTimeout, List<String> libfuseOptions) {
-    static final double DEFAULT_TIMEOUT = 1.0;
+    /**
+     * Seconds the kernel may trust a name or attributes. The cache does not go stale on its own:
+     * every change on this site passes through this mount (the kernel updates or drops what it
+     * cached), and every change the sync daemon applies from another site is announced to the
+     * kernel ({@code SiteBridge}, {@link StrataLowLevel#entryChanged}, {@link StrataLowLevel#inodeChanged}).
+     * The timeout only bounds how long a missed announcement could show. At 1 s, any pass over more
+     * files than the daemon serves in a second (a stat after a copy, rm -r after a read) asked for
+     * every name again; 10 s keeps a working set of some tens of thousands of files cached.
+     */
+    static final double DEFAULT_TIMEOUT = 10.0;
 
     /** Parses {@code -o a,b=c} pairs (and bare {@code -oa,b} words); the last value of a timeout wins. */
     static FuseOptions parse(List<String> args) {

@@ -18,10 +18,10 @@ class FuseOptionsTest {
     }
 
     @Test
-    void withoutTimeoutsBothAreOneSecond() {
+    void withoutTimeoutsBothAreTenSeconds() {
         FuseOptions o = FuseOptions.parse(List.of("-odefault_permissions"));
-        assertEquals(1.0, o.attrTimeout());
-        assertEquals(1.0, o.entryTimeout());
+        assertEquals(10.0, o.attrTimeout());
+        assertEquals(10.0, o.entryTimeout());
         assertEquals(List.of("default_permissions"), o.libfuseOptions());
     }
 
