@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -26,9 +25,8 @@ import ru.serce.jnrfuse.struct.Timespec;
 
 /**
  * A mounted low-level filesystem: {@code fuse_mount} and {@code fuse_lowlevel_new}, then the request
- * loop on Java threads of our own (as {@code io.stratafs.fuse.FuseSession} does for the path API:
- * jffi would attach and detach a native libfuse thread around each up-call), growing by one thread
- * whenever all are busy, up to a bound. The kernel ends the session on unmount; {@link #close}
+ * loop on Java threads of our own ({@link SessionLoop}), growing by one thread whenever all are
+ * busy, up to a bound. The kernel ends the session on unmount; {@link #close}
  * unmounts if nobody did, waits for the threads and frees libfuse's session and channel.
  *
  * <p>Each callback runs behind one barrier: a method that throws is logged and answered with EIO,
@@ -37,11 +35,7 @@ import ru.serce.jnrfuse.struct.Timespec;
 public final class LowLevelMount implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LowLevelMount.class);
     private static final int EIO = 5;
-    private static final int EINTR = 4;
-    private static final int EAGAIN = 11;
     private static final int ENOENT = 2;
-    /** {@code struct fuse_buf} on LP64: size_t size, int flags, void *mem, int fd, off_t pos. */
-    private static final int FUSE_BUF_BYTES = 40;
     /** {@code struct fuse_args}: int argc, char **argv, int allocated. */
     private static final int FUSE_ARGS_BYTES = 24;
     private static final int NAME_MAX_BYTES = 4096;
@@ -55,13 +49,10 @@ public final class LowLevelMount implements AutoCloseable {
     private final byte[] mountpointC;
     /** The closures and the ops struct: libfuse keeps pointers into both for the session's life. */
     private final List<Object> keepAlive = new ArrayList<>();
-    private final List<Thread> workers = new ArrayList<>();
-    private final AtomicInteger idle = new AtomicInteger();
-    private volatile boolean ended;
     private boolean closed;
     private Pointer session;
     private Pointer chan;
-    private long bufsize;
+    private SessionLoop loop;
 
     private LowLevelMount(LowLevelFileSystem fs, Path mountpoint) {
         this.fs = fs;
@@ -101,10 +92,8 @@ public final class LowLevelMount implements AutoCloseable {
                     + " (libfuse printed why on stderr)");
         }
         LIB.fuse_session_add_chan(session, chan);
-        bufsize = LIB.fuse_chan_bufsize(chan);
-        for (int i = 0; i < threads; i++) {
-            startWorker();
-        }
+        loop = new SessionLoop(session, chan, "stratafs-ll", MAX_THREADS, mountpoint.toString());
+        loop.start(threads);
     }
 
     public Path mountpoint() {
@@ -146,19 +135,7 @@ public final class LowLevelMount implements AutoCloseable {
      * returned; {@link #close} then frees libfuse's state without unmounting again.
      */
     public void awaitEnd() throws InterruptedException {
-        for (int joined = 0; ; ) {
-            List<Thread> all;
-            synchronized (workers) {
-                all = new ArrayList<>(workers);
-            }
-            if (joined == all.size()) {
-                return;
-            }
-            for (Thread t : all) {
-                t.join();
-            }
-            joined = all.size();
-        }
+        loop.awaitEnd();
     }
 
     /**
@@ -172,16 +149,10 @@ public final class LowLevelMount implements AutoCloseable {
             return;
         }
         closed = true;
-        if (!ended && !run("fusermount", "-u", mountpoint.toString())) {
+        if (!loop.ended() && !run("fusermount", "-u", mountpoint.toString())) {
             run("fusermount", "-u", "-z", mountpoint.toString());
         }
-        List<Thread> all;
-        synchronized (workers) {
-            all = new ArrayList<>(workers);
-        }
-        for (Thread t : all) {
-            t.join();
-        }
+        loop.awaitEnd();
         LIB.fuse_session_remove_chan(chan);
         LIB.fuse_session_destroy(session);
         LIB.fuse_unmount(mountpointC, chan);
@@ -194,53 +165,6 @@ public final class LowLevelMount implements AutoCloseable {
             LOG.error("{} failed: {}", String.join(" ", command), e.toString());
             return false;
         }
-    }
-
-    private void startWorker() {
-        synchronized (workers) {
-            if (ended || workers.size() >= MAX_THREADS) {
-                return;
-            }
-            Thread t = new Thread(this::loop, "stratafs-ll-" + workers.size());
-            t.setDaemon(true);
-            workers.add(t);
-            idle.incrementAndGet();
-            t.start();
-        }
-    }
-
-    private void loop() {
-        Pointer mem = Memory.allocateDirect(runtime, (int) bufsize);
-        Pointer buf = Memory.allocateDirect(runtime, FUSE_BUF_BYTES);
-        Pointer from = Memory.allocateDirect(runtime, runtime.addressSize());
-        while (LIB.fuse_session_exited(session) == 0) {
-            buf.putLong(0, bufsize);
-            buf.putInt(8, 0);
-            buf.putPointer(16, mem);
-            buf.putInt(24, 0);
-            buf.putLong(32, 0);
-            from.putPointer(0, chan);
-            int res = LIB.fuse_session_receive_buf(session, buf, from);
-            if (res == -EINTR || res == -EAGAIN) {
-                continue;
-            }
-            if (res <= 0) {
-                if (res < 0) {
-                    LOG.error("reading /dev/fuse for {} failed with errno {}", mountpoint, -res);
-                }
-                LIB.fuse_session_exit(session);
-                break;
-            }
-            if (idle.decrementAndGet() == 0) {
-                startWorker();
-            }
-            try {
-                LIB.fuse_session_process_buf(session, buf, from.getPointer(0));
-            } finally {
-                idle.incrementAndGet();
-            }
-        }
-        ended = true;
     }
 
     private Pointer fuseArgs(List<String> options, List<Pointer> keep) {
