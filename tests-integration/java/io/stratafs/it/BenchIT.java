@@ -3,12 +3,12 @@ package io.stratafs.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stratafs.testing.TempDirs;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -34,9 +34,7 @@ class BenchIT {
 
     @AfterEach
     void tearDown() throws IOException {
-        try (Stream<Path> walk = Files.walk(plain)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirs.delete(plain);
     }
 
     /** Checks the JSON with python3's parser: every workload once, a positive figure, the unit; returns the filesystem type. */

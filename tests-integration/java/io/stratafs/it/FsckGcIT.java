@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratafs.store.s3.S3ProxyServer;
+import io.stratafs.testing.TempDirs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -263,9 +264,7 @@ class FsckGcIT {
             assertTrue(refused.out().startsWith("stratafs: gc refused: "), refused.out());
         } finally {
             server.close();
-            try (Stream<Path> walk = Files.walk(serverDir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.delete(serverDir);
         }
     }
 }

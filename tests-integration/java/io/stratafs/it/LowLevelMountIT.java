@@ -11,14 +11,13 @@ import io.stratafs.fuse.lowlevel.LowLevelFileSystem;
 import io.stratafs.fuse.lowlevel.LowLevelMount;
 import io.stratafs.fuse.lowlevel.MemLowLevelFs;
 import io.stratafs.fuse.lowlevel.MemTree;
+import io.stratafs.testing.TempDirs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,9 +49,7 @@ class LowLevelMountIT {
             if (Files.readString(Path.of("/proc/mounts")).contains(mnt.toString())) {
                 Shell.run(dir, 30, List.of("fusermount", "-u", "-z", mnt.toString()));
             }
-            try (Stream<Path> s = Files.walk(dir)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.delete(dir);
         }
     }
 

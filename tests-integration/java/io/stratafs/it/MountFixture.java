@@ -3,13 +3,13 @@ package io.stratafs.it;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.stratafs.testing.TempDirs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 
 /**
  * A formatted volume in a temporary directory (store/, cache-N/, mnt/) driven through the real
@@ -267,8 +266,8 @@ final class MountFixture implements AutoCloseable {
             if (!Files.exists(root)) {
                 return;
             }
-            try (Stream<Path> walk = Files.walk(root)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try {
+                TempDirs.delete(root);
             } catch (IOException e) {
                 throw new AssertionError("cannot remove " + root, e);
             }

@@ -23,29 +23,18 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class S3IT {
-    private Path serverDir;
     private S3ProxyServer server;
     private int volumes;
 
     @BeforeAll
     void startServer() throws Exception {
-        serverDir = Files.createTempDirectory(Path.of("/tmp"), "stratafs-s3proxy-");
-        server = S3ProxyServer.start(serverDir);
-        server.createBucket("vol");
+        server = S3ProxyServer.startInTempDir("stratafs-s3proxy-", "vol");
     }
 
     @AfterAll
     void stopServer() throws Exception {
-        try {
-            if (server != null) {
-                server.close();
-            }
-        } finally {
-            if (serverDir != null) {
-                try (Stream<Path> walk = Files.walk(serverDir)) {
-                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
+        if (server != null) {
+            server.close();
         }
     }
 
@@ -64,7 +53,7 @@ class S3IT {
     }
 
     private Path objectFile(String prefix, String key) {
-        return serverDir.resolve("vol").resolve(prefix).resolve(key);
+        return server.storageDir().resolve("vol").resolve(prefix).resolve(key);
     }
 
     private static void awaitUploaded(MountFixture fs) throws InterruptedException {
@@ -308,7 +297,7 @@ class S3IT {
             assertFalse(fs.isMounted());
         }
         String deadEndpoint;
-        try (S3ProxyServer gone = S3ProxyServer.start(serverDir.resolve("gone"))) {
+        try (S3ProxyServer gone = S3ProxyServer.start(server.storageDir().resolve("gone"))) {
             deadEndpoint = gone.endpoint().toString();
         }
         try (MountFixture fs = new MountFixture().withStorage("s3://vol/x", "--endpoint", deadEndpoint, "--path-style")) {

@@ -42,15 +42,10 @@ class SitesConflictIT {
 
     @BeforeAll
     void mountTwoS3Sites() throws Exception {
-        sites = new SitesFixture();
-        try {
-            a = sites.addS3Site("A");
-            b = sites.addS3Site("B");
-            sites.mountAll();
-        } catch (Exception | Error e) {
-            sites.close();
-            throw e;
-        }
+        sites = SitesFixture.mounted(s -> {
+            a = s.addS3Site("A");
+            b = s.addS3Site("B");
+        });
     }
 
     @AfterAll

@@ -27,24 +27,17 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SitesFaultsIT {
     private SitesFixture sites;
-    private boolean mounted;
     private SitesFixture.Site a;
     private SitesFixture.Site b;
     private SitesFixture.Site c;
 
     @BeforeAll
     void mountThreeSites() throws Exception {
-        sites = new SitesFixture();
-        try {
-            a = sites.addDirSite("A");
-            b = sites.addDirSite("B");
-            c = sites.addS3Site("C");
-            sites.mountAll();
-            mounted = true;
-        } catch (Exception | Error e) {
-            sites.close();
-            throw e;
-        }
+        sites = SitesFixture.mounted(s -> {
+            a = s.addDirSite("A");
+            b = s.addDirSite("B");
+            c = s.addS3Site("C");
+        });
     }
 
     /**
@@ -53,12 +46,10 @@ class SitesFaultsIT {
      */
     @AfterAll
     void convergedAsAWholeThenUnmountAll() {
-        try {
-            if (mounted) {
+        if (sites != null) {
+            try {
                 sites.awaitConverged();
-            }
-        } finally {
-            if (sites != null) {
+            } finally {
                 sites.close();
             }
         }

@@ -3,6 +3,7 @@ package io.stratafs.it;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.stratafs.store.s3.S3ProxyServer;
+import io.stratafs.testing.TempDirs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -18,7 +19,6 @@ import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -184,6 +184,27 @@ final class SitesFixture implements AutoCloseable {
         Files.writeString(root.resolve("credentials"), "[" + PROFILE + "]\naws_access_key_id = " + S3ProxyServer.ACCESS_KEY
                 + "\naws_secret_access_key = " + S3ProxyServer.SECRET_KEY + "\n");
         Files.writeString(root.resolve("config"), "");
+    }
+
+    /** What a test class adds to a fresh fixture (sites, their mount options) before all are mounted. */
+    interface Setup {
+        void addSites(SitesFixture sites) throws Exception;
+    }
+
+    /**
+     * A fresh fixture with the sites {@code setup} adds, all mounted; if any step fails, everything
+     * made so far is unmounted and removed before the failure goes on.
+     */
+    static SitesFixture mounted(Setup setup) throws Exception {
+        SitesFixture sites = new SitesFixture();
+        try {
+            setup.addSites(sites);
+            sites.mountAll();
+            return sites;
+        } catch (Exception | Error e) {
+            sites.close();
+            throw e;
+        }
     }
 
     /** Adds a site whose storage is a directory: formats it (the first site) or joins it to the first site. */
@@ -554,8 +575,8 @@ final class SitesFixture implements AutoCloseable {
             if (!Files.exists(root)) {
                 return;
             }
-            try (Stream<Path> walk = Files.walk(root)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try {
+                TempDirs.delete(root);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

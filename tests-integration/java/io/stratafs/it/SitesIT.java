@@ -32,22 +32,15 @@ class SitesIT {
     private static final int DELAY_SAMPLES = 50;
 
     private SitesFixture sites;
-    private boolean mounted;
     private SitesFixture.Site a;
     private SitesFixture.Site b;
 
     @BeforeAll
     void mountTwoSites() throws Exception {
-        sites = new SitesFixture();
-        try {
-            a = sites.addDirSite("A");
-            b = sites.addDirSite("B");
-            sites.mountAll();
-            mounted = true;
-        } catch (Exception | Error e) {
-            sites.close();
-            throw e;
-        }
+        sites = SitesFixture.mounted(s -> {
+            a = s.addDirSite("A");
+            b = s.addDirSite("B");
+        });
     }
 
     /**
@@ -56,12 +49,10 @@ class SitesIT {
      */
     @AfterAll
     void convergedAsAWholeThenUnmountAll() {
-        try {
-            if (mounted) {
+        if (sites != null) {
+            try {
                 sites.awaitConverged();
-            }
-        } finally {
-            if (sites != null) {
+            } finally {
                 sites.close();
             }
         }

@@ -23,16 +23,11 @@ class SitesKernelCacheIT {
 
     @BeforeAll
     void mountTwoSites() throws Exception {
-        sites = new SitesFixture();
-        try {
-            a = sites.addDirSite("A");
-            b = sites.addDirSite("B");
+        sites = SitesFixture.mounted(s -> {
+            a = s.addDirSite("A");
+            b = s.addDirSite("B");
             b.fs.withMountArgs("-o", "attr_timeout=3600,entry_timeout=3600");
-            sites.mountAll();
-        } catch (Exception | Error e) {
-            sites.close();
-            throw e;
-        }
+        });
     }
 
     @AfterAll

@@ -3,11 +3,10 @@ package io.stratafs.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stratafs.testing.TempDirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -73,9 +72,7 @@ class SmallCacheIT {
             assertTrue(grown <= CACHE + CACHE / 8,
                     "the blocks kept took " + grown + " bytes of LMDB for a cache of " + CACHE + ": " + fs.statusJson());
         } finally {
-            try (Stream<Path> all = Files.walk(caches)) {
-                all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.delete(caches);
         }
     }
 

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratafs.store.s3.S3ProxyServer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,29 +18,18 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SyncedIT {
     private static final String ATTR = "user.stratafs.synced";
-    private Path serverDir;
     private S3ProxyServer server;
     private int volumes;
 
     @BeforeAll
     void startServer() throws Exception {
-        serverDir = Files.createTempDirectory(Path.of("/tmp"), "stratafs-s3proxy-");
-        server = S3ProxyServer.start(serverDir);
-        server.createBucket("vol");
+        server = S3ProxyServer.startInTempDir("stratafs-s3proxy-", "vol");
     }
 
     @AfterAll
     void stopServer() throws Exception {
-        try {
-            if (server != null) {
-                server.close();
-            }
-        } finally {
-            if (serverDir != null) {
-                try (Stream<Path> walk = Files.walk(serverDir)) {
-                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
+        if (server != null) {
+            server.close();
         }
     }
 

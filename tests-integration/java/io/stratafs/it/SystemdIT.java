@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratafs.cli.FakeSystemd;
 import io.stratafs.store.s3.S3ProxyServer;
+import io.stratafs.testing.TempDirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -81,9 +81,7 @@ class SystemdIT {
             Shell.Result bad = Shell.run(dir, 60, List.of("systemd-analyze", "verify", dir.resolve("stratafs@vol.service").toString()));
             assertTrue(bad.out().contains("WatchdogSec") || bad.out().contains("sixty"), "a broken unit went unnoticed:\n" + bad.out());
         } finally {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.delete(dir);
         }
     }
 
@@ -99,9 +97,7 @@ class SystemdIT {
             assertEquals(0, r.exit(), "systemd-analyze verify failed:\n" + r.out());
             assertEquals("", r.out().strip(), "systemd-analyze verify complains about the unit:\n" + r.out());
         } finally {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.delete(dir);
         }
     }
 
@@ -163,9 +159,7 @@ class SystemdIT {
             }
         } finally {
             server.close();
-            try (Stream<Path> walk = Files.walk(serverDir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.delete(serverDir);
         }
     }
 

@@ -24,22 +24,18 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TargetsIT {
-    private Path serverDir;
     private S3ProxyServer server;
     private int prefixes;
 
     @BeforeAll
     void startServer() throws Exception {
-        serverDir = Files.createTempDirectory(Path.of("/tmp"), "stratafs-targets-s3-");
-        server = S3ProxyServer.start(serverDir);
-        server.createBucket("vol");
+        server = S3ProxyServer.startInTempDir("stratafs-targets-s3-", "vol");
     }
 
     @AfterAll
     void stopServer() throws Exception {
-        server.close();
-        try (Stream<Path> walk = Files.walk(serverDir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        if (server != null) {
+            server.close();
         }
     }
 

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,28 +22,17 @@ import org.junit.jupiter.api.TestInstance;
 class WarmupIT {
     private static final Pattern SUMMARY = Pattern.compile(
             "warmup: (\\d+) of (\\d+) files \\([0-9.]+ [KMG]?i?B\\) in the cache; fetched [0-9.]+ [KMG]?i?B in [0-9.]+ s, [0-9.]+ MiB/s");
-    private Path serverDir;
     private S3ProxyServer server;
 
     @BeforeAll
     void startServer() throws Exception {
-        serverDir = Files.createTempDirectory(Path.of("/tmp"), "stratafs-s3proxy-");
-        server = S3ProxyServer.start(serverDir);
-        server.createBucket("vol");
+        server = S3ProxyServer.startInTempDir("stratafs-s3proxy-", "vol");
     }
 
     @AfterAll
     void stopServer() throws Exception {
-        try {
-            if (server != null) {
-                server.close();
-            }
-        } finally {
-            if (serverDir != null) {
-                try (Stream<Path> walk = Files.walk(serverDir)) {
-                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
+        if (server != null) {
+            server.close();
         }
     }
 

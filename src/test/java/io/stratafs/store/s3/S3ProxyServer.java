@@ -1,6 +1,7 @@
 package io.stratafs.store.s3;
 
 import io.stratafs.store.StoreOptions;
+import io.stratafs.testing.TempDirs;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ public final class S3ProxyServer implements AutoCloseable {
     public static final String SECRET_KEY = "stratafs-test-secret-0123456789";
 
     private final Path storageDir;
+    /** Whether {@link #close} removes {@link #storageDir} (made by {@link #startInTempDir}). */
+    private boolean ownsStorageDir;
     private S3Proxy proxy;
     private int port;
     private String accessKey = ACCESS_KEY;
@@ -33,6 +36,23 @@ public final class S3ProxyServer implements AutoCloseable {
     public static S3ProxyServer start(Path storageDir) throws Exception {
         S3ProxyServer s = new S3ProxyServer(storageDir);
         s.startOn(0);
+        return s;
+    }
+
+    /**
+     * Starts on a fresh directory under /tmp whose name begins with {@code prefix}, with one bucket
+     * {@code bucket}; {@link #close} stops the server and removes the directory.
+     */
+    public static S3ProxyServer startInTempDir(String prefix, String bucket) throws Exception {
+        S3ProxyServer s = new S3ProxyServer(Files.createTempDirectory(Path.of("/tmp"), prefix));
+        s.ownsStorageDir = true;
+        try {
+            s.startOn(0);
+            s.createBucket(bucket);
+        } catch (Exception | Error e) {
+            s.close();
+            throw e;
+        }
         return s;
     }
 
@@ -98,6 +118,12 @@ public final class S3ProxyServer implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        stop();
+        try {
+            stop();
+        } finally {
+            if (ownsStorageDir) {
+                TempDirs.delete(storageDir);
+            }
+        }
     }
 }
