@@ -178,9 +178,10 @@ public final class BlockCache {
     /**
      * Starts fetching a block in the background (read-ahead) unless it is in RAM, checked in the
      * LMDB tier, or on its way. A block in the LMDB tier is checked against its CRC32C, which also
-     * brings its pages from the disk into memory, and stays there; one from a target goes to both
-     * tiers. At most {@code fetchThreads} fetches run and four times as many wait; more requests are
-     * dropped, which bounds the memory used.
+     * brings its pages from the disk into memory, and stays there; one from a target is held for
+     * its reader until read through ({@link ReadAhead}), not in the RAM tier, and queued for the
+     * LMDB tier ({@link CacheFill}). At most {@code fetchThreads} fetches run and four times as many
+     * wait; more requests are dropped, which bounds the memory used.
      */
     public void prefetch(BlockRef ref) {
         String hex = ref.hex();
@@ -229,6 +230,10 @@ public final class BlockCache {
     /** Fetched blocks not kept in the LMDB tier because the fill queue was full, since this cache opened. */
     public long droppedFills() {
         return fill.dropped();
+    }
+
+    long readAheadHeldBytes() {
+        return ahead.heldBytes();
     }
 
     void fillHooks(CacheFill.Hooks hooks) {

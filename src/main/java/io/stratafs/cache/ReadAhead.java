@@ -1,7 +1,5 @@
 package io.stratafs.cache;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,20 +35,45 @@ final class ReadAhead {
         }
     }
 
-    private final Cache<String, Held> held;
+    /** Held blocks, oldest first; guarded by itself. */
+    private final java.util.LinkedHashMap<String, Held> held = new java.util.LinkedHashMap<>();
+    private final long maxBytes;
+    private long heldBytes;
     private final ConcurrentHashMap<String, Fetch> fetching = new ConcurrentHashMap<>();
 
     ReadAhead(long maxBytes) {
-        this.held = Caffeine.newBuilder()
-                .maximumWeight(Math.max(1, maxBytes))
-                .weigher((String k, Held v) -> v.data().length + 64)
-                .executor(Runnable::run)
-                .build();
+        this.maxBytes = maxBytes;
+    }
+
+    private Held get(String hex) {
+        synchronized (held) {
+            return held.get(hex);
+        }
+    }
+
+    private void hold(String hex, Held h) {
+        synchronized (held) {
+            Held before = held.put(hex, h);
+            heldBytes += h.data().length - (before == null ? 0 : before.data().length);
+            var oldest = held.values().iterator();
+            while (heldBytes > maxBytes && oldest.hasNext()) {
+                heldBytes -= oldest.next().data().length;
+                oldest.remove();
+            }
+        }
+    }
+
+    private void drop(String hex, Held h) {
+        synchronized (held) {
+            if (held.remove(hex, h)) {
+                heldBytes -= h.data().length;
+            }
+        }
     }
 
     /** Claims the fetch of a block for read-ahead; null when it is held or being fetched already. */
     Fetch claim(String hex) {
-        if (held.getIfPresent(hex) != null) {
+        if (get(hex) != null) {
             return null;
         }
         Fetch f = new Fetch();
@@ -60,7 +83,7 @@ final class ReadAhead {
     /** Ends a claimed fetch: holds the block for its reader when {@code data} is not null (null: failed or not needed). */
     void finish(String hex, Fetch f, byte[] data) {
         if (data != null) {
-            held.put(hex, new Held(data, new AtomicLong()));
+            hold(hex, new Held(data, new AtomicLong()));
         }
         fetching.remove(hex, f);
         f.done.complete(null);
@@ -68,7 +91,7 @@ final class ReadAhead {
 
     /** The bytes of a held block, not counted as read (a whole-block reader copies or keeps them). */
     byte[] peek(String hex) {
-        Held h = held.getIfPresent(hex);
+        Held h = get(hex);
         return h == null ? null : h.data();
     }
 
@@ -78,7 +101,7 @@ final class ReadAhead {
      * dropped. False (nothing copied) when the block is not held.
      */
     boolean serve(String hex, int from, byte[] dst, int dstOff, int n) {
-        Held h = held.getIfPresent(hex);
+        Held h = get(hex);
         if (h == null) {
             return false;
         }
@@ -89,7 +112,7 @@ final class ReadAhead {
         }
         java.util.Arrays.fill(dst, dstOff + avail, dstOff + n, (byte) 0);
         if (h.served().addAndGet(avail) >= data.length) {
-            held.asMap().remove(hex, h);
+            drop(hex, h);
         }
         return true;
     }
@@ -119,10 +142,8 @@ final class ReadAhead {
 
     /** Bytes held for readers now. */
     long heldBytes() {
-        long sum = 0;
-        for (Held h : held.asMap().values()) {
-            sum += h.data().length;
+        synchronized (held) {
+            return heldBytes;
         }
-        return sum;
     }
 }
