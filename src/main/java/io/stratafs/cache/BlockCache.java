@@ -51,6 +51,10 @@ public final class BlockCache {
     private static final byte CLEAN = CacheInfo.CLEAN;
     private static final byte DIRTY = CacheInfo.DIRTY;
     private static final long AWAITING_UPLOAD_BYTES = 64L << 20;
+    /** Fetched blocks waiting for the LMDB tier; beyond them fills are dropped (16 MiB of 4 MiB blocks). */
+    static final int FILL_QUEUE_BLOCKS = 4;
+    /** Bound of the blocks fetched ahead and not yet read through (twelve 4 MiB blocks). */
+    static final long READ_AHEAD_HELD_BYTES = 48L << 20;
     /**
      * Written blocks up to this size also go to the RAM tier (a small file is often read right
      * after it is written). Larger ones do not: a sequential write would fill the tier with blocks
@@ -91,7 +95,6 @@ public final class BlockCache {
     private final LinkedHashMap<String, byte[]> awaitingUpload = new LinkedHashMap<>();
     private long awaitingUploadBytes;
     private final ReadStats[] readStats;
-    private final java.util.Set<String> prefetching = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
      * Blocks of the LMDB tier whose bytes matched their CRC32C since this cache opened: {@link #read}
      * copies the requested bytes straight out of LMDB's map for them and checks nothing more, as
@@ -102,6 +105,10 @@ public final class BlockCache {
             .executor(Runnable::run)
             .build();
     private final java.util.concurrent.ThreadPoolExecutor prefetcher;
+    /** Copies fetched blocks into the LMDB tier off the reader's path; see {@link CacheFill}. */
+    private final CacheFill fill;
+    /** Blocks fetched ahead of sequential readers, until read through; see {@link ReadAhead}. */
+    private final ReadAhead ahead = new ReadAhead(READ_AHEAD_HELD_BYTES);
     /** Set when a fetched block was stored: the next {@link #get} checks LMDB's page count. */
     private final java.util.concurrent.atomic.AtomicBoolean mapFilling = new java.util.concurrent.atomic.AtomicBoolean();
     private long cleanBytes;
@@ -161,8 +168,9 @@ public final class BlockCache {
                     Thread t = new Thread(r, "stratafs-prefetch");
                     t.setDaemon(true);
                     return t;
-                }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+                }, new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
         this.prefetcher.allowCoreThreadTimeOut(true);
+        this.fill = new CacheFill(FILL_QUEUE_BLOCKS, this::keepAndEvict);
         loadAccounting();
         kv.onFull(this::freeRoomInMap);
     }
@@ -170,30 +178,66 @@ public final class BlockCache {
     /**
      * Starts fetching a block in the background (read-ahead) unless it is in RAM, checked in the
      * LMDB tier, or on its way. A block in the LMDB tier is checked against its CRC32C, which also
-     * brings its pages from the disk into memory, and stays there; one from a target goes to both
-     * tiers. At most {@code fetchThreads} fetches run and four times as many wait; more requests are
-     * dropped, which bounds the memory used.
+     * brings its pages from the disk into memory, and stays there; one from a target is held for
+     * its reader until read through ({@link ReadAhead}), not in the RAM tier, and queued for the
+     * LMDB tier ({@link CacheFill}). At most {@code fetchThreads} fetches run and four times as many
+     * wait; more requests are dropped, which bounds the memory used.
      */
     public void prefetch(BlockRef ref) {
         String hex = ref.hex();
-        if (ram.getIfPresent(hex) != null || checkedLocal.getIfPresent(hex) != null || !prefetching.add(hex)) {
+        if (ram.getIfPresent(hex) != null || checkedLocal.getIfPresent(hex) != null) {
             return;
         }
-        prefetcher.execute(() -> {
-            try {
-                if (!kv.read(txn -> checkLocal(txn, ref))) {
-                    read(ref, null);
+        ReadAhead.Fetch claimed = ahead.claim(hex);
+        if (claimed == null) {
+            return;
+        }
+        try {
+            prefetcher.execute(() -> {
+                if (!claimed.start()) {
+                    return; // a reader took it over
                 }
-            } catch (BlockUnavailableException e) {
-                LOG.debug("read-ahead of {} failed: {}", hex, e.getMessage());
-            } finally {
-                prefetching.remove(hex);
-            }
-        });
+                byte[] data = null;
+                try {
+                    if (!kv.read(txn -> checkLocal(txn, ref))) {
+                        data = fetch(ref);
+                        fill.offer(ref, data, false);
+                    }
+                } catch (UncheckedIOException e) {
+                    LOG.debug("read-ahead of {} failed: {}", hex, e.getCause().getMessage());
+                } finally {
+                    ahead.finish(hex, claimed, data);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            ahead.finish(hex, claimed, null); // queue full (or closing): the reader fetches it when it gets there
+        }
     }
 
     public void close() {
         prefetcher.shutdownNow();
+        fill.close();
+    }
+
+    /**
+     * Waits until the fetched blocks queued for the LMDB tier are there (or were refused), for at
+     * most {@code timeoutMs}; returns whether they are. Readers never need this: tests do.
+     */
+    public boolean awaitFills(long timeoutMs) throws InterruptedException {
+        return fill.awaitIdle(timeoutMs);
+    }
+
+    /** Fetched blocks not kept in the LMDB tier because the fill queue was full, since this cache opened. */
+    public long droppedFills() {
+        return fill.dropped();
+    }
+
+    long readAheadHeldBytes() {
+        return ahead.heldBytes();
+    }
+
+    void fillHooks(CacheFill.Hooks hooks) {
+        fill.hooks(hooks);
     }
 
     private void loadAccounting() {
@@ -584,6 +628,15 @@ public final class BlockCache {
             copyOut(held.length, from, dst, dstOff, n, (at, to, len) -> System.arraycopy(held, at, dst, to, len));
             return;
         }
+        if (ahead.serve(ref.hex(), from, dst, dstOff, n)) {
+            metrics.cacheRead(ReadTier.RAM);
+            return;
+        }
+        ahead.awaitOrTakeOver(ref.hex());
+        if (ahead.serve(ref.hex(), from, dst, dstOff, n)) {
+            metrics.cacheRead(ReadTier.RAM);
+            return;
+        }
         boolean copied = kv.read(txn -> checkLocal(txn, ref) && withLocal(txn, ref.hash(), block -> {
             copyOut(block.remaining(), from, dst, dstOff, n, (at, to, len) -> block.get(block.position() + at, dst, to, len));
             return true;
@@ -644,6 +697,9 @@ public final class BlockCache {
     /** {@code servedBy}, when given, receives the lower tier that loaded the block (RAM when none had to). */
     private byte[] read(BlockRef ref, ReadTier[] servedBy) throws BlockUnavailableException {
         String hex = ref.hex();
+        if (ram.getIfPresent(hex) == null) {
+            ahead.awaitOrTakeOver(hex); // not a second fetch of a block on its way
+        }
         try {
             byte[] data = ram.get(hex, k -> load(ref, servedBy));
             if (overCapacity() || mapFilling.getAndSet(false)) {
@@ -657,6 +713,10 @@ public final class BlockCache {
 
     private byte[] load(BlockRef ref, ReadTier[] servedBy) {
         String hex = ref.hex();
+        byte[] fetchedAhead = ahead.peek(hex);
+        if (fetchedAhead != null) {
+            return fetchedAhead;
+        }
         Stored local = kv.read(txn -> Stored.read(txn, ref.hash()));
         if (local != null) {
             if (local.intact(ref.hash())) {
@@ -675,8 +735,17 @@ public final class BlockCache {
             servedBy[0] = ReadTier.TARGET;
         }
         byte[] data = fetch(ref);
-        keep(ref, data, local != null);
+        fill.offer(ref, data, local != null);
         return data;
+    }
+
+    /** The fill thread's work: keeps a fetched block, then evicts if the cache went over its bounds. */
+    private boolean keepAndEvict(BlockRef ref, byte[] data, boolean replaceCorrupt) {
+        boolean kept = keep(ref, data, replaceCorrupt);
+        if (kept && (overCapacity() || mapFilling.getAndSet(false))) {
+            evictOverflow();
+        }
+        return kept;
     }
 
     /**

@@ -43,8 +43,14 @@ import org.slf4j.LoggerFactory;
 final class OpenFiles implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenFiles.class);
     private static final int MAX_IN_FLIGHT = 4;
-    /** Blocks fetched ahead of a sequential reader. */
+    /** Blocks fetched ahead of a sequential reader when it starts... */
     private static final int READ_AHEAD_BLOCKS = 4;
+    /**
+     * ...and once it reads inside the window fetched for it: then the fetches overlap the reading
+     * (8 GETs in flight at --download-concurrency 8) instead of the reader catching up with them.
+     * The cache holds at most 48 MiB of blocks fetched ahead (BlockCache.READ_AHEAD_HELD_BYTES).
+     */
+    private static final int READ_AHEAD_MAX_BLOCKS = 8;
     /** The kernel's own read-ahead sends reads slightly out of order; within this distance it is still sequential. */
     private static final long SEQUENTIAL_SLACK = 1 << 20;
     /** A file's unfull uncommitted bytes above this are committed early, bounding memory per writer. */
@@ -274,6 +280,7 @@ final class OpenFiles implements AutoCloseable {
         List<long[]> clean = new ArrayList<>();
         int total;
         long readAheadFrom = -1;
+        int readAheadCount = 0;
         synchronized (of) {
             long size = knownSize(of);
             if (offset >= size) {
@@ -299,14 +306,16 @@ final class OpenFiles implements AutoCloseable {
                 done += n;
             }
             long lastIndex = (offset + total - 1) / blockSize;
-            if (Math.abs(offset - of.lastReadEnd) <= SEQUENTIAL_SLACK && lastIndex > of.readAheadIndex - READ_AHEAD_BLOCKS / 2) {
+            int window = of.readAheadIndex >= lastIndex ? READ_AHEAD_MAX_BLOCKS : READ_AHEAD_BLOCKS;
+            if (Math.abs(offset - of.lastReadEnd) <= SEQUENTIAL_SLACK && lastIndex > of.readAheadIndex - window / 2) {
                 readAheadFrom = Math.max(lastIndex + 1, of.readAheadIndex + 1);
-                of.readAheadIndex = lastIndex + READ_AHEAD_BLOCKS;
+                readAheadCount = (int) (lastIndex + window + 1 - readAheadFrom);
+                of.readAheadIndex = lastIndex + window;
             }
             of.lastReadEnd = Math.max(of.lastReadEnd, offset + total);
         }
-        if (readAheadFrom >= 0) {
-            readAhead(h.ino(), readAheadFrom, READ_AHEAD_BLOCKS);
+        if (readAheadCount > 0) {
+            readAhead(h.ino(), readAheadFrom, readAheadCount);
         }
         for (long[] piece : clean) {
             readCommitted(h.ino(), piece[0], (int) piece[1], dst, (int) piece[2], (int) piece[3]);

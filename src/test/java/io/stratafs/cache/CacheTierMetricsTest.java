@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stratafs.meta.BlockRef;
 import io.stratafs.meta.LmdbKv;
@@ -81,7 +82,9 @@ class CacheTierMetricsTest {
     void corruptCopiesAreCountedByWhereTheyWere() throws Exception {
         byte[] data = random(3);
         BlockRef ref = inTarget(data);
-        cache(1 << 20).get(ref);
+        BlockCache first = cache(1 << 20);
+        first.get(ref);
+        assertTrue(first.awaitFills(10_000), "the fetched block reached the LMDB tier");
         kv.writeVoid(txn -> txn.put(Table.CACHE_DATA, ref.hash(), random(4)));
         BlockCache c = new BlockCache(kv, List.of(target), new int[] {0}, 16L << 20, 1 << 20, 1, metrics);
         assertArrayEquals(data, c.get(ref), "a corrupt local copy is fetched again");

@@ -90,6 +90,7 @@ class LocalBlockCheckTest {
         flipLocally(r, 77_777);
         assertArrayEquals(data, cache.get(r));
         assertEquals(1, metrics.errors(ErrorKind.CORRUPT_CACHE_BLOCK));
+        assertTrue(cache.awaitFills(10_000), "the good copy reached the LMDB tier");
         assertArrayEquals(data, kv.read(txn -> txn.get(Table.CACHE_DATA, r.hash())), "the local copy was replaced");
     }
 
@@ -120,6 +121,7 @@ class LocalBlockCheckTest {
         flipLocally(r, 99_999);
         assertArrayEquals(data, cache.get(r));
         assertEquals(1, metrics.errors(ErrorKind.CORRUPT_CACHE_BLOCK));
+        assertTrue(cache.awaitFills(10_000), "the good copy reached the LMDB tier");
         assertEquals(CacheInfo.SIZE, info(r).length, "the replaced copy got a record with its CRC32C");
         assertEquals(CacheInfo.CLEAN, info(r)[4]);
     }
@@ -178,12 +180,14 @@ class LocalBlockCheckTest {
             target.put(ObjectKeys.block(r.hex()), first);
             byte[] dst = new byte[10];
             small.read(r, 0, dst, 0, 10);
+            assertTrue(small.awaitFills(10_000), "the fetched block reached the LMDB tier");
             small.read(r, 0, dst, 0, 10);
             assertEquals(1, metrics.cacheReads(io.stratafs.metrics.VolumeMetrics.ReadTier.LOCAL), "kept and checked");
             byte[] second = random(100_000, 8);
             BlockRef r2 = new BlockRef(Sha256.of(second), second.length);
             target.put(ObjectKeys.block(r2.hex()), second);
             small.read(r2, 0, dst, 0, 10);
+            assertTrue(small.awaitFills(10_000), "the second block reached the LMDB tier");
             assertNull(kv.read(txn -> txn.get(Table.CACHE_DATA, r.hash())), "the first block was evicted");
             small.read(r, 5, dst, 0, 10);
             assertArrayEquals(java.util.Arrays.copyOfRange(first, 5, 15), dst);
