@@ -201,7 +201,7 @@ public final class BlockCache {
                 try {
                     if (!kv.read(txn -> checkLocal(txn, ref))) {
                         data = fetch(ref);
-                        fill.offer(ref, data, false);
+                        offerFill(ref, data, false);
                     }
                 } catch (UncheckedIOException e) {
                     LOG.debug("read-ahead of {} failed: {}", hex, e.getCause().getMessage());
@@ -735,8 +735,14 @@ public final class BlockCache {
             servedBy[0] = ReadTier.TARGET;
         }
         byte[] data = fetch(ref);
-        fill.offer(ref, data, local != null);
+        offerFill(ref, data, local != null);
         return data;
+    }
+
+    private void offerFill(BlockRef ref, byte[] data, boolean replaceCorrupt) {
+        if (!fill.offer(ref, data, replaceCorrupt)) {
+            metrics.cacheFillDropped();
+        }
     }
 
     /** The fill thread's work: keeps a fetched block, then evicts if the cache went over its bounds. */

@@ -100,6 +100,9 @@ public final class MetricsEndpoint implements AutoCloseable {
                     .metricSnapshot(counter("stratafs_downloaded_bytes", "Bytes read from storage targets since mount.",
                             metrics.downloads().total()))
                     .metricSnapshot(cacheReads())
+                    .metricSnapshot(counter("stratafs_cache_fills_dropped",
+                            "Blocks fetched from a target and not kept in the local cache because its fill queue was full (fetched again when read again).",
+                            metrics.cacheFillsDropped()))
                     .metricSnapshot(errors());
             out.metricSnapshot(fuseOperations());
             out.metricSnapshot(storeRequests());

@@ -33,6 +33,7 @@ public final class VolumeMetrics {
     }
 
     private final LongAdder[] reads = new LongAdder[ReadTier.values().length];
+    private final LongAdder fillsDropped = new LongAdder();
     private final LongAdder[] errors = new LongAdder[ErrorKind.values().length];
     private final RateWindow uploads;
     private final RateWindow downloads;
@@ -60,6 +61,15 @@ public final class VolumeMetrics {
 
     public long cacheReads(ReadTier tier) {
         return reads[tier.ordinal()].sum();
+    }
+
+    /** A block fetched from a target was not kept in the local cache: its fill queue was full. */
+    public void cacheFillDropped() {
+        fillsDropped.increment();
+    }
+
+    public long cacheFillsDropped() {
+        return fillsDropped.sum();
     }
 
     /** The share of block reads served from RAM or the local cache, or null before the first read. */

@@ -36,6 +36,7 @@ class MetricsEndpointTest {
         metrics.uploads().add(4096);
         metrics.downloads().add(100);
         metrics.cacheRead(VolumeMetrics.ReadTier.RAM);
+        metrics.cacheFillDropped();
         metrics.error(ErrorKind.EIO);
         metrics.fuseOperation("getattr").observeNanos(30_000);
         metrics.storeRequest("put", "file:///srv/a").observeNanos(2_000_000);
@@ -50,6 +51,7 @@ class MetricsEndpointTest {
                 "# TYPE stratafs_uploaded_bytes_total counter", "stratafs_uploaded_bytes_total 4096.0",
                 "stratafs_downloaded_bytes_total 100.0",
                 "stratafs_cache_reads_total{tier=\"ram\"} 1.0", "stratafs_cache_reads_total{tier=\"target\"} 0.0",
+                "# TYPE stratafs_cache_fills_dropped_total counter", "stratafs_cache_fills_dropped_total 1.0",
                 "# TYPE stratafs_errors_total counter", "stratafs_errors_total{kind=\"eio\"} 1.0",
                 "stratafs_errors_total{kind=\"target_unavailable\"} 0.0",
                 "# TYPE stratafs_fuse_operation_seconds histogram",
