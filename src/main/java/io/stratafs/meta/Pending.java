@@ -213,7 +213,22 @@ final class Pending {
         Key(Table table, byte[] bytes) {
             this.table = table;
             this.bytes = bytes;
-            this.hash = 31 * table.ordinal() + Arrays.hashCode(bytes);
+            this.hash = hash(table, bytes);
+        }
+
+        /**
+         * FNV-1a over the table and the key's bytes, folded to 32 bits. Not Arrays.hashCode: the
+         * keys are mostly big-endian numbers (inode numbers, clock stamps) that differ in their
+         * last two bytes, where its polynomial maps 256 * a + b to 31 * a + b with b signed, so
+         * about eight keys of a group shared each hash value and the HashMap's bins turned into
+         * trees (their lookups were a tenth of the samples creating small files).
+         */
+        private static int hash(Table table, byte[] bytes) {
+            long h = 0xcbf29ce484222325L ^ table.ordinal();
+            for (byte b : bytes) {
+                h = (h ^ (b & 0xff)) * 0x100000001b3L;
+            }
+            return (int) (h ^ (h >>> 32));
         }
 
         @Override

@@ -78,4 +78,14 @@ class PendingTest {
         p.forEachInOrder((t, k, v) -> seen.add(t + ":" + (k[0] < 0 ? "0x80" : new String(k, StandardCharsets.UTF_8))));
         assertEquals(List.of("INODE:x", "INODE:y", "DENTRY:a", "DENTRY:b", "DENTRY:0x80"), seen, "unsigned, as LMDB orders keys");
     }
+
+    @Test
+    void keysOfConsecutiveNumbersHashApartSoAGroupsLookupsStayInFlatBins() {
+        java.util.Set<Integer> hashes = new java.util.HashSet<>();
+        int n = 20_000;
+        for (long i = 0; i < n; i++) {
+            hashes.add(new Pending.Key(Table.INODE, Bytes.longKey(1_000_000 + i)).hashCode());
+        }
+        assertTrue(hashes.size() > n * 99 / 100, hashes.size() + " distinct hashes of " + n + " inode keys");
+    }
 }
