@@ -49,7 +49,7 @@ public final class Replica {
         }
         this.site = site;
         this.store = store;
-        this.clock = new Hlc(wallMillis, store.clock());
+        this.clock = new Hlc(wallMillis, Math.max(store.clock(), lastOwnStamp(store, site)));
         this.merge = new Merge(store);
         if (store.node(OpId.ROOT) == null) {
             store.transaction(() -> store.putNode(Merge.root()));
@@ -549,15 +549,38 @@ public final class Replica {
         return e;
     }
 
+    /**
+     * Commits an operation with its cursor and, for this site's own, its log entry. The stored
+     * clock is written only when the clock stands past what the log shows: after an own operation
+     * it is that operation's stamp, which the log's last entry already holds ({@link #lastOwnStamp}
+     * reads it back), so a local change writes one record fewer.
+     */
     private void commit(Envelope e) {
+        boolean own = e.site().equals(site);
         store.transaction(() -> {
             merge.apply(e.op());
             store.putCursor(e.site(), e.seq());
-            store.putClock(clock.last());
-            if (e.site().equals(site)) {
+            long last = clock.last();
+            if (!own || last != e.op().id().hlc()) {
+                store.putClock(last);
+            }
+            if (own) {
                 store.appendOwn(e);
             }
         });
+    }
+
+    /**
+     * The stamp of the last entry of {@code site}'s own log in {@code store} (0 when it has none):
+     * with the stored clock, the largest stamp the site issued or observed (see {@link #commit}).
+     */
+    private static long lastOwnStamp(ReplicaStore store, String site) {
+        long seq = store.cursors().getOrDefault(site, 0L);
+        if (seq == 0) {
+            return 0;
+        }
+        List<Envelope> tail = store.ownLog(seq - 1);
+        return tail.isEmpty() ? 0 : tail.get(tail.size() - 1).op().id().hlc();
     }
 
     /** The parent directory of {@code path}, checked to exist and to show no entry at the path's name. */

@@ -488,6 +488,26 @@ class ReplicaTest {
     }
 
     @Test
+    void ownChangesLeaveTheClockToTheirLogEntriesAndAReopenedReplicaStillContinuesAfterEveryStampItIssuedOrSaw() throws Exception {
+        MemoryReplicaStore store = new MemoryReplicaStore();
+        AtomicLong wall = new AtomicLong(Instant.parse("2026-11-30T12:00:00Z").toEpochMilli());
+        Replica a = new Replica("A", wall::get, store);
+        Envelope own = a.create("/x", FILE, 0, 0, 0, null);
+        assertEquals(0, store.clock(), "an own change writes no clock record: its log entry holds the stamp");
+        Replica reopened = new Replica("A", () -> wall.get() - 3_600_000, store);
+        Envelope afterOwn = reopened.create("/y", FILE, 0, 0, 0, null);
+        assertTrue(afterOwn.op().id().after(own.op().id()), "the clock continues after the own log's last stamp");
+
+        Replica b = new Replica("B", () -> wall.get() + 60_000, new MemoryReplicaStore());
+        Envelope peer = b.create("/p", FILE, 0, 0, 0, null);
+        reopened.apply(peer);
+        assertEquals(peer.op().id().hlc(), store.clock(), "a peer's stamp the log does not show is stored");
+        Replica again = new Replica("A", wall::get, store);
+        Envelope afterPeer = again.create("/z", FILE, 0, 0, 0, null);
+        assertTrue(afterPeer.op().id().after(peer.op().id()), "the clock continues after the peer's stamp it observed");
+    }
+
+    @Test
     void aRestoreFromAnOlderStateReappliesItsOwnLogAndContinuesWithoutReusingPositionsOrStamps() throws Exception {
         MemoryReplicaStore store = new MemoryReplicaStore();
         AtomicLong wall = new AtomicLong(
