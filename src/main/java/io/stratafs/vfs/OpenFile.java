@@ -39,6 +39,12 @@ final class OpenFile {
     boolean commitErrorSeen;
     /** Open handles; changed only inside the open map's per-key compute, which orders open against release. */
     int handles;
+    /**
+     * A deletion's claim found this file open, so a transaction may have left the inode without a
+     * name: its last release must check and free it. Like {@link #handles}, set and read only inside
+     * the open map's per-key compute; false, the last release of a named file leaves LMDB alone.
+     */
+    boolean claimRefused;
     long dirtyBytes;
     /** Size including uncommitted writes; -1 until known. */
     long size = -1;

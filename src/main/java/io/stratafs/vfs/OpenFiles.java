@@ -74,6 +74,10 @@ final class OpenFiles implements AutoCloseable {
         default void deletionDecided(long ino) {
         }
 
+        /** A deletion's claim found the inode open: it stays, and its last release frees it. */
+        default void deletionRefused(long ino) {
+        }
+
         /** An open found its inode being deleted by an unfinished transaction and waits for it. */
         default void openWaitsForDeletion(long ino) {
         }
@@ -237,12 +241,16 @@ final class OpenFiles implements AutoCloseable {
                 if (f == null) {
                     deleting.put(k, done);
                     ok[0] = true;
+                } else {
+                    f.claimRefused = true;
                 }
                 return f;
             });
             if (ok[0]) {
                 claimed.add(ino);
                 hooks.deletionDecided(ino);
+            } else {
+                hooks.deletionRefused(ino);
             }
             return ok[0];
         }
@@ -697,6 +705,7 @@ final class OpenFiles implements AutoCloseable {
         }
         OpenFile of = h.file();
         boolean[] last = {false};
+        boolean[] mayBeNameless = {false};
         try {
             synchronized (of) {
                 commitAll(of);
@@ -707,6 +716,7 @@ final class OpenFiles implements AutoCloseable {
                     return f;
                 }
                 last[0] = --f.handles == 0;
+                mayBeNameless[0] = last[0] && f.claimRefused;
                 return last[0] ? null : f;
             });
             if (last[0]) {
@@ -715,16 +725,22 @@ final class OpenFiles implements AutoCloseable {
                     addDirty(of, -of.dirtyBytes);
                 }
                 hooks.lastHandleCounted(h.ino());
-                deleteIfOrphan(h.ino());
+                if (mayBeNameless[0]) {
+                    deleteIfOrphan(h.ino());
+                }
             }
         }
         return last[0] ? h.ino() : 0;
     }
 
     /**
-     * Removes an inode that lost its last name while open, once its last handle is gone. The check
-     * runs under the writer lock, so an unlink that found the file still open has committed its
-     * link count of 0 by then.
+     * Removes an inode that lost its last name while open, once its last handle is gone. Called
+     * only when a deletion's claim found the file open ({@link OpenFile#claimRefused}): every
+     * transaction that leaves an inode without a name claims it first, and the claim and the last
+     * release's count-down are ordered by the open map's per-key compute, so either the claim saw no
+     * handle and its transaction deletes the inode, or this release saw the refusal. The check runs
+     * under the writer lock, so a transaction whose claim was refused has committed (or aborted) by
+     * then.
      */
     void deleteIfOrphan(long ino) {
         try (Deletions gone = deletions()) {

@@ -85,7 +85,9 @@ public final class Vfs implements AutoCloseable {
 
     /**
      * Claims of inodes a caller's transaction deletes, exactly as unlink makes them: a claim fails
-     * while the file is open, and an open waits until the claiming transaction is over.
+     * while the file is open, and an open waits until the claiming transaction is over. A
+     * transaction that leaves an inode with no name must claim it: a refused claim is what makes the
+     * file's last close free it (that close takes no writer lock otherwise).
      */
     public Claims claims() {
         return files.deletions();

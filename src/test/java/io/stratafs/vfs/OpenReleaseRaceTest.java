@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,7 @@ class OpenReleaseRaceTest {
     private static final int BLOCK = 64 << 10;
     private static final Caller USER = new Caller(1000, 1000);
     private static final int RW = Handle.O_RDWR;
+    private static final int READ_ONLY = 0;
 
     @TempDir
     Path dir;
@@ -168,6 +170,136 @@ class OpenReleaseRaceTest {
         assertEquals(data.length, vfs.read(fh, 0, back, back.length));
         assertArrayEquals(data, back);
         vfs.release(fh);
+    }
+
+    /**
+     * The unlink finds the file open (its claim is refused) and stops inside its transaction; the
+     * last close counts its handle down meanwhile. That close must free the inode once the unlink
+     * has committed its link count of 0: nothing else would.
+     */
+    @Test
+    void anUnlinkCommittingDuringTheLastCloseLeavesTheFreeingToThatClose() throws Exception {
+        writeFile("/f", random(2 * BLOCK + 3, 7));
+        long ino = vfs.resolve("/f");
+        long fh = vfs.open("/f", READ_ONLY);
+        CountDownLatch refused = new CountDownLatch(1);
+        CountDownLatch counted = new CountDownLatch(1);
+        AtomicInteger freed = new AtomicInteger();
+        vfs.setHooks(new OpenFiles.Hooks() {
+            @Override
+            public void deletionRefused(long i) {
+                refused.countDown();
+                await(counted); // the unlink's transaction stays open until the close counted down
+            }
+
+            @Override
+            public void lastHandleCounted(long i) {
+                counted.countDown();
+            }
+
+            @Override
+            public void deletionDecided(long i) {
+                freed.incrementAndGet();
+            }
+        });
+        CompletableFuture<Void> unlink = CompletableFuture.runAsync(() -> {
+            try {
+                vfs.unlink("/f");
+            } catch (FsException e) {
+                throw new AssertionError(e);
+            }
+        });
+        await(refused);
+        vfs.release(fh);
+        unlink.get(30, TimeUnit.SECONDS);
+        vfs.setHooks(OpenFiles.Hooks.NONE);
+        assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> vfs.getattr(ino)).errno(),
+                "the last close freed the inode the unlink left with no name");
+        assertEquals(1, freed.get(), "freed exactly once");
+    }
+
+    /** The last close counts down before the unlink claims the inode: the unlink frees it, the close does not again. */
+    @Test
+    void anUnlinkAfterTheLastCloseCountedDownFreesTheFileItself() throws Exception {
+        writeFile("/f", random(BLOCK + 5, 8));
+        long ino = vfs.resolve("/f");
+        long fh = vfs.open("/f", READ_ONLY);
+        AtomicInteger freed = new AtomicInteger();
+        boolean[] unlinked = {false};
+        vfs.setHooks(new OpenFiles.Hooks() {
+            @Override
+            public void lastHandleCounted(long i) {
+                try {
+                    vfs.unlink("/f");
+                    unlinked[0] = true;
+                } catch (FsException e) {
+                    throw new AssertionError(e);
+                }
+            }
+
+            @Override
+            public void deletionDecided(long i) {
+                freed.incrementAndGet();
+            }
+        });
+        try {
+            vfs.release(fh);
+        } finally {
+            vfs.setHooks(OpenFiles.Hooks.NONE);
+        }
+        assertTrue(unlinked[0], "the hook ran");
+        assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> vfs.getattr(ino)).errno());
+        assertEquals(1, freed.get(), "freed exactly once, by the unlink");
+    }
+
+    /** A second name renamed over an open file drops its inode's last link: the last close frees it. */
+    @Test
+    void aRenameOverAnOpenFileLeavesTheFreeingToItsLastClose() throws Exception {
+        byte[] data = random(BLOCK + 9, 9);
+        writeFile("/victim", data);
+        writeFile("/other", random(10, 10));
+        long ino = vfs.resolve("/victim");
+        long fh1 = vfs.open("/victim", READ_ONLY);
+        long fh2 = vfs.open(ino, READ_ONLY);
+        vfs.rename("/other", "/victim");
+        vfs.release(fh1);
+        assertEquals(0, vfs.getattr(ino).nlink(), "one handle left: kept");
+        byte[] back = new byte[data.length];
+        assertEquals(data.length, vfs.read(fh2, 0, back, back.length));
+        assertArrayEquals(data, back);
+        vfs.release(fh2);
+        assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> vfs.getattr(ino)).errno(), "freed at the last close");
+    }
+
+    /**
+     * The common close, of a file that still has its name, leaves LMDB alone: it completes while
+     * another thread holds LMDB's one writer (it used to take the writer to check the link count).
+     */
+    @Test
+    void theLastCloseOfALinkedFileDoesNotWaitForTheWriter() throws Exception {
+        writeFile("/f", random(100, 11));
+        long fh = vfs.open("/f", READ_ONLY);
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch letGo = new CountDownLatch(1);
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> kv.writeVoid(txn -> {
+            holding.countDown();
+            await(letGo);
+        }));
+        try {
+            await(holding);
+            CompletableFuture<Void> close = CompletableFuture.runAsync(() -> {
+                try {
+                    vfs.release(fh);
+                } catch (FsException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            close.get(10, TimeUnit.SECONDS);
+        } finally {
+            letGo.countDown();
+            writer.get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(1, vfs.getattr("/f").nlink());
     }
 
     @Test
