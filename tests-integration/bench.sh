@@ -35,6 +35,8 @@ now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", n / (b - a) }'; }
 median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 bench() { "$launcher" bench "$1" --size "${size_mib}M" --files "$files" --json > "$2"; }
+# Runs a command quietly; if it fails, says which, with what it printed, and fails (set -e then stops the run).
+quiet() { local out; out=$("$@" 2>&1) || { echo "bench.sh: '$*' failed:" >&2; echo "$out" | tail -n 30 >&2; return 1; }; }
 install() { command -v "$1" >/dev/null || apt-get install -y "$1" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "$1" >/dev/null; }; }
 
 # Largest RssAnon and RssFile (kB) of the process in pid file $1, written to $2 after every sample
@@ -59,8 +61,8 @@ install bindfs
 # big_writes: without it libfuse 2 (which bindfs 1.14 uses) splits writes into 4 KiB requests, and the
 # baseline would be FUSE at its slowest rather than a C passthrough as users mount one.
 bindfs -o big_writes "$work/bind-src" "$bind"
-"$launcher" format "$work/store" >/dev/null
-"$launcher" mount "$work/store" "$mnt" --cache-dir "$work/cache" >/dev/null
+quiet "$launcher" format "$work/store"
+quiet "$launcher" mount "$work/store" "$mnt" --cache-dir "$work/cache"
 head -c "$((size_mib * 1048576))" /dev/urandom > "$src"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -124,7 +126,7 @@ echo "  RssAnon $(mib_of "$rss_anon") MiB (heap, direct buffers, native); RssFil
 
 # ---- S3: StrataFS on S3Proxy (127.0.0.1) against a plain S3 client (rclone) on the same S3Proxy --
 [ "${BENCH_S3:-1}" = 1 ] || exit 0
-"$launcher" umount "$mnt" >/dev/null
+quiet "$launcher" umount "$mnt"
 jar="$HOME/.m2/repository/org/gaul/s3proxy/4.1.0/s3proxy-4.1.0-jar-with-dependencies.jar"
 [ -f "$jar" ] || mvn -q -B -Dstyle.color=never dependency:get -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies >/dev/null
 install rclone
@@ -149,7 +151,7 @@ rcl() {
     RCLONE_CONFIG_S3P_ENDPOINT="http://127.0.0.1:$port" RCLONE_CONFIG_S3P_ACCESS_KEY_ID=bench-access \
     RCLONE_CONFIG_S3P_SECRET_ACCESS_KEY=bench-secret-0123456789 rclone "$@"
 }
-"$launcher" format s3://bench/strata "${s3opts[@]}" >/dev/null
+quiet "$launcher" format s3://bench/strata "${s3opts[@]}"
 # Drained: the file's blocks are in the bucket, as its computed xattr says (README "Is this file safe?").
 # A getfattr per poll, not `stratafs status`, which starts a JVM each time (0.4 CPU-s, over 1 s under load).
 drained() { [ "$(getfattr --only-values -n user.stratafs.synced "$1" 2>/dev/null)" = yes ]; }
@@ -157,7 +159,7 @@ drained() { [ "$(getfattr --only-values -n user.stratafs.synced "$1" 2>/dev/null
 echo >&2; echo "S3Proxy: $runs run(s) of StrataFS write + drain, rclone copyto, StrataFS cold read, rclone cat..." >&2
 s3_write=(); s3_drain=(); rclone_put=(); s3_cold=(); rclone_get=(); s3_anon=0; s3_file=0
 for r in $(seq 1 "$runs"); do
-  "$launcher" mount s3://bench/strata "$s3mnt" --cache-dir "$work/s3cache" --cache-size 4G "${s3opts[@]}" >/dev/null
+  quiet "$launcher" mount s3://bench/strata "$s3mnt" --cache-dir "$work/s3cache" --cache-size 4G "${s3opts[@]}"
   drop_caches
   start_sampler "$work/s3cache/stratafs.pid" "$work/s3rss"
   t0=$(now)
@@ -174,22 +176,22 @@ for r in $(seq 1 "$runs"); do
   stop_sampler
   read -r a f < "$work/s3rss"; [ "$a" -gt "$s3_anon" ] && s3_anon=$a; [ "$f" -gt "$s3_file" ] && s3_file=$f
   s3_write+=("$(rate "$size_mib" "$t0" "$t1")"); s3_drain+=("$(rate "$size_mib" "$t0" "$t2")")
-  "$launcher" umount "$s3mnt" >/dev/null
+  quiet "$launcher" umount "$s3mnt"
   rm -rf "$work/s3cache"
 
   drop_caches
   t0=$(now); rcl copyto "$src" "s3p:bench/rclone/big.$r" --s3-upload-concurrency 8 --s3-chunk-size 16M; t1=$(now)
   rclone_put+=("$(rate "$size_mib" "$t0" "$t1")")
 
-  "$launcher" mount s3://bench/strata "$s3mnt" --cache-dir "$work/s3cache-cold" "${s3opts[@]}" >/dev/null
+  quiet "$launcher" mount s3://bench/strata "$s3mnt" --cache-dir "$work/s3cache-cold" "${s3opts[@]}"
   drop_caches
   t0=$(now); dd if="$s3mnt/big.$r" of=/dev/null bs=1M status=none; t1=$(now); s3_cold+=("$(rate "$size_mib" "$t0" "$t1")")
-  "$launcher" umount "$s3mnt" >/dev/null
+  quiet "$launcher" umount "$s3mnt"
   rm -rf "$work/s3cache-cold"
 
   drop_caches
   t0=$(now); rcl cat "s3p:bench/rclone/big.$r" > /dev/null; t1=$(now); rclone_get+=("$(rate "$size_mib" "$t0" "$t1")")
-  rcl deletefile "s3p:bench/rclone/big.$r"
+  quiet rcl deletefile "s3p:bench/rclone/big.$r"
 done
 m() { echo "$@" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
