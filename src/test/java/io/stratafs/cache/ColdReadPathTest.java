@@ -9,10 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.stratafs.meta.BlockRef;
 import io.stratafs.meta.LmdbKv;
 import io.stratafs.meta.Table;
+import io.stratafs.store.ForwardingStore;
 import io.stratafs.store.MemoryStore;
-import io.stratafs.store.ObjectInfo;
 import io.stratafs.store.ObjectKeys;
-import io.stratafs.store.ObjectStore;
 import io.stratafs.store.StoreException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -188,16 +187,16 @@ class ColdReadPathTest {
     }
 
     /** A store over a MemoryStore whose GETs can be held at a gate, counting them. */
-    static final class GatedStore implements ObjectStore {
-        private final MemoryStore inner;
+    static final class GatedStore extends ForwardingStore {
         final AtomicInteger gets = new AtomicInteger();
         final AtomicInteger waiting = new AtomicInteger();
         private volatile CountDownLatch gate = new CountDownLatch(0);
 
         GatedStore(MemoryStore inner) {
-            this.inner = inner;
+            super(inner);
         }
 
+        /** The test's MemoryStore outlives the cache: closing would clear it. */
         @Override
         public void close() {
         }
@@ -249,56 +248,6 @@ class ColdReadPathTest {
         @Override
         public String describe() {
             return "gated " + inner.describe();
-        }
-
-        @Override
-        public void check() throws StoreException {
-            inner.check();
-        }
-
-        @Override
-        public void put(String key, byte[] data) throws StoreException {
-            inner.put(key, data);
-        }
-
-        @Override
-        public void create(String key, byte[] data) throws StoreException {
-            inner.create(key, data);
-        }
-
-        @Override
-        public void putFile(String key, Path file) throws StoreException {
-            inner.putFile(key, file);
-        }
-
-        @Override
-        public byte[] getRange(String key, long offset, int length) throws StoreException {
-            return inner.getRange(key, offset, length);
-        }
-
-        @Override
-        public boolean exists(String key) throws StoreException {
-            return inner.exists(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) throws StoreException {
-            return inner.list(prefix);
-        }
-
-        @Override
-        public List<ObjectInfo> listInfo(String prefix) throws StoreException {
-            return inner.listInfo(prefix);
-        }
-
-        @Override
-        public ObjectInfo stat(String key) throws StoreException {
-            return inner.stat(key);
-        }
-
-        @Override
-        public void delete(String key) throws StoreException {
-            inner.delete(key);
         }
     }
 }
