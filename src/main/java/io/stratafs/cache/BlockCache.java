@@ -229,7 +229,7 @@ public final class BlockCache {
 
     /** Fetched blocks not kept in the LMDB tier because the fill queue was full, since this cache opened. */
     public long droppedFills() {
-        return fill.dropped();
+        return metrics.cacheFillsDropped();
     }
 
     long readAheadHeldBytes() {
@@ -746,12 +746,10 @@ public final class BlockCache {
     }
 
     /** The fill thread's work: keeps a fetched block, then evicts if the cache went over its bounds. */
-    private boolean keepAndEvict(BlockRef ref, byte[] data, boolean replaceCorrupt) {
-        boolean kept = keep(ref, data, replaceCorrupt);
-        if (kept && (overCapacity() || mapFilling.getAndSet(false))) {
+    private void keepAndEvict(BlockRef ref, byte[] data, boolean replaceCorrupt) {
+        if (keep(ref, data, replaceCorrupt) && (overCapacity() || mapFilling.getAndSet(false))) {
             evictOverflow();
         }
-        return kept;
     }
 
     /**

@@ -22,10 +22,10 @@ import org.slf4j.LoggerFactory;
 final class CacheFill implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CacheFill.class);
 
-    /** Stores one block in the LMDB tier; false when it could not (the cause is logged). */
+    /** Stores one block in the LMDB tier, or logs why it could not. */
     @FunctionalInterface
     interface Keeper {
-        boolean keep(BlockRef ref, byte[] data, boolean replaceCorrupt);
+        void keep(BlockRef ref, byte[] data, boolean replaceCorrupt);
     }
 
     /** A test seam, called on the fill thread before each fill; a no-op in production. */
@@ -42,8 +42,6 @@ final class CacheFill implements AutoCloseable {
     private final ArrayBlockingQueue<Job> queue;
     private final Keeper keeper;
     private final Thread thread;
-    private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong filled = new AtomicLong();
     /** Offers accepted and not yet filled (or failed): zero when the fill thread is idle. */
     private final AtomicLong outstanding = new AtomicLong();
     private volatile Hooks hooks = Hooks.NONE;
@@ -63,25 +61,14 @@ final class CacheFill implements AutoCloseable {
         hooks = h;
     }
 
-    /** Queues a verified block for the LMDB tier; false (and counted) when the queue is full. */
+    /** Queues a verified block for the LMDB tier; false when the queue is full (the caller counts it). */
     boolean offer(BlockRef ref, byte[] data, boolean replaceCorrupt) {
         outstanding.incrementAndGet();
         if (queue.offer(new Job(ref, data, replaceCorrupt))) {
             return true;
         }
         outstanding.decrementAndGet();
-        dropped.incrementAndGet();
         return false;
-    }
-
-    /** Fills dropped because the queue was full, since this cache opened. */
-    long dropped() {
-        return dropped.get();
-    }
-
-    /** Fills done, since this cache opened. */
-    long filled() {
-        return filled.get();
     }
 
     /**
@@ -108,9 +95,7 @@ final class CacheFill implements AutoCloseable {
                 Job job = queue.take();
                 try {
                     hooks.beforeFill(job.ref());
-                    if (keeper.keep(job.ref(), job.data(), job.replaceCorrupt())) {
-                        filled.incrementAndGet();
-                    }
+                    keeper.keep(job.ref(), job.data(), job.replaceCorrupt());
                 } catch (RuntimeException e) {
                     LOG.warn("block {} was read from storage but could not be kept in the local cache: {}", job.ref().hex(), e.toString());
                 } finally {
