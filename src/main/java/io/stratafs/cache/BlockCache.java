@@ -521,6 +521,31 @@ public final class BlockCache {
     }
 
     /**
+     * A block to upload: its bytes as {@link #readLocal} gives them, and the CRC32C its
+     * {@code cache_info} record holds, computed from the bytes the writer hashed when it named
+     * the block; null for a record older than the CRC. A server that checks it refuses a body
+     * that changed since (in LMDB, in memory or on the wire), as a signed SHA-256 would.
+     */
+    public record Upload(byte[] data, Integer crc32c) {
+    }
+
+    /** {@link #readLocal} with the block's recorded CRC32C, for an upload ({@link Upload}). */
+    public Upload readForUpload(byte[] hash) throws BlockUnavailableException {
+        byte[] cached;
+        synchronized (this) {
+            cached = awaitingUpload.get(Bytes.hex(hash));
+        }
+        Stored stored = kv.read(txn -> cached != null ? new Stored(cached, txn.get(Table.CACHE_INFO, hash)) : Stored.read(txn, hash));
+        if (stored == null) {
+            throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is missing from the local cache");
+        }
+        if (cached == null && !stored.intact(hash)) {
+            throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is corrupt in the local cache");
+        }
+        return new Upload(stored.data(), CacheInfo.crc32c(stored.info()));
+    }
+
+    /**
      * Records that target {@code t} now holds these blocks; blocks on every target become clean,
      * also those whose writer has not called {@link #committed} yet.
      */
