@@ -352,7 +352,8 @@ public final class BlockCache {
         if (txn.contains(Table.CACHE_INFO, ref.hash())) {
             return false;
         }
-        txn.put(Table.CACHE_DATA, ref.hash(), ref.length() == data.length ? data : Arrays.copyOf(data, ref.length()));
+        // the writer's array is the block from now on (the RAM tier and the upload queue hold it too)
+        txn.putImmutable(Table.CACHE_DATA, ref.hash(), ref.length() == data.length ? data : Arrays.copyOf(data, ref.length()));
         txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, ref.length(), DIRTY));
         for (int id : targetIds) {
             txn.put(Table.PENDING, pendingKey(id, ref.hash()), new byte[0]);
