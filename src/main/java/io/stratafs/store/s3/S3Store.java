@@ -46,6 +46,8 @@ public final class S3Store implements ObjectStore {
     private final S3Location location;
     private final String where;
     private final S3Client client;
+    /** See {@link #unsignedAllowed}. */
+    private final boolean unsignedAllowed;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(S3Store.class);
     private static final String PROBE_TEXT = "StrataFS: does this server check x-amz-checksum-crc32c? (deleted at once) ";
     private final Object probeLock = new Object();
@@ -61,6 +63,33 @@ public final class S3Store implements ObjectStore {
         this.profile = options.profile;
         this.where = options.endpoint != null ? options.endpoint.toString() : "AWS S3";
         this.client = build(options);
+        this.unsignedAllowed = unsignedAllowed(options);
+    }
+
+    /**
+     * Whether a block may go up unsigned with its CRC32C ({@link #putBlock}): only where nobody
+     * between us and the server can swap the body, as a CRC32C is easily forged where a signed
+     * SHA-256 is not: over TLS, or to a server on this machine (S3Proxy, MinIO on loopback). Plain
+     * HTTP across a network keeps the signed hash. AWS itself (no endpoint) is left to the SDK's
+     * own checksums.
+     */
+    static boolean unsignedAllowed(StoreOptions o) {
+        if (o.endpoint == null || o.endpoint.getHost() == null) {
+            return false;
+        }
+        if ("https".equalsIgnoreCase(o.endpoint.getScheme())) {
+            return true;
+        }
+        String host = o.endpoint.getHost();
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        try {
+            // a literal address only: a name would be looked up here, and could resolve elsewhere later
+            return host.matches("[0-9.]+|\\[[0-9a-fA-F:.]+\\]") && java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static S3Client build(StoreOptions o) {
@@ -154,7 +183,8 @@ public final class S3Store implements ObjectStore {
     }
 
     /**
-     * A block with the CRC32C recorded when it was written: where the server is known to check
+     * A block with the CRC32C recorded when it was written: where the body cannot be swapped on
+     * the way ({@link #unsignedAllowed}) and the server is known to check
      * {@code x-amz-checksum-crc32c} ({@link #checksumsChecked}), the body goes unsigned
      * ({@code UNSIGNED-PAYLOAD}, as rclone sends it) with that checksum in a signed header, so the
      * server spends a CRC32C on it instead of a SHA-256 and no longer buffers the whole body to
@@ -163,7 +193,7 @@ public final class S3Store implements ObjectStore {
      */
     @Override
     public void putBlock(String key, byte[] data, int crc32c) throws StoreException {
-        if (knownHash(key) == null || checksumsChecked() != Boolean.TRUE) {
+        if (!unsignedAllowed || knownHash(key) == null || checksumsChecked() != Boolean.TRUE) {
             put(key, data);
             return;
         }

@@ -56,7 +56,9 @@ class S3BlockChecksumTest {
 
     @AfterEach
     void stop() {
-        server.stop(0);
+        if (server != null) {
+            server.stop(0);
+        }
     }
 
     private S3Store store() throws Exception {
@@ -103,6 +105,18 @@ class S3BlockChecksumTest {
             assertEquals(null, put.crc32c());
             assertArrayEquals(block, put.body());
         }
+    }
+
+    @Test
+    void onlyTlsOrThisMachineMayTakeAnUnsignedBody() {
+        for (String allowed : List.of("http://127.0.0.1:9000", "http://localhost:9000", "http://[::1]:9000", "https://minio.lan",
+                "https://10.0.0.5:9000")) {
+            assertTrue(S3Store.unsignedAllowed(StoreOptions.builder().endpoint(allowed).build()), allowed);
+        }
+        for (String refused : List.of("http://10.0.0.5:9000", "http://minio.lan:9000", "http://127.0.0.1.example.com")) {
+            assertTrue(!S3Store.unsignedAllowed(StoreOptions.builder().endpoint(refused).build()), refused);
+        }
+        assertTrue(!S3Store.unsignedAllowed(StoreOptions.builder().build()), "AWS itself: the SDK's own checksums");
     }
 
     private static byte[] block() {
