@@ -787,12 +787,13 @@ public final class BlockCache {
         try {
             kv.writeVoid(txn -> {
                 byte[] info = txn.get(Table.CACHE_INFO, ref.hash());
+                // a fetched block is never changed: readers copy out of it
                 if (info == null) {
-                    txn.put(Table.CACHE_DATA, ref.hash(), data);
+                    txn.putImmutable(Table.CACHE_DATA, ref.hash(), data);
                     txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CLEAN));
                 } else if (replaceCorrupt) {
                     checkedLocal.invalidate(hex);
-                    txn.put(Table.CACHE_DATA, ref.hash(), data);
+                    txn.putImmutable(Table.CACHE_DATA, ref.hash(), data);
                     txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CacheInfo.dirty(info) ? DIRTY : CLEAN));
                 }
             });
