@@ -55,6 +55,8 @@ public final class S3Store implements ObjectStore {
     private volatile Boolean checksumsChecked;
     /** Whether a block sent unsigned with its CRC32C was stored: the probe's refusal was the checksum's. */
     private volatile boolean unsignedConfirmed;
+    /** When a probe that got no answer may be tried again ({@link #checksumsChecked}); guarded by probeLock. */
+    private long nextProbeNanos = System.nanoTime();
     /** The AWS profile requests are signed with, or null for the default chain: errors say where to put the keys. */
     private final String profile;
 
@@ -228,8 +230,11 @@ public final class S3Store implements ObjectStore {
             return known;
         }
         synchronized (probeLock) {
-            if (checksumsChecked == null) {
+            // after a probe that got no answer, blocks go signed for a minute: an outage must not
+            // cost each upload a second request (a stalled one waits for the stall timeout)
+            if (checksumsChecked == null && System.nanoTime() - nextProbeNanos >= 0) {
                 checksumsChecked = probeChecksums();
+                nextProbeNanos = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
             }
             return checksumsChecked;
         }
@@ -253,10 +258,14 @@ public final class S3Store implements ObjectStore {
             checked = false;
             LOG.info("{} stored a body whose x-amz-checksum-crc32c did not match it; block uploads are signed with their SHA-256",
                     describe());
-        } catch (StoreUnavailableException e) {
-            LOG.debug("the checksum probe of {} met an outage: {}", describe(), e.getMessage());
-            return null;
         } catch (StoreException e) {
+            if (!(e.getCause() instanceof S3Exception s3) || s3.statusCode() != 400) {
+                // no answer, or a refusal for another reason (access denied): nothing learnt
+                LOG.debug("the checksum probe of {} got no answer: {}", describe(), e.getMessage());
+                return null;
+            }
+            // 400 to a request that differs from a block's upload only in its checksum (a server
+            // that takes no unsigned body at all is found at the first block: see putBlock)
             checked = true;
             LOG.info("{} checks x-amz-checksum-crc32c (it refused a wrong one: {}); blocks are sent unsigned with their CRC32C",
                     describe(), e.getMessage());
@@ -472,7 +481,7 @@ public final class S3Store implements ObjectStore {
                         + ": the server answered " + status + (code.isEmpty() ? "" : " " + code), e);
             }
             throw new StoreException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe() + ": " + status
-                    + (code.isEmpty() ? "" : " " + code));
+                    + (code.isEmpty() ? "" : " " + code), e);
         } catch (SdkClientException e) {
             if (profile != null && String.valueOf(e.getMessage()).contains("rofile")) {
                 // the SDK names a missing profile or file in its own words; ours says where to put the keys

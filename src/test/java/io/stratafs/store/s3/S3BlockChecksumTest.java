@@ -33,6 +33,11 @@ class S3BlockChecksumTest {
     }
 
     private void start(boolean checksCrc) throws Exception {
+        start(checksCrc, false);
+    }
+
+    /** {@code deniesUnsigned}: every request with a CRC32C header gets 403 (access denied), as while keys are revoked. */
+    private void start(boolean checksCrc, boolean deniesUnsigned) throws Exception {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
             var h = exchange.getRequestHeaders();
@@ -40,7 +45,11 @@ class S3BlockChecksumTest {
             String crc = h.getFirst("x-amz-checksum-crc32c");
             seen.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), h.getFirst("x-amz-content-sha256"),
                     crc, h.getFirst("Authorization"), body));
-            if (checksCrc && crc != null && !crc.equals(base64(crc32c(body)))) {
+            if (deniesUnsigned && crc != null) {
+                byte[] error = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>".getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(403, error.length);
+                exchange.getResponseBody().write(error);
+            } else if (checksCrc && crc != null && !crc.equals(base64(crc32c(body)))) {
                 byte[] error = "<Error><Code>BadDigest</Code><Message>The CRC32C you specified did not match the calculated checksum.</Message></Error>"
                         .getBytes(StandardCharsets.UTF_8);
                 exchange.sendResponseHeaders(400, error.length);
@@ -105,6 +114,22 @@ class S3BlockChecksumTest {
             assertEquals(null, put.crc32c());
             assertArrayEquals(block, put.body());
         }
+    }
+
+    /** A refusal for another reason than the checksum teaches nothing: blocks stay signed, the probe is asked again later. */
+    @Test
+    void aProbeDeniedAccessLeavesBlocksSigned() throws Exception {
+        start(true, true);
+        byte[] block = block();
+        String hex = Bytes.hex(MessageDigest.getInstance("SHA-256").digest(block));
+        try (S3Store store = store()) {
+            store.putBlock("blocks/" + hex.substring(0, 2) + "/" + hex, block, crc32c(block));
+            assertEquals(null, store.checksumsChecked(), "unknown, not 'checks'");
+        }
+        Request put = seen.get(seen.size() - 1);
+        assertEquals("PUT", put.method());
+        assertEquals(hex, put.contentSha256(), "signed with the block's SHA-256");
+        assertEquals(null, put.crc32c());
     }
 
     @Test
