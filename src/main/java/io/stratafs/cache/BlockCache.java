@@ -352,7 +352,8 @@ public final class BlockCache {
         if (txn.contains(Table.CACHE_INFO, ref.hash())) {
             return false;
         }
-        txn.put(Table.CACHE_DATA, ref.hash(), ref.length() == data.length ? data : Arrays.copyOf(data, ref.length()));
+        // the writer's array is the block from now on (the RAM tier and the upload queue hold it too)
+        txn.putImmutable(Table.CACHE_DATA, ref.hash(), ref.length() == data.length ? data : Arrays.copyOf(data, ref.length()));
         txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, ref.length(), DIRTY));
         for (int id : targetIds) {
             txn.put(Table.PENDING, pendingKey(id, ref.hash()), new byte[0]);
@@ -518,6 +519,31 @@ public final class BlockCache {
             throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is corrupt in the local cache");
         }
         return stored.data();
+    }
+
+    /**
+     * A block to upload: its bytes as {@link #readLocal} gives them, and the CRC32C its
+     * {@code cache_info} record holds, computed from the bytes the writer hashed when it named
+     * the block; null for a record older than the CRC. A server that checks it refuses a body
+     * that changed since (in LMDB, in memory or on the wire), as a signed SHA-256 would.
+     */
+    public record Upload(byte[] data, Integer crc32c) {
+    }
+
+    /** {@link #readLocal} with the block's recorded CRC32C, for an upload ({@link Upload}). */
+    public Upload readForUpload(byte[] hash) throws BlockUnavailableException {
+        byte[] cached;
+        synchronized (this) {
+            cached = awaitingUpload.get(Bytes.hex(hash));
+        }
+        Stored stored = kv.read(txn -> cached != null ? new Stored(cached, txn.get(Table.CACHE_INFO, hash)) : Stored.read(txn, hash));
+        if (stored == null) {
+            throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is missing from the local cache");
+        }
+        if (cached == null && !stored.intact(hash)) {
+            throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is corrupt in the local cache");
+        }
+        return new Upload(stored.data(), CacheInfo.crc32c(stored.info()));
     }
 
     /**
@@ -761,12 +787,13 @@ public final class BlockCache {
         try {
             kv.writeVoid(txn -> {
                 byte[] info = txn.get(Table.CACHE_INFO, ref.hash());
+                // a fetched block is never changed: readers copy out of it
                 if (info == null) {
-                    txn.put(Table.CACHE_DATA, ref.hash(), data);
+                    txn.putImmutable(Table.CACHE_DATA, ref.hash(), data);
                     txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CLEAN));
                 } else if (replaceCorrupt) {
                     checkedLocal.invalidate(hex);
-                    txn.put(Table.CACHE_DATA, ref.hash(), data);
+                    txn.putImmutable(Table.CACHE_DATA, ref.hash(), data);
                     txn.put(Table.CACHE_INFO, ref.hash(), CacheInfo.of(data, data.length, CacheInfo.dirty(info) ? DIRTY : CLEAN));
                 }
             });

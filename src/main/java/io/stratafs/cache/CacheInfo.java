@@ -50,6 +50,11 @@ final class CacheInfo {
         return Bytes.getInt(info, 0);
     }
 
+    /** The CRC32C of the block's bytes, or null when the record predates it (or there is none). */
+    static Integer crc32c(byte[] info) {
+        return info != null && info.length >= SIZE ? Bytes.getInt(info, CRC) : null;
+    }
+
     static boolean dirty(byte[] info) {
         return info[STATE] == DIRTY;
     }

@@ -52,6 +52,56 @@ public final class JournalCodec {
         return out.array();
     }
 
+    /**
+     * The record of {@link #encode(long, List, int, int)} as consecutive pieces that together hold
+     * the same bytes: values of {@code inlineMax} bytes or more are pieces of their own, the
+     * caller's arrays themselves, not copies (the write-ahead file writes each piece in turn: a 4
+     * MiB block was copied into the framed record only to be copied again by write(2)). The first
+     * piece starts with {@code before} free bytes, the last ends with {@code after}.
+     */
+    static List<byte[]> encodePieces(long timeMillis, List<Mutation> mutations, int before, int after, int inlineMax) {
+        List<byte[]> pieces = new ArrayList<>(3);
+        int start = 0;
+        long inline = before;
+        for (int i = 0; i <= mutations.size(); i++) {
+            boolean end = i == mutations.size();
+            Mutation m = end ? null : mutations.get(i);
+            boolean big = !end && !m.isDelete() && m.value().length >= inlineMax;
+            if (!end && !big) {
+                inline += 4 + m.key().length + (m.isDelete() ? 0 : 4 + m.value().length);
+                continue;
+            }
+            // the mutations from start up to i (and the big one's own head) in one array
+            int firstHead = pieces.isEmpty() ? HEADER_BYTES : 0;
+            inline += firstHead + (big ? 4 + m.key().length + 4 : after);
+            if (inline > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("journal record piece of " + inline + " bytes is too large");
+            }
+            ByteBuffer out = ByteBuffer.allocate((int) inline);
+            out.position(pieces.isEmpty() ? before : 0);
+            if (pieces.isEmpty()) {
+                out.putLong(timeMillis).putInt(mutations.size());
+            }
+            for (int j = start; j < i; j++) {
+                Mutation n = mutations.get(j);
+                out.put((byte) (n.isDelete() ? 2 : 1)).put((byte) n.table().id()).putShort((short) n.key().length).put(n.key());
+                if (!n.isDelete()) {
+                    out.putInt(n.value().length).put(n.value());
+                }
+            }
+            if (big) {
+                out.put((byte) 1).put((byte) m.table().id()).putShort((short) m.key().length).put(m.key()).putInt(m.value().length);
+            }
+            pieces.add(out.array());
+            if (big) {
+                pieces.add(m.value());
+            }
+            start = i + 1;
+            inline = 0;
+        }
+        return pieces;
+    }
+
     public static List<Mutation> decode(byte[] record) {
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(record))) {
             in.readLong();

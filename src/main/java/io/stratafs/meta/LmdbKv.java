@@ -63,6 +63,8 @@ public final class LmdbKv implements Kv {
     /** ...or once its first change is this old: the most a power loss may take of what nobody fsync'ed. */
     static final long DEFAULT_GROUP_MILLIS = 1000;
     private static final int MAP_FULL_RETRIES = 4;
+    /** Values this large are written to the write-ahead file from their own arrays, not copied into the record. */
+    static final int WAL_INLINE_MAX = 64 << 10;
     /** Idle read transactions kept for reuse: about as many as threads read at once. */
     private static final int MAX_IDLE_READERS = 32;
     private static final ThreadLocal<ByteBuffer> KEY_BUF =
@@ -392,7 +394,7 @@ public final class LmdbKv implements Kv {
                 commitDirect(mine);
             }
             long seq = walNext;
-            wal.append(seq, JournalCodec.encode(time, w.all, Wal.RECORD_HEAD, Wal.RECORD_TAIL));
+            wal.append(seq, JournalCodec.encodePieces(time, w.all, Wal.RECORD_HEAD, Wal.RECORD_TAIL, WAL_INLINE_MAX));
             walNext = seq + 1;
             boolean first = active.isEmpty();
             view.writeLock().lock();
@@ -962,11 +964,14 @@ public final class LmdbKv implements Kv {
         }
 
         void putRaw(Table table, byte[] k, byte[] value) {
+            putValue(table, k, value.clone());
+        }
+
+        private void putValue(Table table, byte[] k, byte[] v) {
             if (k.length > 511) {
                 throw new IllegalArgumentException("LMDB key longer than 511 bytes");
             }
             byte[] key = k.clone();
-            byte[] v = value.clone();
             mine.put(table, key, v);
             all.add(new Mutation(table, key, v));
         }
@@ -974,6 +979,15 @@ public final class LmdbKv implements Kv {
         @Override
         public void put(Table table, byte[] k, byte[] value) {
             putRaw(table, k, value);
+            if (table.journaled()) {
+                journaled.add(all.get(all.size() - 1));
+            }
+        }
+
+        /** The value array itself goes into the pending group and the write-ahead record: see {@link KvWriteTxn#putImmutable}. */
+        @Override
+        public void putImmutable(Table table, byte[] k, byte[] value) {
+            putValue(table, k, value);
             if (table.journaled()) {
                 journaled.add(all.get(all.size() - 1));
             }

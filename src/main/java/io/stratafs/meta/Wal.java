@@ -98,22 +98,44 @@ final class Wal implements AutoCloseable {
      * once write(2) accepted it (no flush).
      */
     void append(long seq, byte[] framed) {
-        int payload = framed.length - RECORD_HEAD - RECORD_TAIL;
-        if (payload < 0) {
+        append(seq, List.of(framed));
+    }
+
+    /**
+     * Appends the record whose payload {@code pieces} hold between {@link #RECORD_HEAD} free bytes
+     * at the start of the first and {@link #RECORD_TAIL} free ones at the end of the last
+     * ({@code JournalCodec.encodePieces}): one write(2) per piece, the large values written from
+     * the caller's arrays. The first and the last piece are filled in; the others are left alone.
+     * A write that fails cuts the file back to where the record started, as a torn record would
+     * end every later replay.
+     */
+    void append(long seq, List<byte[]> pieces) {
+        byte[] first = pieces.get(0);
+        byte[] last = pieces.get(pieces.size() - 1);
+        long total = 0;
+        for (byte[] p : pieces) {
+            total += p.length;
+        }
+        long payload = total - RECORD_HEAD - RECORD_TAIL;
+        if (payload < 0 || payload > Integer.MAX_VALUE || first.length < RECORD_HEAD || last.length < RECORD_TAIL) {
             throw new IllegalArgumentException("a framed write-ahead record needs " + (RECORD_HEAD + RECORD_TAIL)
                     + " bytes around its payload");
         }
-        ByteBuffer b = ByteBuffer.wrap(framed);
-        b.putInt(0, payload).putLong(4, seq);
+        ByteBuffer.wrap(first).putInt(0, (int) payload).putLong(4, seq);
         CRC32C crc = new CRC32C();
-        crc.update(framed, 0, RECORD_HEAD + payload);
-        b.putInt(RECORD_HEAD + payload, (int) crc.getValue());
+        for (int i = 0; i < pieces.size(); i++) {
+            byte[] p = pieces.get(i);
+            crc.update(p, 0, i == pieces.size() - 1 ? p.length - RECORD_TAIL : p.length);
+        }
+        ByteBuffer.wrap(last).putInt(last.length - RECORD_TAIL, (int) crc.getValue());
         if (broken != null) {
             throw new MetaException(broken);
         }
         long start = current.length;
         try {
-            current.write(framed);
+            for (byte[] p : pieces) {
+                current.write(p);
+            }
         } catch (IOException e) {
             // a torn record would end every later replay before the records after it: cut it off
             try {

@@ -73,6 +73,15 @@ public final class MeasuredStore implements ObjectStore {
     }
 
     @Override
+    public void putBlock(String key, byte[] data, int crc32c) throws StoreException {
+        timed("put", () -> {
+            inner.putBlock(key, data, crc32c);
+            return null;
+        });
+        metrics.uploads().add(data.length);
+    }
+
+    @Override
     public void create(String key, byte[] data) throws StoreException {
         timed("create", () -> {
             inner.create(key, data);

@@ -24,6 +24,17 @@ public interface ObjectStore extends AutoCloseable {
     void put(String key, byte[] data) throws StoreException;
 
     /**
+     * Stores a block ({@code blocks/ab/ab12...}) as {@link #put} does, with the CRC32C of its bytes
+     * that was computed when the block was written (docs/FORMAT.md, {@code cache_info}). A store
+     * whose server checks such a checksum may send the body with it in place of a signed SHA-256
+     * of the body (S3: {@code UNSIGNED-PAYLOAD} with {@code x-amz-checksum-crc32c}), so the server
+     * still refuses bytes that changed since the block was named. Others ignore it.
+     */
+    default void putBlock(String key, byte[] data, int crc32c) throws StoreException {
+        put(key, data);
+    }
+
+    /**
      * Stores the object only if the key is free, atomically: of two writers creating one key, exactly
      * one succeeds; the other gets {@link ObjectExistsException} and the object stays as the first
      * wrote it. Used for objects that must never be replaced (journal segments).

@@ -213,8 +213,13 @@ final class TargetUploader {
             List<Future<Integer>> puts = new ArrayList<>();
             for (byte[] hash : batch) {
                 puts.add(pool.submit(() -> {
-                    byte[] data = cache.readLocal(hash);
-                    target.put(ObjectKeys.block(Bytes.hex(hash)), data);
+                    BlockCache.Upload block = cache.readForUpload(hash);
+                    byte[] data = block.data();
+                    if (block.crc32c() != null) {
+                        target.putBlock(ObjectKeys.block(Bytes.hex(hash)), data, block.crc32c());
+                    } else {
+                        target.put(ObjectKeys.block(Bytes.hex(hash)), data);
+                    }
                     return data.length;
                 }));
             }

@@ -35,12 +35,18 @@ import software.amazon.awssdk.identity.spi.IdentityProviders;
  * per GiB uploaded; here the request carries the known hash in {@code x-amz-content-sha256}
  * ({@link #KNOWN_HASH}) and only the headers are hashed. The payload stays signed: the server
  * hashes the body it receives and refuses it when that differs, so a block whose bytes do not match
- * its name cannot reach the bucket either. Every other request (no such header, a query string, a
+ * its name cannot reach the bucket either. A block may instead be sent with
+ * {@link #UNSIGNED_PAYLOAD} beside its CRC32C in {@link #CRC32C}, a signed header the server
+ * checks the body against ({@code S3Store#putBlock}, only once a probe showed that the server does).
+ * Every other request (no such header, a query string, a
  * flexible checksum to compute, a presigned URL) goes to the SDK's own signer unchanged.
  */
 final class KnownHashSigner implements HttpSigner<AwsCredentialsIdentity> {
     /** The header a caller sets to the body's SHA-256 in lowercase hex. */
     static final String KNOWN_HASH = "x-amz-content-sha256";
+    /** The payload hash of a body sent unsigned; accepted only beside {@link #CRC32C}, which is signed. */
+    static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+    static final String CRC32C = "x-amz-checksum-crc32c";
 
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     /** Headers that may change between signing and sending or that proxies rewrite: left unsigned, as the SDK does. */
@@ -89,9 +95,16 @@ final class KnownHashSigner implements HttpSigner<AwsCredentialsIdentity> {
         return sdk.signAsync(request);
     }
 
-    /** The caller's known body hash: 64 lowercase hex digits, else null (the SDK hashes the body). */
+    /**
+     * The caller's known body hash: 64 lowercase hex digits, or {@link #UNSIGNED_PAYLOAD} when the
+     * request carries the body's CRC32C in {@link #CRC32C} for the server to check; else null
+     * (the SDK hashes the body).
+     */
     static String knownHash(SdkHttpRequest request) {
         String h = request.firstMatchingHeader(KNOWN_HASH).orElse(null);
+        if (UNSIGNED_PAYLOAD.equals(h)) {
+            return request.firstMatchingHeader(CRC32C).isPresent() ? h : null;
+        }
         return h != null && isSha256Hex(h) ? h : null;
     }
 

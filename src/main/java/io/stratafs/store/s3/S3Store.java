@@ -46,6 +46,17 @@ public final class S3Store implements ObjectStore {
     private final S3Location location;
     private final String where;
     private final S3Client client;
+    /** See {@link #unsignedAllowed}. */
+    private final boolean unsignedAllowed;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(S3Store.class);
+    private static final String PROBE_TEXT = "StrataFS: does this server check x-amz-checksum-crc32c? (deleted at once) ";
+    private final Object probeLock = new Object();
+    /** See {@link #checksumsChecked}. */
+    private volatile Boolean checksumsChecked;
+    /** Whether a block sent unsigned with its CRC32C was stored: the probe's refusal was the checksum's. */
+    private volatile boolean unsignedConfirmed;
+    /** When a probe that got no answer may be tried again ({@link #checksumsChecked}); guarded by probeLock. */
+    private long nextProbeNanos = System.nanoTime();
     /** The AWS profile requests are signed with, or null for the default chain: errors say where to put the keys. */
     private final String profile;
 
@@ -54,6 +65,33 @@ public final class S3Store implements ObjectStore {
         this.profile = options.profile;
         this.where = options.endpoint != null ? options.endpoint.toString() : "AWS S3";
         this.client = build(options);
+        this.unsignedAllowed = unsignedAllowed(options);
+    }
+
+    /**
+     * Whether a block may go up unsigned with its CRC32C ({@link #putBlock}): only where nobody
+     * between us and the server can swap the body, as a CRC32C is easily forged where a signed
+     * SHA-256 is not: over TLS, or to a server on this machine (S3Proxy, MinIO on loopback). Plain
+     * HTTP across a network keeps the signed hash. AWS itself (no endpoint) is left to the SDK's
+     * own checksums.
+     */
+    static boolean unsignedAllowed(StoreOptions o) {
+        if (o.endpoint == null || o.endpoint.getHost() == null) {
+            return false;
+        }
+        if ("https".equalsIgnoreCase(o.endpoint.getScheme())) {
+            return true;
+        }
+        String host = o.endpoint.getHost();
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        try {
+            // a literal address only: a name would be looked up here, and could resolve elsewhere later
+            return host.matches("[0-9.]+|\\[[0-9a-fA-F:.]+\\]") && java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static S3Client build(StoreOptions o) {
@@ -143,12 +181,117 @@ public final class S3Store implements ObjectStore {
 
     @Override
     public void put(String key, byte[] data) throws StoreException {
+        putSigned(key, data, knownHash(key), null);
+    }
+
+    /**
+     * A block with the CRC32C recorded when it was written: where the body cannot be swapped on
+     * the way ({@link #unsignedAllowed}) and the server is known to check
+     * {@code x-amz-checksum-crc32c} ({@link #checksumsChecked}), the body goes unsigned
+     * ({@code UNSIGNED-PAYLOAD}, as rclone sends it) with that checksum in a signed header, so the
+     * server spends a CRC32C on it instead of a SHA-256 and no longer buffers the whole body to
+     * check a signature first (S3Proxy did both), and still refuses bytes that differ from what
+     * was written. Elsewhere it is signed with its SHA-256, as {@link #put} does.
+     */
+    @Override
+    public void putBlock(String key, byte[] data, int crc32c) throws StoreException {
+        if (!unsignedAllowed || knownHash(key) == null || checksumsChecked() != Boolean.TRUE) {
+            put(key, data);
+            return;
+        }
         try {
-            String hash = knownHash(key);
+            putSigned(key, data, KnownHashSigner.UNSIGNED_PAYLOAD, crc32c);
+            unsignedConfirmed = true;
+        } catch (StoreUnavailableException e) {
+            throw e;
+        } catch (StoreException e) {
+            if (unsignedConfirmed) {
+                throw e;
+            }
+            // the probe's refusal had another cause than the checksum: this server takes no unsigned body
+            LOG.info("{} refused a block sent unsigned with its CRC32C ({}); block uploads are signed with their SHA-256",
+                    describe(), e.getMessage());
+            checksumsChecked = false;
+            put(key, data);
+        }
+    }
+
+    /**
+     * Whether the server refuses a body whose {@code x-amz-checksum-crc32c} does not match it (AWS
+     * S3 does, and S3Proxy 4.1.0: S3StoreTest); null while unknown (the probe met an outage). Asked
+     * once per store with a small object under a fresh random name sent with a wrong checksum: a
+     * server that stores it ignores the header, and block uploads stay signed. The probe object is
+     * deleted in either case; its name is the SHA-256 of a body with 32 random bytes, so no block
+     * of any file can have it.
+     */
+    Boolean checksumsChecked() {
+        Boolean known = checksumsChecked;
+        if (known != null) {
+            return known;
+        }
+        synchronized (probeLock) {
+            // after a probe that got no answer, blocks go signed for a minute: an outage must not
+            // cost each upload a second request (a stalled one waits for the stall timeout)
+            if (checksumsChecked == null && System.nanoTime() - nextProbeNanos >= 0) {
+                checksumsChecked = probeChecksums();
+                nextProbeNanos = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+            }
+            return checksumsChecked;
+        }
+    }
+
+    private Boolean probeChecksums() {
+        byte[] nonce = new byte[32];
+        new java.security.SecureRandom().nextBytes(nonce);
+        byte[] body = (PROBE_TEXT + java.util.HexFormat.of().formatHex(nonce) + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        String key;
+        try {
+            key = ObjectKeys.block(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(body);
+        Boolean checked;
+        try {
+            putSigned(key, body, KnownHashSigner.UNSIGNED_PAYLOAD, (int) crc.getValue() ^ 0x5bd1e995);
+            checked = false;
+            LOG.info("{} stored a body whose x-amz-checksum-crc32c did not match it; block uploads are signed with their SHA-256",
+                    describe());
+        } catch (StoreException e) {
+            if (!(e.getCause() instanceof S3Exception s3) || s3.statusCode() != 400) {
+                // no answer, or a refusal for another reason (access denied): nothing learnt
+                LOG.debug("the checksum probe of {} got no answer: {}", describe(), e.getMessage());
+                return null;
+            }
+            // 400 to a request that differs from a block's upload only in its checksum (a server
+            // that takes no unsigned body at all is found at the first block: see putBlock)
+            checked = true;
+            LOG.info("{} checks x-amz-checksum-crc32c (it refused a wrong one: {}); blocks are sent unsigned with their CRC32C",
+                    describe(), e.getMessage());
+        }
+        try {
+            delete(key);
+        } catch (StoreException e) {
+            LOG.debug("cannot delete the checksum probe {} from {}: {}", key, describe(), e.getMessage());
+        }
+        return checked;
+    }
+
+    /**
+     * A PUT; {@code payloadHash} (a known SHA-256, {@link KnownHashSigner#UNSIGNED_PAYLOAD}, or null
+     * for the SDK to hash the body) goes to the signer, {@code crc32c} (or null) into a header.
+     */
+    private void putSigned(String key, byte[] data, String payloadHash, Integer crc32c) throws StoreException {
+        try {
             call("write", key, () -> client.putObject(r -> {
                 r.bucket(location.bucket()).key(location.key(key));
-                if (hash != null) {
-                    r.overrideConfiguration(c -> c.putHeader(KnownHashSigner.KNOWN_HASH, hash));
+                if (crc32c != null) {
+                    r.checksumCRC32C(java.util.Base64.getEncoder().encodeToString(
+                            java.nio.ByteBuffer.allocate(4).putInt(crc32c).array()));
+                }
+                if (payloadHash != null) {
+                    r.overrideConfiguration(c -> c.putHeader(KnownHashSigner.KNOWN_HASH, payloadHash));
                 }
             }, body(data)));
         } catch (StoreUnavailableException e) {
@@ -338,7 +481,7 @@ public final class S3Store implements ObjectStore {
                         + ": the server answered " + status + (code.isEmpty() ? "" : " " + code), e);
             }
             throw new StoreException("cannot " + what + " " + (key == null ? "" : key + " in ") + describe() + ": " + status
-                    + (code.isEmpty() ? "" : " " + code));
+                    + (code.isEmpty() ? "" : " " + code), e);
         } catch (SdkClientException e) {
             if (profile != null && String.valueOf(e.getMessage()).contains("rofile")) {
                 // the SDK names a missing profile or file in its own words; ours says where to put the keys

@@ -101,4 +101,41 @@ class S3StoreTest extends ObjectStoreContract {
     void credentialsNeverAppearInOptionsText() {
         assertFalse(server.options().build().toString().contains(S3ProxyServer.SECRET_KEY));
     }
+
+    /**
+     * S3Proxy checks {@code x-amz-checksum-crc32c}: the probe finds that out (and leaves nothing
+     * behind), a block then goes up unsigned with its recorded CRC32C, and a block whose bytes
+     * differ from that CRC (changed after it was written) is refused and not stored.
+     */
+    @Test
+    void blocksGoUpUnsignedWithTheirCrcAndAChangedOneIsRefused() throws Exception {
+        try (S3Store s = new S3Store(S3Location.parse("s3://contract/crc"), server.options().build())) {
+            assertEquals(Boolean.TRUE, s.checksumsChecked(), "S3Proxy refuses a wrong x-amz-checksum-crc32c");
+            assertEquals(List.of(), s.list("blocks/"), "the probe object is deleted");
+            byte[] block = new byte[(4 << 20) + 3];
+            new java.util.Random(5).nextBytes(block);
+            String key = io.stratafs.store.ObjectKeys.block(sha256Hex(block));
+            s.putBlock(key, block, crc32c(block));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(block, s.get(key));
+
+            byte[] other = new byte[1 << 20];
+            new java.util.Random(6).nextBytes(other);
+            String otherKey = io.stratafs.store.ObjectKeys.block(sha256Hex(other));
+            int recorded = crc32c(other);
+            other[12345] ^= 1; // a bit flipped after the block was named and its CRC recorded
+            StoreException e = assertThrows(StoreException.class, () -> s.putBlock(otherKey, other, recorded));
+            assertFalse(e instanceof StoreUnavailableException, "a refused body is not an outage: " + e.getMessage());
+            assertFalse(s.exists(otherKey), "a refused body must not be stored");
+        }
+    }
+
+    private static String sha256Hex(byte[] b) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    private static int crc32c(byte[] b) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(b);
+        return (int) c.getValue();
+    }
 }
