@@ -146,6 +146,9 @@ public final class LocalDirStore implements ObjectStore {
         if (keys.size() != data.size()) {
             throw new IllegalArgumentException(keys.size() + " keys for " + data.size() + " objects");
         }
+        if (keys.isEmpty()) {
+            return;
+        }
         List<Path> targets = new ArrayList<>(keys.size());
         List<Path> tmps = new ArrayList<>(keys.size());
         for (String key : keys) {
