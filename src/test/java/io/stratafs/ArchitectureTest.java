@@ -54,8 +54,9 @@ class ArchitectureTest {
             "software.amazon", Set.of("store.s3"),
             "com.github.benmanes", Set.of("cache"),
             "io.prometheus", Set.of("metrics"),
-            // jnr-ffi: the FUSE bindings, and libc's socket calls for sd_notify (cli/SystemdNotify)
-            "jnr.ffi", Set.of("fuse", "cli"));
+            // jnr-ffi: the FUSE bindings, libc's socket calls for sd_notify (cli/SystemdNotify), and
+            // libc's syncfs for a local directory's grouped uploads (store/SyncFs)
+            "jnr.ffi", Set.of("fuse", "cli", "store"));
 
     @Test
     void everyPackageImportsOnlyTheLayersItMayUse() throws IOException {

@@ -43,19 +43,36 @@ public final class LocalDirStore implements ObjectStore {
     private final String tmpTag = UUID.randomUUID().toString();
     private final AtomicLong tmpCounter = new AtomicLong();
 
+    private final FileSystemSync fileSystemSync;
+
     /** Makes a directory's entries durable; a seam so tests can see which directories were synced. */
     @FunctionalInterface
     interface DirectorySync {
         void sync(Path dir) throws IOException;
     }
 
+    /**
+     * Makes everything written on the filesystem holding a directory durable, data and directory
+     * entries alike (Linux {@code syncfs(2)}); returns false where the system has no such call. A
+     * seam so tests can see when a group of puts was synced.
+     */
+    @FunctionalInterface
+    interface FileSystemSync {
+        boolean sync(Path dir) throws IOException;
+    }
+
     public LocalDirStore(Path root) {
-        this(root, LocalDirStore::fsyncDirectory);
+        this(root, LocalDirStore::fsyncDirectory, SyncFs::sync);
     }
 
     LocalDirStore(Path root, DirectorySync directorySync) {
+        this(root, directorySync, SyncFs::sync);
+    }
+
+    LocalDirStore(Path root, DirectorySync directorySync, FileSystemSync fileSystemSync) {
         this.root = root.toAbsolutePath().normalize();
         this.directorySync = directorySync;
+        this.fileSystemSync = fileSystemSync;
     }
 
     public Path root() {
@@ -111,6 +128,104 @@ public final class LocalDirStore implements ObjectStore {
         }, false);
     }
 
+    /** A group costs two filesystem syncs in all, instead of two fsyncs (two disk cache flushes) per object. */
+    @Override
+    public boolean putsInGroups() {
+        return true;
+    }
+
+    /**
+     * Writes every object to a temporary file beside its key, makes them all durable together,
+     * renames each over its key and makes the renames durable together, so each object is, as with
+     * {@link #put}, absent or complete and durable even after a power loss. The two group syncs are
+     * one {@code syncfs} each (which also writes out whatever else is dirty on that filesystem); where
+     * there is none, each temporary file is fsynced and then each directory once per group.
+     */
+    @Override
+    public void putAll(List<String> keys, List<byte[]> data) throws StoreException {
+        if (keys.size() != data.size()) {
+            throw new IllegalArgumentException(keys.size() + " keys for " + data.size() + " objects");
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        List<Path> targets = new ArrayList<>(keys.size());
+        List<Path> tmps = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            targets.add(pathOf(key));
+        }
+        String current = null;
+        try {
+            for (int i = 0; i < targets.size(); i++) {
+                current = keys.get(i);
+                Path target = targets.get(i);
+                Path dir = target.getParent();
+                Path tmp = tmpFor(target);
+                createDurableDirectories(dir);
+                tmps.add(tmp);
+                try {
+                    write(tmp, data.get(i));
+                } catch (NoSuchFileException e) {
+                    if (Files.isDirectory(dir)) {
+                        throw e;
+                    }
+                    forgetDurable(dir);
+                    createDurableDirectories(dir);
+                    write(tmp, data.get(i));
+                }
+            }
+            current = null;
+            boolean grouped = fileSystemSync.sync(root);
+            if (!grouped) {
+                for (Path tmp : tmps) {
+                    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                        ch.force(true);
+                    }
+                }
+            }
+            Set<Path> dirs = new LinkedHashSet<>();
+            for (int i = 0; i < targets.size(); i++) {
+                current = keys.get(i);
+                rename(tmps.get(i), targets.get(i));
+                dirs.add(targets.get(i).getParent());
+            }
+            current = null;
+            if (!grouped || !fileSystemSync.sync(root)) {
+                for (Path dir : dirs) {
+                    directorySync.sync(dir);
+                }
+            }
+        } catch (IOException e) {
+            for (Path tmp : tmps) {
+                deleteQuietly(tmp);
+            }
+            throw new StoreUnavailableException("cannot write " + (current == null ? keys.size() + " objects" : current)
+                    + " to " + describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Path tmpFor(Path target) {
+        return target.resolveSibling(target.getFileName() + "." + tmpTag + "-" + tmpCounter.incrementAndGet() + TMP_SUFFIX);
+    }
+
+    /** Writes a new temporary file without forcing it: {@link #putAll} makes its group durable at once. */
+    private static void write(Path tmp, byte[] data) throws IOException {
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(data);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        }
+    }
+
+    private static void rename(Path tmp, Path target) throws IOException {
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
     /** Writes the content of a new temporary file and forces it to disk. */
     @FunctionalInterface
     private interface Fill {
@@ -135,7 +250,7 @@ public final class LocalDirStore implements ObjectStore {
     private void store(String key, Fill fill, boolean exclusive) throws StoreException {
         Path target = pathOf(key);
         Path dir = target.getParent();
-        Path tmp = dir.resolve(target.getFileName() + "." + tmpTag + "-" + tmpCounter.incrementAndGet() + TMP_SUFFIX);
+        Path tmp = tmpFor(target);
         try {
             createDurableDirectories(dir);
             try {
@@ -153,11 +268,7 @@ public final class LocalDirStore implements ObjectStore {
                 Files.createLink(target, tmp);
                 Files.delete(tmp);
             } else {
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
+                rename(tmp, target);
             }
             directorySync.sync(dir);
         } catch (FileAlreadyExistsException e) {

@@ -91,6 +91,22 @@ public final class MeasuredStore implements ObjectStore {
     }
 
     @Override
+    public void putAll(List<String> keys, List<byte[]> data) throws StoreException {
+        timed("put_all", () -> {
+            inner.putAll(keys, data);
+            return null;
+        });
+        for (byte[] d : data) {
+            metrics.uploads().add(d.length);
+        }
+    }
+
+    @Override
+    public boolean putsInGroups() {
+        return inner.putsInGroups();
+    }
+
+    @Override
     public void putFile(String key, Path file) throws StoreException {
         timed("put_file", () -> {
             inner.putFile(key, file);

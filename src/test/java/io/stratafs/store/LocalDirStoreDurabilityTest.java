@@ -93,4 +93,82 @@ class LocalDirStoreDurabilityTest {
             assertTrue(e.getMessage().contains("injected fsync failure"), e.getMessage());
         }
     }
+
+    /**
+     * A group's temporary files are made durable together before any is renamed over its key, and
+     * the renames together before putAll returns: two filesystem syncs for the group, no fsync per
+     * object, and after a power loss at any point each object is absent or complete.
+     */
+    @Test
+    void aGroupIsSyncedOnceBeforeItsRenamesAndOnceAfter() throws Exception {
+        List<String> keys = List.of("blocks/ab/ab1", "blocks/ab/ab2", "blocks/cd/cd1");
+        List<String> seen = new ArrayList<>();
+        try (LocalDirStore store = new LocalDirStore(dir, d -> synced.add(d), root -> {
+            assertEquals(dir, root);
+            long named = keys.stream().filter(k -> Files.exists(dir.resolve(k))).count();
+            long tmps;
+            try (var files = Files.walk(dir)) {
+                tmps = files.filter(p -> p.toString().endsWith(".stratafs-tmp")).count();
+            }
+            seen.add(named + " named, " + tmps + " temporary");
+            return true;
+        })) {
+            store.put("blocks/ab/warm", new byte[] {0});
+            store.put("blocks/cd/warm", new byte[] {0});
+            synced.clear();
+            store.putAll(keys, List.of(new byte[] {1}, new byte[] {2}, new byte[] {3}));
+            assertEquals(List.of("0 named, 3 temporary", "3 named, 0 temporary"), seen);
+            assertEquals(List.of(), synced, "a grouped put needs no directory fsync once its directories are durable");
+            assertEquals(2, store.get("blocks/ab/ab2")[0]);
+            assertEquals(3, store.get("blocks/cd/cd1")[0]);
+        }
+    }
+
+    /** Without syncfs: each temporary file is fsynced, then each directory once for the whole group. */
+    @Test
+    void withoutAFilesystemSyncEachDirectoryIsSyncedOncePerGroup() throws Exception {
+        try (LocalDirStore store = new LocalDirStore(dir, d -> synced.add(d), root -> false)) {
+            store.put("blocks/ab/warm", new byte[] {0});
+            store.put("blocks/cd/warm", new byte[] {0});
+            synced.clear();
+            store.putAll(List.of("blocks/ab/ab1", "blocks/ab/ab2", "blocks/cd/cd1", "blocks/ab/ab3"),
+                    List.of(new byte[] {1}, new byte[] {2}, new byte[] {3}, new byte[] {4}));
+            assertEquals(List.of(dir.resolve("blocks/ab"), dir.resolve("blocks/cd")), synced);
+            assertEquals(4, store.get("blocks/ab/ab3")[0]);
+        }
+    }
+
+    /** A group whose sync fails is reported, names none of its objects and leaves no temporary file. */
+    @Test
+    void aFailedGroupSyncFailsThePutAndLeavesNothingBehind() throws Exception {
+        try (LocalDirStore store = new LocalDirStore(dir, d -> { }, root -> {
+            throw new IOException("injected syncfs failure");
+        })) {
+            StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreUnavailableException.class,
+                    () -> store.putAll(List.of("blocks/ab/ab1", "blocks/cd/cd1"), List.of(new byte[] {1}, new byte[] {2})));
+            assertTrue(e.getMessage().contains("injected syncfs failure"), e.getMessage());
+            assertEquals(List.of(), store.list(""));
+            try (var files = Files.walk(dir)) {
+                assertEquals(0, files.filter(p -> p.toString().endsWith(".stratafs-tmp")).count());
+            }
+        }
+    }
+
+    /** The real syncfs (Linux): a group lands complete and readable. */
+    @Test
+    void aGroupPutWithTheSystemsSyncIsReadable() throws Exception {
+        try (LocalDirStore store = new LocalDirStore(dir)) {
+            List<String> keys = new ArrayList<>();
+            List<byte[]> data = new ArrayList<>();
+            for (int i = 0; i < 70; i++) {
+                keys.add(String.format("blocks/%02x/%02x%04d", i % 7, i % 7, i));
+                data.add(new byte[] {(byte) i, 7});
+            }
+            store.putAll(keys, data);
+            for (int i = 0; i < 70; i++) {
+                assertEquals(i, store.get(keys.get(i))[0]);
+            }
+            assertEquals(70, store.list("blocks/").size());
+        }
+    }
 }

@@ -7,6 +7,7 @@ import io.stratafs.metrics.ErrorKind;
 import io.stratafs.metrics.VolumeMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,15 +24,16 @@ class MeasuredStoreTest {
         store.create("b", new byte[300]);
         Path file = Files.write(dir.resolve("spool"), new byte[4096]);
         store.putFile("c", file);
+        store.putAll(List.of("d", "e"), List.of(new byte[20], new byte[7]));
         store.get("a");
         store.getRange("a", 100, 50);
         store.exists("b");
         store.list("");
         store.delete("c");
-        assertEquals(1000 + 300 + 4096, metrics.uploads().total());
+        assertEquals(1000 + 300 + 4096 + 27, metrics.uploads().total());
         assertEquals(1000 + 50, metrics.downloads().total());
         String target = memory.describe();
-        for (String op : new String[] {"put", "create", "put_file", "get", "get_range", "exists", "list", "delete"}) {
+        for (String op : new String[] {"put", "create", "put_file", "put_all", "get", "get_range", "exists", "list", "delete"}) {
             assertEquals(1, metrics.storeRequest(op, target).count(), op);
         }
         assertEquals(0, metrics.errors(ErrorKind.TARGET_UNAVAILABLE));

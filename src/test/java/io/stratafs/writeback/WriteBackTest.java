@@ -38,9 +38,13 @@ class WriteBackTest {
     /** A mounted volume without FUSE: LMDB, cache, VFS and write-back over the given targets. */
     private record Site(LmdbKv kv, BlockCache cache, Vfs vfs, WriteBack writeBack) implements AutoCloseable {
         static Site open(Path cacheDir, List<ObjectStore> targets) {
+            return open(cacheDir, targets, BLOCK);
+        }
+
+        static Site open(Path cacheDir, List<ObjectStore> targets, int blockSize) {
             LmdbKv kv = new LmdbKv(cacheDir, 256L << 20);
             BlockCache cache = new BlockCache(kv, targets, 64L << 20, 0);
-            Vfs vfs = new Vfs(kv, cache, BLOCK, io.stratafs.vfs.Clock.SYSTEM, () -> new FsStats(1, 1, 0));
+            Vfs vfs = new Vfs(kv, cache, blockSize, io.stratafs.vfs.Clock.SYSTEM, () -> new FsStats(1, 1, 0));
             return new Site(kv, cache, vfs, new WriteBack(kv, cache, "main", 4, cacheDir));
         }
 
@@ -151,6 +155,62 @@ class WriteBackTest {
         }
         assertEquals(List.of(), violations);
         assertEquals(30, checked.get(), "every file's block should have been named by a segment that was checked");
+    }
+
+    /**
+     * To a store that makes a group durable at once (a local directory), small blocks go up in
+     * groups through putAll, large ones one by one through put; every block arrives and a new cache
+     * restores every file from the target.
+     */
+    @Test
+    void smallBlocksGoUpInGroupsAndLargeOnesOneByOne() throws Exception {
+        int bigBlock = TargetUploader.GROUP_BLOCK_MAX_BYTES * 2;
+        List<Integer> groups = new CopyOnWriteArrayList<>();
+        List<Integer> groupedSizes = new CopyOnWriteArrayList<>();
+        List<Integer> blocksPutAlone = new CopyOnWriteArrayList<>();
+        MemoryStore inner = new MemoryStore();
+        ObjectStore grouping = new io.stratafs.store.ForwardingStore(inner) {
+            @Override
+            public boolean putsInGroups() {
+                return true;
+            }
+
+            @Override
+            public void putAll(List<String> keys, List<byte[]> data) throws io.stratafs.store.StoreException {
+                groups.add(keys.size());
+                data.forEach(d -> groupedSizes.add(d.length));
+                super.putAll(keys, data);
+            }
+
+            @Override
+            public void put(String key, byte[] data) throws io.stratafs.store.StoreException {
+                if (key.startsWith(ObjectKeys.BLOCKS_PREFIX)) {
+                    blocksPutAlone.add(data.length);
+                }
+                super.put(key, data);
+            }
+        };
+        try (Site site = Site.open(dir.resolve("c1"), List.of(grouping), bigBlock)) {
+            site.vfs().initRoot(Caller.ROOT);
+            for (int i = 0; i < 40; i++) {
+                write(site.vfs(), "/small" + i, random(100 + i, i));
+            }
+            write(site.vfs(), "/big", random(2 * bigBlock, 99));
+            site.writeBack().start();
+            assertTrue(site.writeBack().flushAll(60_000));
+        }
+        assertTrue(groups.stream().anyMatch(n -> n > 1), "no group of more than one block was put: " + groups);
+        assertTrue(groupedSizes.stream().allMatch(n -> n <= TargetUploader.GROUP_BLOCK_MAX_BYTES),
+                "a large block went up in a group: " + groupedSizes);
+        assertEquals(2, blocksPutAlone.stream().filter(n -> n == bigBlock).count(), "large blocks put alone: " + blocksPutAlone);
+        assertEquals(42, inner.list(ObjectKeys.BLOCKS_PREFIX).size());
+        try (Site site = Site.open(dir.resolve("fresh"), List.of(inner), bigBlock)) {
+            Recovery.restore(site.kv(), inner, "main");
+            for (int i = 0; i < 40; i++) {
+                assertArrayEquals(random(100 + i, i), read(site.vfs(), "/small" + i));
+            }
+            assertArrayEquals(random(2 * bigBlock, 99), read(site.vfs(), "/big"));
+        }
     }
 
     /**

@@ -7,7 +7,6 @@ import java.util.List;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.Statvfs;
 
 /**
@@ -28,6 +27,7 @@ public final class Request {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final Pointer req;
+    private Pointer ctx;
     private boolean replied;
 
     Request(Pointer req) {
@@ -36,15 +36,23 @@ public final class Request {
 
     /** The caller's uid, gid and pid from {@code struct fuse_ctx}. */
     public int uid() {
-        return LIB.fuse_req_ctx(req).getInt(0);
+        return ctx().getInt(0);
     }
 
     public int gid() {
-        return LIB.fuse_req_ctx(req).getInt(4);
+        return ctx().getInt(4);
     }
 
     public int pid() {
-        return LIB.fuse_req_ctx(req).getInt(8);
+        return ctx().getInt(8);
+    }
+
+    /** Asked of libfuse once per request: a create wants uid and gid, each a native call before. */
+    private Pointer ctx() {
+        if (ctx == null) {
+            ctx = LIB.fuse_req_ctx(req);
+        }
+        return ctx;
     }
 
     boolean replied() {
@@ -77,7 +85,7 @@ public final class Request {
         done();
         Scratch s = SCRATCH.get();
         zero(s.statMemory, STAT_BYTES);
-        attr.fill(s.stat);
+        attr.fill(s.statMemory, 0);
         LIB.fuse_reply_attr(req, s.statMemory, attrTimeout);
     }
 
@@ -111,8 +119,8 @@ public final class Request {
         for (int i = (int) off; i < entries.size(); i++) {
             Dirent d = entries.get(i);
             zero(s.statMemory, STAT_BYTES);
-            s.stat.st_ino.set(d.ino());
-            s.stat.st_mode.set(d.mode());
+            s.statMemory.putLong(Attr.ST_INO, d.ino());
+            s.statMemory.putInt(Attr.ST_MODE, d.mode());
             byte[] name = cString(d.name());
             long need = LIB.fuse_add_direntry(req, buf.slice(used), size - used, name, s.statMemory, i + 1);
             if (need > size - used) {
@@ -171,7 +179,7 @@ public final class Request {
         Scratch s = SCRATCH.get();
         zero(s.entryMemory, ENTRY_PARAM_BYTES);
         s.entryMemory.putLong(0, attr.ino());
-        attr.fill(s.entryStat);
+        attr.fill(s.entryMemory, ENTRY_ATTR_OFFSET);
         s.entryMemory.putDouble(ENTRY_ATTR_TIMEOUT_OFFSET, attrTimeout);
         s.entryMemory.putDouble(ENTRY_TIMEOUT_OFFSET, entryTimeout);
         return s.entryMemory;
@@ -199,9 +207,7 @@ public final class Request {
     private static final class Scratch {
         private final Runtime runtime = Runtime.getSystemRuntime();
         final Pointer entryMemory = Memory.allocateDirect(runtime, ENTRY_PARAM_BYTES, true);
-        final FileStat entryStat = FileStat.of(entryMemory.slice(ENTRY_ATTR_OFFSET));
         final Pointer statMemory = Memory.allocateDirect(runtime, STAT_BYTES, true);
-        final FileStat stat = FileStat.of(statMemory);
         final Pointer statvfsMemory = Memory.allocateDirect(runtime, STATVFS_BYTES, true);
         final Statvfs statvfs = Statvfs.of(statvfsMemory);
         private Pointer buffer = Memory.allocateDirect(runtime, 128 << 10);

@@ -34,8 +34,24 @@ class LayoutTest {
     void fileStatMatchesStructStat() {
         Pointer p = Memory.allocateDirect(runtime, 256, true);
         FileStat st = FileStat.of(p);
-        new Attr(0x1111, 0100644, 2, 7, 8, 0x5555, 1_000_000_003L, 2_000_000_004L, 3_000_000_005L).fill(st);
+        new Attr(0x1111, 0100644, 2, 7, 8, 0x5555, 1_000_000_003L, 2_000_000_004L, 3_000_000_005L, 0x0807, 4096).fill(p, 0);
         assertEquals(Request.STAT_BYTES, Struct.size(st));
+        // read back through jnr-fuse's FileStat, whose layout is the header's: our offsets must agree
+        assertEquals(0x1111, st.st_ino.longValue(), "st_ino");
+        assertEquals(2, st.st_nlink.longValue(), "st_nlink");
+        assertEquals(0100644, st.st_mode.intValue(), "st_mode");
+        assertEquals(7, st.st_uid.intValue(), "st_uid");
+        assertEquals(8, st.st_gid.intValue(), "st_gid");
+        assertEquals(0x0807, st.st_rdev.longValue(), "st_rdev");
+        assertEquals(0x5555, st.st_size.longValue(), "st_size");
+        assertEquals(4096, st.st_blksize.longValue(), "st_blksize");
+        assertEquals(43, st.st_blocks.longValue(), "st_blocks");
+        assertEquals(1, st.st_atim.tv_sec.get(), "st_atim.tv_sec");
+        assertEquals(3, st.st_atim.tv_nsec.longValue(), "st_atim.tv_nsec");
+        assertEquals(2, st.st_mtim.tv_sec.get(), "st_mtim.tv_sec");
+        assertEquals(4, st.st_mtim.tv_nsec.longValue(), "st_mtim.tv_nsec");
+        assertEquals(3, st.st_ctim.tv_sec.get(), "st_ctim.tv_sec");
+        assertEquals(5, st.st_ctim.tv_nsec.longValue(), "st_ctim.tv_nsec");
         assertEquals(0x1111, p.getLong(8), "st_ino");
         assertEquals(2, p.getLong(16), "st_nlink");
         assertEquals(0100644, p.getInt(24), "st_mode");
