@@ -147,6 +147,8 @@ public final class SiteDaemon implements AutoCloseable {
     private final AtomicLong localChanges = new AtomicLong();
     /** The publisher waits for a local change (not out its publish interval): the next change wakes it. */
     private volatile boolean publisherIdle;
+    /** How often a local change woke the publisher (tests: a burst must not wake it per change). */
+    private long publisherWakeUps;
     /** The local change count the poller last turned into activity of every peer's schedule. */
     private long pollerSeen;
     private long lastRefresh;
@@ -324,9 +326,17 @@ public final class SiteDaemon implements AutoCloseable {
             synchronized (wake) {
                 if (publisherIdle) {
                     publisherIdle = false;
+                    publisherWakeUps++;
                     wake.notifyAll();
                 }
             }
+        }
+    }
+
+    /** How often {@link #localChange} woke the idle publisher. */
+    long publisherWakeUps() {
+        synchronized (wake) {
+            return publisherWakeUps;
         }
     }
 
