@@ -520,7 +520,7 @@ class SiteDaemonTest {
     }
 
     @Test
-    void anIdlePublisherIsWokenByALocalChangeAndABurstWakesItNoMore() throws Exception {
+    void anIdlePublisherIsWokenByALocalChangeAndABurstWakesItAtMostOnce() throws Exception {
         Site a = new Site("A");
         // an interval far past the test's deadlines: only a wake-up publishes the first change at once
         a.start(new SiteDaemon.Options(600_000, 600_000, 64, 200), SiteDaemon.Hooks.direct(a.replica));
@@ -538,6 +538,9 @@ class SiteDaemonTest {
             int n = i;
             a.act(r -> r.create("/burst" + n, 0100644, 0, 0, 0, null));
         }
-        assertEquals(woken, a.daemon.publisherWakeUps(), "changes while the publisher waits out its interval do not wake it");
+        // the burst's first change may find the publisher idle again (it published the first change
+        // and saw nothing newer); it then waits out its interval, and no other change of the burst wakes it
+        long burst = a.daemon.publisherWakeUps() - woken;
+        assertTrue(burst <= 1, "1,000 changes wake the publisher at most once, not " + burst + " times");
     }
 }
