@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * and then applies the peers' operations in causal order. Peers come from the registry, refreshed
  * now and then, so a site that joins later is found without a restart.
  *
- * <p>Two threads: the publisher (woken by {@link #localChange}, else every publish interval) and
+ * <p>Two threads: the publisher (woken by {@link #localChange} when idle, else every publish interval) and
  * the poller (one loop over all peers, each on its own adaptive {@link PollSchedule}), which also
  * copies blocks and applies. A peer's Write is applied only once every block it names is in this
  * site's own storage, so every site can read every file from its own storage even when the peer is
@@ -142,7 +143,14 @@ public final class SiteDaemon implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
     private volatile String publishError;
-    private long localChanges;
+    /** Local operations so far: {@link #localChange} counts, the loops compare with what they last saw. */
+    private final AtomicLong localChanges = new AtomicLong();
+    /** The publisher waits for a local change (not out its publish interval): the next change wakes it. */
+    private volatile boolean publisherIdle;
+    /** How often a local change woke the publisher (tests: a burst must not wake it per change). */
+    private long publisherWakeUps;
+    /** The local change count the poller last turned into activity of every peer's schedule. */
+    private long pollerSeen;
     private long lastRefresh;
 
     /** What this site knows of one peer. Guarded by {@link #peers}. */
@@ -302,14 +310,33 @@ public final class SiteDaemon implements AutoCloseable {
         return null;
     }
 
-    /** Tells the publisher that this site made an operation: it publishes at once rather than at its next interval. */
+    /**
+     * Tells the daemon that this site made an operation: an idle publisher publishes at once rather
+     * than at its next interval, and the peers are polled fast from their next poll on. Called by
+     * every local change, on the caller's thread (the mount calls it from FUSE requests), so it costs
+     * a counter and, at most once per idle spell of the publisher, a wake-up. Waking the publisher
+     * and the poller on every change cost two context switches per removed file, each to find
+     * nothing to do: the publisher publishes at most once per interval while busy, and the poller's
+     * next poll was due when it was anyway (a change speeds up the polls after it, see
+     * {@link #noteLocalChanges}).
+     */
     public void localChange() {
-        synchronized (peers) {
-            peers.values().forEach(p -> p.schedule.activity());
+        localChanges.incrementAndGet();
+        if (publisherIdle) {
+            synchronized (wake) {
+                if (publisherIdle) {
+                    publisherIdle = false;
+                    publisherWakeUps++;
+                    wake.notifyAll();
+                }
+            }
         }
+    }
+
+    /** How often {@link #localChange} woke the idle publisher. */
+    long publisherWakeUps() {
         synchronized (wake) {
-            localChanges++;
-            wake.notifyAll();
+            return publisherWakeUps;
         }
     }
 
@@ -333,14 +360,20 @@ public final class SiteDaemon implements AutoCloseable {
                 lastPublished = started;
             }
             synchronized (wake) {
-                if (seen == localChanges && running) {
-                    waitOn(wake, publishError == null ? options.publishIntervalMillis() : options.retryMillis());
+                if (seen == localChanges.get() && running) {
+                    // idle: armed before the count is read again, so a change either shows in the
+                    // count or finds the flag set and wakes this wait (both are volatile)
+                    publisherIdle = true;
+                    if (seen == localChanges.get()) {
+                        waitOn(wake, publishError == null ? options.publishIntervalMillis() : options.retryMillis());
+                    }
+                    publisherIdle = false;
                 }
                 long gap = TimeUnit.MILLISECONDS.toNanos(options.publishIntervalMillis());
                 while (running && lastPublished != Long.MIN_VALUE && System.nanoTime() - lastPublished < gap) {
                     waitOn(wake, Math.max(1, TimeUnit.NANOSECONDS.toMillis(gap - (System.nanoTime() - lastPublished))));
                 }
-                seen = localChanges;
+                seen = localChanges.get();
             }
         }
         publishOnce();
@@ -424,7 +457,24 @@ public final class SiteDaemon implements AutoCloseable {
                 }
                 continue;
             }
+            noteLocalChanges();
             poll(due);
+        }
+    }
+
+    /**
+     * Turns the local changes made since the last poll into activity of every peer's schedule, so
+     * the interval after this poll is the busy one: here, just before the poll, rather than in
+     * {@link #localChange}, so a change takes no lock of the poller's; a schedule's activity only
+     * counts when a poll ends.
+     */
+    private void noteLocalChanges() {
+        long changes = localChanges.get();
+        if (changes != pollerSeen) {
+            pollerSeen = changes;
+            synchronized (peers) {
+                peers.values().forEach(p -> p.schedule.activity());
+            }
         }
     }
 

@@ -47,6 +47,14 @@ public interface NamespaceLog {
     }
 
     /**
+     * A write transaction of the VFS ended (committed, or aborted by a throw), on the thread that ran
+     * it, outside it: what the hooks above logged in it is now visible to other transactions, so a
+     * reader of the log (the site's publisher) can be told here and find it.
+     */
+    default void transactionEnded() {
+    }
+
+    /**
      * The file's content may be logged now: its last handle closed, an fsync, or a truncate of a
      * file nobody has open. Called outside any transaction.
      */

@@ -231,7 +231,11 @@ public final class Vfs implements AutoCloseable {
     }
 
     private <T> T write(Txns.WriteBody<T> body) throws FsException {
-        return Txns.write(kv, body);
+        try {
+            return Txns.write(kv, body);
+        } finally {
+            log.transactionEnded();
+        }
     }
 
     private static Inode inodeOrFail(KvTxn txn, long ino) throws FsException {

@@ -572,4 +572,23 @@ class SiteBridgeTest {
                 "a peer's rename makes both names stale: " + kernel.told);
         assertEquals(x, b.vfs.resolve("/d/y"), "the moved file keeps its inode");
     }
+
+    @Test
+    void theDaemonIsNudgedOncePerLoggedChangeAfterItsTransactionEnded() throws Exception {
+        Site a = new Site("A");
+        a.vfs.mkdir("/d", 0755, USER);
+        List<Long> logAtNudge = new ArrayList<>();
+        // what another thread's transaction sees when nudged: the publisher must find the change
+        a.bridge.onLocalChange(() -> logAtNudge.add((long) a.replica.log(0).size()));
+        a.write("/d/x", "x");
+        a.vfs.unlink("/d/x");
+        a.vfs.rmdir("/d");
+        assertThrows(FsException.class, () -> a.vfs.unlink("/d/missing"), "a refused change logs nothing");
+        long logged = a.replica.log(0).size();
+        assertEquals(logged, logAtNudge.get(logAtNudge.size() - 1), "the last nudge sees every change committed");
+        for (int i = 1; i < logAtNudge.size(); i++) {
+            assertTrue(logAtNudge.get(i) > logAtNudge.get(i - 1), "each nudge follows a new logged change: " + logAtNudge);
+        }
+        assertTrue(logAtNudge.size() >= 3, "create, unlink and rmdir each nudge: " + logAtNudge);
+    }
 }

@@ -518,4 +518,29 @@ class SiteDaemonTest {
         assertEquals(0.5, SiteDaemon.Options.DEFAULTS.maxDeleteShare());
         assertEquals(50, SiteDaemon.Options.DEFAULTS.minDeletes());
     }
+
+    @Test
+    void anIdlePublisherIsWokenByALocalChangeAndABurstWakesItAtMostOnce() throws Exception {
+        Site a = new Site("A");
+        // an interval far past the test's deadlines: only a wake-up publishes the first change at once
+        a.start(new SiteDaemon.Options(600_000, 600_000, 64, 200), SiteDaemon.Hooks.direct(a.replica));
+        a.act(r -> r.create("/first", 0100644, 0, 0, 0, null));
+        await("the first change after a quiet spell is published at once", 20_000, () -> {
+            try {
+                return published(a).equals(List.of(1L));
+            } catch (StoreException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long woken = a.daemon.publisherWakeUps();
+        assertTrue(woken <= 1, "one change wakes the idle publisher at most once, not " + woken);
+        for (int i = 0; i < 1_000; i++) {
+            int n = i;
+            a.act(r -> r.create("/burst" + n, 0100644, 0, 0, 0, null));
+        }
+        // the burst's first change may find the publisher idle again (it published the first change
+        // and saw nothing newer); it then waits out its interval, and no other change of the burst wakes it
+        long burst = a.daemon.publisherWakeUps() - woken;
+        assertTrue(burst <= 1, "1,000 changes wake the publisher at most once, not " + burst + " times");
+    }
 }
