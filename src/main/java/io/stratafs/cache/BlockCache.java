@@ -473,11 +473,31 @@ public final class BlockCache {
 
     /** Up to {@code max} hashes still to be uploaded to target {@code t}. */
     public List<byte[]> pending(int t, int max) {
+        return pending(t, max, null);
+    }
+
+    /**
+     * As {@link #pending(int, int)}, but only blocks whose hash sorts after {@code after} (null: from
+     * the first). An uploader going through its backlog batch by batch passes the last hash of the
+     * previous batch: the blocks it just uploaded stay in the scan's way, as deletions in the pending
+     * group, until the next LMDB commit, so every scan from the first hash stepped over all of them.
+     */
+    public List<byte[]> pending(int t, int max, byte[] after) {
         List<byte[]> out = new ArrayList<>();
+        byte[] prefix = {(byte) targetIds[t]};
+        byte[] start = prefix;
+        if (after != null) {
+            start = Arrays.copyOf(prefix, 1 + after.length);
+            System.arraycopy(after, 0, start, 1, after.length);
+        }
+        byte[] from = start;
         kv.read(txn -> {
-            txn.scan(Table.PENDING, new byte[] {(byte) targetIds[t]}, (k, v) -> {
+            txn.scan(Table.PENDING, prefix, from, (k, v) -> {
                 byte[] key = Bytes.toArray(k);
-                out.add(Arrays.copyOfRange(key, 1, 33));
+                byte[] hash = Arrays.copyOfRange(key, 1, 33);
+                if (after == null || !Arrays.equals(hash, after)) {
+                    out.add(hash);
+                }
                 return out.size() < max;
             });
             return null;

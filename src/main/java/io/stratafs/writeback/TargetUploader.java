@@ -210,11 +210,19 @@ final class TargetUploader {
     }
 
     private void uploadPendingBlocks() throws StoreException, BlockUnavailableException {
+        // batch after batch in hash order; blocks committed meanwhile with a smaller hash are found
+        // by a last scan from the first hash, and only an empty one of those ends the pass
+        byte[] after = null;
         while (true) {
-            List<byte[]> batch = cache.pending(index, 64);
+            List<byte[]> batch = cache.pending(index, 64, after);
             if (batch.isEmpty()) {
-                return;
+                if (after == null) {
+                    return;
+                }
+                after = null;
+                continue;
             }
+            after = batch.get(batch.size() - 1);
             if (target.putsInGroups() && batch.size() > 1) {
                 byte[] first = cache.readLocal(batch.get(0));
                 if (first.length <= GROUP_BLOCK_MAX_BYTES) {

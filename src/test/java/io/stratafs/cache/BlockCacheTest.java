@@ -64,6 +64,30 @@ class BlockCacheTest {
     }
 
     @Test
+    void pendingAfterAHashListsEachBlockOnceInHashOrderAndOnlyPerTarget() throws Exception {
+        BlockCache c = cache(64 << 20, a, b);
+        for (int i = 0; i < 10; i++) {
+            stage(c, random(1000, 100 + i));
+        }
+        c.uploaded(0, c.pending(0, 3));
+        List<byte[]> all = c.pending(0, 100);
+        assertEquals(7, all.size(), "three of ten went to target a");
+        java.util.List<byte[]> walked = new java.util.ArrayList<>();
+        byte[] after = null;
+        for (List<byte[]> batch = c.pending(0, 2, after); !batch.isEmpty(); batch = c.pending(0, 2, after)) {
+            walked.addAll(batch);
+            after = batch.get(batch.size() - 1);
+        }
+        assertEquals(all.size(), walked.size());
+        for (int i = 0; i < all.size(); i++) {
+            assertArrayEquals(all.get(i), walked.get(i), "batch by batch, in the order of a full scan");
+        }
+        assertTrue(c.pending(0, 5, all.get(all.size() - 1)).isEmpty(), "nothing after the last hash");
+        assertEquals(10, c.pending(1, 100).size(), "target b's blocks are its own");
+        assertTrue(c.pending(1, 100, new byte[] {(byte) 0xff, (byte) 0xff}).isEmpty(), "target b past every hash");
+    }
+
+    @Test
     void aDirtyBlockStaysPinnedUntilEveryTargetHasIt() throws Exception {
         BlockCache c = cache(1 << 20, a, b);
         stage(c, random(600_000, 1));
