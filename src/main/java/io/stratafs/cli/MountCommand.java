@@ -40,7 +40,7 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--cache-size", defaultValue = "10G", description = "Bound of the local block cache (default ${DEFAULT-VALUE}).")
     String cacheSize;
 
-    @Option(names = "--ram-cache", defaultValue = "96M", description = "Bound of the RAM block tier (default ${DEFAULT-VALUE}).")
+    @Option(names = "--ram-cache", defaultValue = "64M", description = "Bound of the RAM block tier (default ${DEFAULT-VALUE}).")
     String ramCache;
 
     @Option(names = "--site", description = "Site name (default: the volume's).")
