@@ -524,21 +524,29 @@ public final class BlockCache {
      * is written).
      */
     public byte[] readLocal(byte[] hash) throws BlockUnavailableException {
+        return local(hash, false).data();
+    }
+
+    /**
+     * The block as {@link #readLocal} finds it: from memory while it awaits upload (with its
+     * {@code cache_info} record only when {@code withInfo}), else from LMDB, checked.
+     */
+    private Stored local(byte[] hash, boolean withInfo) throws BlockUnavailableException {
         byte[] cached;
         synchronized (this) {
             cached = awaitingUpload.get(Bytes.hex(hash));
         }
-        if (cached != null) {
-            return cached;
+        if (cached != null && !withInfo) {
+            return new Stored(cached, null);
         }
-        Stored stored = kv.read(txn -> Stored.read(txn, hash));
+        Stored stored = kv.read(txn -> cached != null ? new Stored(cached, txn.get(Table.CACHE_INFO, hash)) : Stored.read(txn, hash));
         if (stored == null) {
             throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is missing from the local cache");
         }
-        if (!stored.intact(hash)) {
+        if (cached == null && !stored.intact(hash)) {
             throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is corrupt in the local cache");
         }
-        return stored.data();
+        return stored;
     }
 
     /**
@@ -552,17 +560,7 @@ public final class BlockCache {
 
     /** {@link #readLocal} with the block's recorded CRC32C, for an upload ({@link Upload}). */
     public Upload readForUpload(byte[] hash) throws BlockUnavailableException {
-        byte[] cached;
-        synchronized (this) {
-            cached = awaitingUpload.get(Bytes.hex(hash));
-        }
-        Stored stored = kv.read(txn -> cached != null ? new Stored(cached, txn.get(Table.CACHE_INFO, hash)) : Stored.read(txn, hash));
-        if (stored == null) {
-            throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is missing from the local cache");
-        }
-        if (cached == null && !stored.intact(hash)) {
-            throw new BlockUnavailableException("block " + Bytes.hex(hash) + " is corrupt in the local cache");
-        }
+        Stored stored = local(hash, true);
         return new Upload(stored.data(), CacheInfo.crc32c(stored.info()));
     }
 
