@@ -223,17 +223,21 @@ final class TargetUploader {
                 continue;
             }
             after = batch.get(batch.size() - 1);
+            // the first block, read to choose a group or parallel puts, is not read a second time
+            BlockCache.Upload first = null;
             if (target.putsInGroups() && batch.size() > 1) {
-                byte[] first = cache.readLocal(batch.get(0));
-                if (first.length <= GROUP_BLOCK_MAX_BYTES) {
-                    uploadGroup(batch, first);
+                first = cache.readForUpload(batch.get(0));
+                if (first.data().length <= GROUP_BLOCK_MAX_BYTES) {
+                    uploadGroup(batch, first.data());
                     continue;
                 }
             }
             List<Future<Integer>> puts = new ArrayList<>();
-            for (byte[] hash : batch) {
+            for (int i = 0; i < batch.size(); i++) {
+                byte[] hash = batch.get(i);
+                BlockCache.Upload read = i == 0 ? first : null;
                 puts.add(pool.submit(() -> {
-                    BlockCache.Upload block = cache.readForUpload(hash);
+                    BlockCache.Upload block = read != null ? read : cache.readForUpload(hash);
                     byte[] data = block.data();
                     if (block.crc32c() != null) {
                         target.putBlock(ObjectKeys.block(Bytes.hex(hash)), data, block.crc32c());
