@@ -106,7 +106,7 @@ public final class LocalDirStore implements ObjectStore {
 
     @Override
     public void put(String key, byte[] data) throws StoreException {
-        store(key, tmp -> writeSynced(tmp, data), false);
+        store(key, tmp -> write(tmp, data, true), false);
     }
 
     /**
@@ -115,7 +115,7 @@ public final class LocalDirStore implements ObjectStore {
      */
     @Override
     public void create(String key, byte[] data) throws StoreException {
-        store(key, tmp -> writeSynced(tmp, data), true);
+        store(key, tmp -> write(tmp, data, true), true);
     }
 
     @Override
@@ -161,18 +161,9 @@ public final class LocalDirStore implements ObjectStore {
                 Path target = targets.get(i);
                 Path dir = target.getParent();
                 Path tmp = tmpFor(target);
-                createDurableDirectories(dir);
                 tmps.add(tmp);
-                try {
-                    write(tmp, data.get(i));
-                } catch (NoSuchFileException e) {
-                    if (Files.isDirectory(dir)) {
-                        throw e;
-                    }
-                    forgetDurable(dir);
-                    createDurableDirectories(dir);
-                    write(tmp, data.get(i));
-                }
+                byte[] bytes = data.get(i);
+                fillInDurableDirectory(dir, tmp, t -> write(t, bytes, false));
             }
             current = null;
             boolean grouped = fileSystemSync.sync(root);
@@ -208,16 +199,6 @@ public final class LocalDirStore implements ObjectStore {
         return target.resolveSibling(target.getFileName() + "." + tmpTag + "-" + tmpCounter.incrementAndGet() + TMP_SUFFIX);
     }
 
-    /** Writes a new temporary file without forcing it: {@link #putAll} makes its group durable at once. */
-    private static void write(Path tmp, byte[] data) throws IOException {
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(data);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-        }
-    }
-
     private static void rename(Path tmp, Path target) throws IOException {
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -226,19 +207,43 @@ public final class LocalDirStore implements ObjectStore {
         }
     }
 
-    /** Writes the content of a new temporary file and forces it to disk. */
+    /** Writes the content of a new temporary file: forced to disk, except in {@link #putAll}, which syncs its group at once. */
     @FunctionalInterface
     private interface Fill {
         void into(Path tmp) throws IOException;
     }
 
-    private static void writeSynced(Path tmp, byte[] data) throws IOException {
+    /**
+     * Writes a new temporary file, forced to disk when {@code force} (not in {@link #putAll}, which
+     * makes its whole group durable at once).
+     */
+    private static void write(Path tmp, byte[] data, boolean force) throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(data);
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
-            ch.force(true);
+            if (force) {
+                ch.force(true);
+            }
+        }
+    }
+
+    /**
+     * Fills {@code tmp} in {@code dir}, creating the directory durably first; a directory removed
+     * since this instance made it durable (a wiped target being refilled) is made again once.
+     */
+    private void fillInDurableDirectory(Path dir, Path tmp, Fill fill) throws IOException {
+        createDurableDirectories(dir);
+        try {
+            fill.into(tmp);
+        } catch (NoSuchFileException e) {
+            if (Files.isDirectory(dir)) {
+                throw e;
+            }
+            forgetDurable(dir);
+            createDurableDirectories(dir);
+            fill.into(tmp);
         }
     }
 
@@ -252,18 +257,7 @@ public final class LocalDirStore implements ObjectStore {
         Path dir = target.getParent();
         Path tmp = tmpFor(target);
         try {
-            createDurableDirectories(dir);
-            try {
-                fill.into(tmp);
-            } catch (NoSuchFileException e) {
-                if (Files.isDirectory(dir)) {
-                    throw e;
-                }
-                // removed since this instance made it durable (a wiped target being refilled)
-                forgetDurable(dir);
-                createDurableDirectories(dir);
-                fill.into(tmp);
-            }
+            fillInDurableDirectory(dir, tmp, fill);
             if (exclusive) {
                 Files.createLink(target, tmp);
                 Files.delete(tmp);
