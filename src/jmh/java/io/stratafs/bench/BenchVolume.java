@@ -34,6 +34,8 @@ import java.util.stream.Stream;
  */
 final class BenchVolume implements AutoCloseable {
     static final Caller USER = new Caller(1000, 1000);
+    /** open(2) flags of a file written from scratch: O_WRONLY | O_CREAT | O_TRUNC. */
+    static final int CREATE_TRUNCATE = 01 | 0100 | 01000;
     static final int BLOCK_SIZE = 4 << 20;
     private static final long CACHE_SIZE = 256L << 20;
 

@@ -1,8 +1,6 @@
 package io.stratafs.bench;
 
 import io.stratafs.vfs.FsException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -35,10 +33,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsPrepend = {"--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
         "-Xmx512m"})
 public class SmallFileCreateBench {
-    private static final int O_WRONLY = 01;
-    private static final int O_CREAT = 0100;
-    private static final int O_TRUNC = 01000;
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     @Param({"false", "true"})
     public boolean siteLog;
@@ -47,7 +41,7 @@ public class SmallFileCreateBench {
     private final byte[] data = new byte[4096];
     private long n;
     private long iterationFiles;
-    private long iterationCpuNanos;
+    private final ThreadCpu cpu = new ThreadCpu();
 
     /** A fresh volume per iteration: no uploader cleans the blocks, so one volume would reach the dirty limit and wait. */
     @Setup(Level.Iteration)
@@ -55,15 +49,13 @@ public class SmallFileCreateBench {
         volume = new BenchVolume(64L << 20, siteLog);
         volume.vfs.mkdir("/dir", 0755, BenchVolume.USER);
         iterationFiles = n;
-        iterationCpuNanos = THREADS.getCurrentThreadCpuTime();
+        cpu.start();
     }
 
     @TearDown(Level.Iteration)
     public void endIteration() {
-        long files = n - iterationFiles;
-        long cpu = THREADS.getCurrentThreadCpuTime() - iterationCpuNanos;
+        cpu.print(n - iterationFiles);
         volume.close();
-        System.out.printf("  cpu %.1f µs/file (%d files)%n", files == 0 ? 0.0 : cpu / 1000.0 / files, files);
     }
 
     @Benchmark
@@ -72,7 +64,7 @@ public class SmallFileCreateBench {
         for (int b = 0; b < 8; b++) {
             data[b] = (byte) (i >>> (8 * b));
         }
-        long fh = volume.vfs.create("/dir/f" + i, 0644, O_WRONLY | O_CREAT | O_TRUNC, BenchVolume.USER);
+        long fh = volume.vfs.create("/dir/f" + i, 0644, BenchVolume.CREATE_TRUNCATE, BenchVolume.USER);
         volume.vfs.write(fh, 0, data, data.length);
         volume.vfs.flush(fh);
         volume.vfs.release(fh);

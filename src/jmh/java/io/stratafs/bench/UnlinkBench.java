@@ -1,8 +1,6 @@
 package io.stratafs.bench;
 
 import io.stratafs.vfs.FsException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,10 +32,6 @@ import org.openjdk.jmh.annotations.Warmup;
         "-Xmx512m"})
 public class UnlinkBench {
     static final int FILES = 5_000;
-    private static final int O_WRONLY = 01;
-    private static final int O_CREAT = 0100;
-    private static final int O_TRUNC = 01000;
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     @Param({"false", "true"})
     public boolean siteLog;
@@ -48,7 +42,7 @@ public class UnlinkBench {
     private BenchVolume volume;
     private String dir;
     private long n;
-    private long cpuNanos;
+    private final ThreadCpu cpu = new ThreadCpu();
 
     @Setup(Level.Iteration)
     public void makeFiles() throws FsException {
@@ -63,19 +57,18 @@ public class UnlinkBench {
         for (int i = 0; i < FILES; i++) {
             data[0] = (byte) i;
             data[1] = (byte) (i >>> 8);
-            long fh = volume.vfs.create(dir + "/f" + i, 0644, O_WRONLY | O_CREAT | O_TRUNC, BenchVolume.USER);
+            long fh = volume.vfs.create(dir + "/f" + i, 0644, BenchVolume.CREATE_TRUNCATE, BenchVolume.USER);
             volume.vfs.write(fh, 0, data, data.length);
             volume.vfs.release(fh);
         }
         n = 0;
-        cpuNanos = THREADS.getCurrentThreadCpuTime();
+        cpu.start();
     }
 
     @TearDown(Level.Iteration)
     public void endIteration() {
-        long cpu = THREADS.getCurrentThreadCpuTime() - cpuNanos;
+        cpu.print(n);
         volume.close();
-        System.out.printf("  cpu %.1f µs/file (%d files)%n", n == 0 ? 0.0 : cpu / 1000.0 / n, n);
     }
 
     @Benchmark
