@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.stratafs.meta.Bytes;
+import io.stratafs.store.ObjectKeys;
 import io.stratafs.store.StoreOptions;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -82,7 +83,7 @@ class S3BlockChecksumTest {
         byte[] block = block();
         String hex = Bytes.hex(MessageDigest.getInstance("SHA-256").digest(block));
         try (S3Store store = store()) {
-            store.putBlock("blocks/" + hex.substring(0, 2) + "/" + hex, block, crc32c(block));
+            store.putBlock(ObjectKeys.block(hex), block, crc32c(block));
         }
         assertEquals(3, seen.size(), "the probe, its deletion and the block: " + seen);
         Request probe = seen.get(0);
@@ -91,7 +92,7 @@ class S3BlockChecksumTest {
         assertEquals("DELETE", seen.get(1).method());
         assertEquals(probe.path(), seen.get(1).path(), "the probe object is deleted");
         Request put = seen.get(2);
-        assertEquals("/bucket/vol/blocks/" + hex.substring(0, 2) + "/" + hex, put.path());
+        assertEquals("/bucket/vol/" + ObjectKeys.block(hex), put.path());
         assertEquals("UNSIGNED-PAYLOAD", put.contentSha256());
         assertEquals(base64(crc32c(block)), put.crc32c());
         assertTrue(put.authorization().contains("x-amz-checksum-crc32c"), "the checksum header is signed: " + put.authorization());
@@ -104,8 +105,8 @@ class S3BlockChecksumTest {
         byte[] block = block();
         String hex = Bytes.hex(MessageDigest.getInstance("SHA-256").digest(block));
         try (S3Store store = store()) {
-            store.putBlock("blocks/" + hex.substring(0, 2) + "/" + hex, block, crc32c(block));
-            store.putBlock("blocks/" + hex.substring(0, 2) + "/" + hex, block, crc32c(block));
+            store.putBlock(ObjectKeys.block(hex), block, crc32c(block));
+            store.putBlock(ObjectKeys.block(hex), block, crc32c(block));
         }
         assertEquals(4, seen.size(), "one probe and its deletion, then the two blocks: " + seen);
         assertEquals("DELETE", seen.get(1).method());
@@ -123,7 +124,7 @@ class S3BlockChecksumTest {
         byte[] block = block();
         String hex = Bytes.hex(MessageDigest.getInstance("SHA-256").digest(block));
         try (S3Store store = store()) {
-            store.putBlock("blocks/" + hex.substring(0, 2) + "/" + hex, block, crc32c(block));
+            store.putBlock(ObjectKeys.block(hex), block, crc32c(block));
             assertEquals(null, store.checksumsChecked(), "unknown, not 'checks'");
         }
         Request put = seen.get(seen.size() - 1);
