@@ -35,7 +35,7 @@ public final class JournalCodec {
         // sized exactly: the write-ahead file encodes whole 4 MiB blocks with this, copied once
         long size = HEADER_BYTES + before + after;
         for (Mutation m : mutations) {
-            size += 4 + m.key().length + (m.isDelete() ? 0 : 4 + m.value().length);
+            size += encodedBytes(m);
         }
         if (size > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("journal record of " + size + " bytes is too large");
@@ -44,12 +44,25 @@ public final class JournalCodec {
         out.position(before);
         out.putLong(timeMillis).putInt(mutations.size());
         for (Mutation m : mutations) {
-            out.put((byte) (m.isDelete() ? 2 : 1)).put((byte) m.table().id()).putShort((short) m.key().length).put(m.key());
+            putHead(out, m);
             if (!m.isDelete()) {
-                out.putInt(m.value().length).put(m.value());
+                out.put(m.value());
             }
         }
         return out.array();
+    }
+
+    /** Bytes of one mutation in a record: kind, table, key length, key, and a value's length and bytes. */
+    private static long encodedBytes(Mutation m) {
+        return 4 + m.key().length + (m.isDelete() ? 0 : 4 + m.value().length);
+    }
+
+    /** One mutation up to its value's bytes: kind, table, key length, key, and a value's length. */
+    private static void putHead(ByteBuffer out, Mutation m) {
+        out.put((byte) (m.isDelete() ? 2 : 1)).put((byte) m.table().id()).putShort((short) m.key().length).put(m.key());
+        if (!m.isDelete()) {
+            out.putInt(m.value().length);
+        }
     }
 
     /**
@@ -68,7 +81,7 @@ public final class JournalCodec {
             Mutation m = end ? null : mutations.get(i);
             boolean big = !end && !m.isDelete() && m.value().length >= inlineMax;
             if (!end && !big) {
-                inline += 4 + m.key().length + (m.isDelete() ? 0 : 4 + m.value().length);
+                inline += encodedBytes(m);
                 continue;
             }
             // the mutations from start up to i (and the big one's own head) in one array
@@ -84,13 +97,13 @@ public final class JournalCodec {
             }
             for (int j = start; j < i; j++) {
                 Mutation n = mutations.get(j);
-                out.put((byte) (n.isDelete() ? 2 : 1)).put((byte) n.table().id()).putShort((short) n.key().length).put(n.key());
+                putHead(out, n);
                 if (!n.isDelete()) {
-                    out.putInt(n.value().length).put(n.value());
+                    out.put(n.value());
                 }
             }
             if (big) {
-                out.put((byte) 1).put((byte) m.table().id()).putShort((short) m.key().length).put(m.key()).putInt(m.value().length);
+                putHead(out, m);
             }
             pieces.add(out.array());
             if (big) {
