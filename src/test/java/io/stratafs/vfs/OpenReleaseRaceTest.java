@@ -139,13 +139,7 @@ class OpenReleaseRaceTest {
                 openDoneOrWaiting.complete(null);
             }
         });
-        CompletableFuture<Void> unlink = CompletableFuture.runAsync(() -> {
-            try {
-                vfs.unlink("/f");
-            } catch (FsException e) {
-                throw new AssertionError(e);
-            }
-        });
+        CompletableFuture<Void> unlink = unlinkAsync("/f");
         await(decided);
         CompletableFuture<Long> open = CompletableFuture.supplyAsync(() -> {
             try {
@@ -202,13 +196,7 @@ class OpenReleaseRaceTest {
                 freed.incrementAndGet();
             }
         });
-        CompletableFuture<Void> unlink = CompletableFuture.runAsync(() -> {
-            try {
-                vfs.unlink("/f");
-            } catch (FsException e) {
-                throw new AssertionError(e);
-            }
-        });
+        CompletableFuture<Void> unlink = unlinkAsync("/f");
         await(refused);
         vfs.release(fh);
         unlink.get(30, TimeUnit.SECONDS);
@@ -342,5 +330,16 @@ class OpenReleaseRaceTest {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** Unlinks {@code path} on another thread; a failure fails the future. */
+    private CompletableFuture<Void> unlinkAsync(String path) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                vfs.unlink(path);
+            } catch (FsException e) {
+                throw new AssertionError(e);
+            }
+        });
     }
 }
