@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * monitor is taken, never the other way round: no method calls {@code kv.write} while holding
  * {@code this}.
  */
-public final class BlockCache {
+public final class BlockCache implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BlockCache.class);
     private static final byte CLEAN = CacheInfo.CLEAN;
     private static final byte DIRTY = CacheInfo.DIRTY;
@@ -214,6 +214,8 @@ public final class BlockCache {
         }
     }
 
+    /** Stops read-ahead and the fill thread; the LMDB environment it writes to must still be open. */
+    @Override
     public void close() {
         prefetcher.shutdownNow();
         fill.close();

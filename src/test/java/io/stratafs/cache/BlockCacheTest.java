@@ -1,5 +1,6 @@
 package io.stratafs.cache;
 
+import io.stratafs.testing.Closer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,8 +26,11 @@ class BlockCacheTest {
     MemoryStore a = new MemoryStore();
     MemoryStore b = new MemoryStore();
 
+    final Closer closer = new Closer();
+
     @AfterEach
-    void close() {
+    void close() throws Exception {
+        closer.close();
         if (kv != null) {
             kv.close();
         }
@@ -34,7 +38,7 @@ class BlockCacheTest {
 
     private BlockCache cache(long capacity, ObjectStore... targets) {
         kv = new LmdbKv(dir, 256L << 20);
-        return new BlockCache(kv, List.of(targets), capacity, 0);
+        return closer.add(new BlockCache(kv, List.of(targets), capacity, 0));
     }
 
     private static byte[] random(int n, long seed) {
@@ -194,9 +198,10 @@ class BlockCacheTest {
     void accountingSurvivesReopening() {
         BlockCache c = cache(1 << 20, a);
         stage(c, random(1000, 10));
+        c.close();
         kv.close();
         kv = new LmdbKv(dir, 256L << 20);
-        BlockCache again = new BlockCache(kv, List.of(a), 1 << 20, 0);
+        BlockCache again = closer.add(new BlockCache(kv, List.of(a), 1 << 20, 0));
         assertEquals(again.footprint(1000), again.dirtyBytes());
         assertEquals(1, again.pendingCount(0));
     }

@@ -1,5 +1,6 @@
 package io.stratafs.cache;
 
+import io.stratafs.testing.Closer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -47,8 +48,11 @@ class CacheAccountingTest {
         }
     }
 
+    final Closer closer = new Closer();
+
     @AfterEach
-    void close() {
+    void close() throws Exception {
+        closer.close();
         if (kv != null) {
             kv.close();
         }
@@ -56,7 +60,7 @@ class CacheAccountingTest {
 
     private BlockCache cache(long capacity, long mapBytes) {
         kv = new LmdbKv(dir, mapBytes);
-        return new BlockCache(kv, List.of(a), capacity, 0);
+        return closer.add(new BlockCache(kv, List.of(a), capacity, 0));
     }
 
     private static byte[] random(int n, long seed) {

@@ -1,5 +1,6 @@
 package io.stratafs.cache;
 
+import io.stratafs.testing.Closer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -29,8 +30,11 @@ class CacheTierMetricsTest {
     final MemoryStore target = new MemoryStore();
     final VolumeMetrics metrics = new VolumeMetrics();
 
+    final Closer closer = new Closer();
+
     @AfterEach
-    void close() {
+    void close() throws Exception {
+        closer.close();
         if (kv != null) {
             kv.close();
         }
@@ -38,7 +42,7 @@ class CacheTierMetricsTest {
 
     private BlockCache cache(long ramBytes) {
         kv = new LmdbKv(dir, 64L << 20);
-        return new BlockCache(kv, List.of(target), new int[] {0}, 16L << 20, ramBytes, 1, metrics);
+        return closer.add(new BlockCache(kv, List.of(target), new int[] {0}, 16L << 20, ramBytes, 1, metrics));
     }
 
     private BlockRef inTarget(byte[] data) throws Exception {
@@ -72,7 +76,7 @@ class CacheTierMetricsTest {
     void aBlockKeptOnDiskButNotInRamIsServedFromTheLocalCache() throws Exception {
         BlockRef ref = inTarget(random(2));
         cache(1 << 20).get(ref);
-        BlockCache restarted = new BlockCache(kv, List.of(target), new int[] {0}, 16L << 20, 1 << 20, 1, metrics);
+        BlockCache restarted = closer.add(new BlockCache(kv, List.of(target), new int[] {0}, 16L << 20, 1 << 20, 1, metrics));
         restarted.get(ref);
         assertEquals(1, metrics.cacheReads(ReadTier.TARGET));
         assertEquals(1, metrics.cacheReads(ReadTier.LOCAL));
@@ -86,7 +90,7 @@ class CacheTierMetricsTest {
         first.get(ref);
         assertTrue(first.awaitFills(10_000), "the fetched block reached the LMDB tier");
         kv.writeVoid(txn -> txn.put(Table.CACHE_DATA, ref.hash(), random(4)));
-        BlockCache c = new BlockCache(kv, List.of(target), new int[] {0}, 16L << 20, 1 << 20, 1, metrics);
+        BlockCache c = closer.add(new BlockCache(kv, List.of(target), new int[] {0}, 16L << 20, 1 << 20, 1, metrics));
         assertArrayEquals(data, c.get(ref), "a corrupt local copy is fetched again");
         assertEquals(1, metrics.errors(ErrorKind.CORRUPT_CACHE_BLOCK));
 

@@ -1,5 +1,6 @@
 package io.stratafs.cache;
 
+import io.stratafs.testing.Closer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,9 +38,10 @@ class RamTierBoundTest {
             }));
         }
         LmdbKv kv = new LmdbKv(dir, 256L << 20);
+        Closer open = new Closer();
         try {
             long bound = 8L << 20;
-            BlockCache c = new BlockCache(kv, List.of(new MemoryStore()), 128L << 20, bound);
+            BlockCache c = open.add(new BlockCache(kv, List.of(new MemoryStore()), 128L << 20, bound));
             Random random = new Random(3);
             for (int i = 0; i < 40; i++) {
                 byte[] data = new byte[1 << 20];
@@ -55,6 +57,7 @@ class RamTierBoundTest {
             for (Future<?> f : blockers) {
                 f.get();
             }
+            open.close();
             kv.close();
         }
     }

@@ -1,5 +1,6 @@
 package io.stratafs.cache;
 
+import io.stratafs.testing.Closer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -60,8 +61,8 @@ class WarmupTest {
     /** Writes /d/f1.. /d/f{count} of one block each plus /d/sub/g (two blocks) and uploads them. */
     private MemoryStore volume(int count) throws Exception {
         MemoryStore store = new MemoryStore();
-        try (LmdbKv kv = new LmdbKv(dir.resolve("writer"), 256L << 20)) {
-            BlockCache cache = new BlockCache(kv, List.of(store), 64L << 20, 0);
+        try (LmdbKv kv = new LmdbKv(dir.resolve("writer"), 256L << 20); Closer closer = new Closer()) {
+            BlockCache cache = closer.add(new BlockCache(kv, List.of(store), 64L << 20, 0));
             Vfs vfs = new Vfs(kv, cache, BLOCK, io.stratafs.vfs.Clock.SYSTEM, () -> new FsStats(1, 1, 0));
             vfs.initRoot(Caller.ROOT);
             vfs.mkdir("/d", 0755, Caller.ROOT);
@@ -112,9 +113,9 @@ class WarmupTest {
     @Test
     void warmedFilesReadWithTheTargetDown() throws Exception {
         Unreadable target = new Unreadable(volume(5));
-        try (LmdbKv kv = new LmdbKv(dir.resolve("reader"), 256L << 20)) {
+        try (LmdbKv kv = new LmdbKv(dir.resolve("reader"), 256L << 20); Closer closer = new Closer()) {
             Recovery.restore(kv, target, "main");
-            BlockCache cache = new BlockCache(kv, List.of(target), 64L << 20, 0);
+            BlockCache cache = closer.add(new BlockCache(kv, List.of(target), 64L << 20, 0));
             Vfs vfs = new Vfs(kv, cache, BLOCK, io.stratafs.vfs.Clock.SYSTEM, () -> new FsStats(1, 1, 0));
             Warmup.Progress p = warm(kv, cache, vfs, "/d");
             assertTrue(p.done());
@@ -136,9 +137,9 @@ class WarmupTest {
     @Test
     void itStopsBeforeTheFileThatWouldEvictWhatItFetchedAndReportsUnreadableFiles() throws Exception {
         Unreadable target = new Unreadable(volume(6));
-        try (LmdbKv kv = new LmdbKv(dir.resolve("reader"), 256L << 20)) {
+        try (LmdbKv kv = new LmdbKv(dir.resolve("reader"), 256L << 20); Closer closer = new Closer()) {
             Recovery.restore(kv, target, "main");
-            BlockCache small = new BlockCache(kv, List.of(target), 4L * small(kv), 0);
+            BlockCache small = closer.add(new BlockCache(kv, List.of(target), 4L * small(kv), 0));
             Vfs vfs = new Vfs(kv, small, BLOCK, io.stratafs.vfs.Clock.SYSTEM, () -> new FsStats(1, 1, 0));
             Warmup.Progress p = warm(kv, small, vfs, "/d");
             assertEquals(3, p.filesDone(), "a budget of 4 blocks less 1/64 holds 3: " + p);
@@ -158,6 +159,8 @@ class WarmupTest {
 
     /** The cache footprint of one of the test's one-block files. */
     private static long small(LmdbKv kv) {
-        return new BlockCache(kv, List.of(new MemoryStore()), 1L << 30, 0).footprint(BLOCK - 1);
+        try (BlockCache c = new BlockCache(kv, List.of(new MemoryStore()), 1L << 30, 0)) {
+            return c.footprint(BLOCK - 1);
+        }
     }
 }

@@ -34,12 +34,13 @@ class OpenReleaseRaceTest {
     @TempDir
     Path dir;
     private LmdbKv kv;
+    private BlockCache cache;
     private Vfs vfs;
 
     @BeforeEach
     void open() {
         kv = new LmdbKv(dir, 256L << 20);
-        BlockCache cache = new BlockCache(kv, List.of(new MemoryStore()), 64L << 20, 8L << 20);
+        cache = new BlockCache(kv, List.of(new MemoryStore()), 64L << 20, 8L << 20);
         vfs = new Vfs(kv, cache, BLOCK, System::nanoTime, () -> new FsStats(1L << 40, 1L << 39, 0));
         vfs.initRoot(USER);
     }
@@ -47,6 +48,7 @@ class OpenReleaseRaceTest {
     @AfterEach
     void close() {
         vfs.close();
+        cache.close();
         kv.close();
     }
 

@@ -29,13 +29,14 @@ class VfsTest {
     @TempDir
     Path dir;
     LmdbKv kv;
+    BlockCache cache;
     Vfs vfs;
     long now = 1_000_000_000_000L;
 
     @BeforeEach
     void open() {
         kv = new LmdbKv(dir, 256L << 20);
-        BlockCache cache = new BlockCache(kv, List.of(new MemoryStore()), 64L << 20, 8L << 20);
+        cache = new BlockCache(kv, List.of(new MemoryStore()), 64L << 20, 8L << 20);
         vfs = new Vfs(kv, cache, BLOCK, () -> now, () -> new FsStats(1L << 40, 1L << 39, 0));
         vfs.initRoot(USER);
     }
@@ -43,6 +44,7 @@ class VfsTest {
     @AfterEach
     void close() {
         vfs.close();
+        cache.close();
         kv.close();
     }
 

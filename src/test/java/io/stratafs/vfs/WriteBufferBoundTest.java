@@ -30,12 +30,13 @@ class WriteBufferBoundTest {
     @TempDir
     Path dir;
     private LmdbKv kv;
+    private BlockCache cache;
     private Vfs vfs;
 
     @BeforeEach
     void open() {
         kv = new LmdbKv(dir, 512L << 20);
-        BlockCache cache = new BlockCache(kv, List.of(new MemoryStore()), 256L << 20, 8L << 20);
+        cache = new BlockCache(kv, List.of(new MemoryStore()), 256L << 20, 8L << 20);
         vfs = new Vfs(kv, cache, BLOCK, System::nanoTime, () -> new FsStats(1L << 40, 1L << 39, 0));
         vfs.initRoot(USER);
     }
@@ -43,6 +44,7 @@ class WriteBufferBoundTest {
     @AfterEach
     void close() {
         vfs.close();
+        cache.close();
         kv.close();
     }
 

@@ -1,5 +1,6 @@
 package io.stratafs.writeback;
 
+import io.stratafs.testing.Closer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -64,13 +65,13 @@ class CheckpointScaleTest {
     /** Builds {@code files} files (inode, directory entry, one block each), checkpoints them and restores a fresh cache. */
     private void roundTrip(ObjectStore target, int files) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(2);
-        try (LmdbKv kv = new LmdbKv(dir.resolve("source"), 4L << 30)) {
+        try (LmdbKv kv = new LmdbKv(dir.resolve("source"), 4L << 30); Closer closer = new Closer()) {
             long t0 = System.nanoTime();
             fill(kv, files);
             // one journaled write, so there is a record for the checkpoint to stand at
             kv.writeVoid(txn -> txn.put(Table.COUNTER, "next.ino".getBytes(StandardCharsets.UTF_8), Bytes.longKey(files + 2)));
             long t1 = System.nanoTime();
-            BlockCache cache = new BlockCache(kv, List.of(target), 64L << 20, 0);
+            BlockCache cache = closer.add(new BlockCache(kv, List.of(target), 64L << 20, 0));
             new TargetUploader(0, target, kv, cache, "main", pool, dir).pass(true);
             long t2 = System.nanoTime();
             List<String> checkpoints = target.list(ObjectKeys.checkpointPrefix("main"));

@@ -29,8 +29,7 @@ class OldestPendingChangeTest {
         MemoryStore a = new MemoryStore();
         MemoryStore b = new MemoryStore();
         List<ObjectStore> targets = List.of(a, b);
-        try (LmdbKv kv = new LmdbKv(dir.resolve("c"), 64L << 20)) {
-            BlockCache cache = new BlockCache(kv, targets, 16L << 20, 0);
+        try (LmdbKv kv = new LmdbKv(dir.resolve("c"), 64L << 20); BlockCache cache = new BlockCache(kv, targets, 16L << 20, 0)) {
             try (WriteBack wb = new WriteBack(kv, cache, "main", 1, dir)) {
                 assertEquals(-1, wb.oldestPendingChangeMillis(), "nothing committed, nothing pending");
                 long before = System.currentTimeMillis();

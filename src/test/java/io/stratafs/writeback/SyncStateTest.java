@@ -96,6 +96,7 @@ class SyncStateTest {
     void close() {
         writeBack.close();
         vfs.close();
+        cache.close();
         kv.close();
     }
 

@@ -28,8 +28,7 @@ class TargetIdsTest {
         ObjectStore a = new LocalDirStore(dir.resolve("a"));
         ObjectStore b = new LocalDirStore(dir.resolve("b"));
         ObjectStore c = new LocalDirStore(dir.resolve("c"));
-        try (LmdbKv kv = new LmdbKv(dir.resolve("cache"), 64L << 20)) {
-            BlockCache first = cache(kv, List.of(a, b));
+        try (LmdbKv kv = new LmdbKv(dir.resolve("cache"), 64L << 20); BlockCache first = cache(kv, List.of(a, b))) {
             byte[] data = {1, 2, 3};
             BlockRef ref = new BlockRef(Sha256.of(data), data.length);
             boolean added = kv.write(txn -> first.stageDirty(txn, ref, data));
@@ -38,13 +37,15 @@ class TargetIdsTest {
             assertEquals(0, first.pendingCount(0));
             assertEquals(1, first.pendingCount(1));
 
-            BlockCache reordered = cache(kv, List.of(c, b, a));
-            assertEquals(0, reordered.pendingCount(0), "the new target has no queue of its own yet");
-            assertEquals(1, reordered.pendingCount(1), "b still lacks the block");
-            assertEquals(0, reordered.pendingCount(2), "a has it");
-            assertArrayEquals(new int[] {2, 1, 0}, TargetIds.assign(kv, List.of(c, b, a)));
-            reordered.pendAllDirty(0);
-            assertEquals(1, reordered.pendingCount(0));
+            first.close();
+            try (BlockCache reordered = cache(kv, List.of(c, b, a))) {
+                assertEquals(0, reordered.pendingCount(0), "the new target has no queue of its own yet");
+                assertEquals(1, reordered.pendingCount(1), "b still lacks the block");
+                assertEquals(0, reordered.pendingCount(2), "a has it");
+                assertArrayEquals(new int[] {2, 1, 0}, TargetIds.assign(kv, List.of(c, b, a)));
+                reordered.pendAllDirty(0);
+                assertEquals(1, reordered.pendingCount(0));
+            }
         }
     }
 }

@@ -42,8 +42,7 @@ class ThreadDeathTest {
     @Test
     void anUploadThreadKilledByAnErrorShowsInStatusAndFailsTheFlush() throws Exception {
         ObjectStore target = failingJournalUploads(new OutOfMemoryError("Java heap space (simulated)"));
-        try (LmdbKv kv = new LmdbKv(dir.resolve("cache"), 256L << 20)) {
-            BlockCache cache = new BlockCache(kv, List.of(target), 64L << 20, 0);
+        try (LmdbKv kv = new LmdbKv(dir.resolve("cache"), 256L << 20); BlockCache cache = new BlockCache(kv, List.of(target), 64L << 20, 0)) {
             WriteBack writeBack = new WriteBack(kv, cache, "main", 2, dir);
             try {
                 kv.writeVoid(txn -> txn.put(Table.COUNTER, "next.ino".getBytes(StandardCharsets.UTF_8), Bytes.longKey(2)));

@@ -1,5 +1,6 @@
 package io.stratafs.writeback;
 
+import io.stratafs.testing.Closer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,14 +35,12 @@ class UploadPassTest {
     @TempDir
     Path dir;
     private final ExecutorService pool = Executors.newFixedThreadPool(2);
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
 
     @AfterEach
     void close() throws Exception {
         pool.shutdownNow();
-        for (AutoCloseable c : open) {
-            c.close();
-        }
+        open.close();
     }
 
     private static void journal(Kv kv, int from, int to) {
@@ -100,7 +99,7 @@ class UploadPassTest {
         LmdbKv kv = new LmdbKv(dir.resolve("c"), 64L << 20);
         open.add(kv);
         GatedStore target = new GatedStore();
-        BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
+        BlockCache cache = open.add(new BlockCache(kv, List.of(target), 1 << 20, 0));
         TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool, dir);
         journal(kv, 1, 3);
         Throwable[] failures = new Throwable[2];
@@ -246,7 +245,7 @@ class UploadPassTest {
                 super.put(key, data);
             }
         };
-        BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
+        BlockCache cache = open.add(new BlockCache(kv, List.of(target), 1 << 20, 0));
         TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool, dir);
         for (int round = 0; round < 3; round++) {
             journal(kv, round * 10 + 1, round * 10 + 10);
@@ -266,7 +265,7 @@ class UploadPassTest {
         byte[] foreign = SegmentCodec.encodeSegment(List.of(new SegmentCodec.Entry(1, new byte[] {1}),
                 new SegmentCodec.Entry(2, new byte[] {2}), new SegmentCodec.Entry(3, new byte[] {3})));
         target.put(theirs, foreign);
-        BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
+        BlockCache cache = open.add(new BlockCache(kv, List.of(target), 1 << 20, 0));
         TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool, dir);
         journal(kv, 1, 3);
         StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class, () -> uploader.pass(true));
@@ -284,7 +283,7 @@ class UploadPassTest {
         LmdbKv kv = new LmdbKv(dir.resolve("c"), 64L << 20);
         open.add(kv);
         MemoryStore target = new MemoryStore();
-        BlockCache cache = new BlockCache(kv, List.of(target), 1 << 20, 0);
+        BlockCache cache = open.add(new BlockCache(kv, List.of(target), 1 << 20, 0));
         TargetUploader uploader = new TargetUploader(0, target, kv, cache, "main", pool, dir);
         journal(kv, 1, 3);
         uploader.pass(false);

@@ -52,6 +52,7 @@ class WriteBackTest {
         public void close() {
             writeBack.close();
             vfs.close();
+            cache.close();
             kv.close();
         }
     }
