@@ -17,6 +17,13 @@ interface DiskSeam {
     default void walSynced(Path file, long length) {
     }
 
+    /**
+     * The committer found pending changes due and is about to take them as a group; called on the
+     * committer thread. A test holds it here to see what writers do while nothing is taken.
+     */
+    default void beforeGroupTaken() throws InterruptedException {
+    }
+
     /** An LMDB write transaction committed and synced; called while no other commit can run. */
     default void lmdbCommitted() {
     }

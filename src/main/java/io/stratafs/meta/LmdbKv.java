@@ -417,10 +417,19 @@ public final class LmdbKv implements Kv {
         }
     }
 
-    /** Holds a writer while the group being committed is done and the next one is already twice the bound. */
+    /**
+     * Holds a writer while the pending changes are already twice the group bound, until the committer
+     * takes them (and, if it is still committing the last group, finishes that). This is what bounds
+     * the heap the pending groups take: a writer must not outrun a committer that is late to take a
+     * group (a busy machine, a GC pause) any more than one that is busy committing. A full map lets
+     * writers through, to fail there if they add blocks.
+     */
     private void awaitRoom() {
         synchronized (signal) {
-            while (activeBytes >= 2 * groupBytes && committing != null && full == null) {
+            while (activeBytes >= 2 * groupBytes && full == null && !closing) {
+                if (!committer.isAlive()) {
+                    throw new MetaException("the LMDB group committer has stopped; restart the mount (the write-ahead file keeps what was written)");
+                }
                 try {
                     signal.wait(100);
                 } catch (InterruptedException e) {
@@ -448,6 +457,7 @@ public final class LmdbKv implements Kv {
                     }
                 }
                 if (!closing) {
+                    seam.beforeGroupTaken();
                     commitGroup();
                 }
             } catch (InterruptedException e) {
@@ -525,6 +535,7 @@ public final class LmdbKv implements Kv {
             } finally {
                 view.writeLock().unlock();
             }
+            wakeCommitter(); // and the writers waiting for room
             return true;
         } finally {
             writer.unlock();
