@@ -24,6 +24,10 @@ interface DiskSeam {
     default void beforeGroupTaken() throws InterruptedException {
     }
 
+    /** A writer found two groups' worth of changes pending and waits for room; must not block. */
+    default void writerWaitsForRoom() {
+    }
+
     /** An LMDB write transaction committed and synced; called while no other commit can run. */
     default void lmdbCommitted() {
     }

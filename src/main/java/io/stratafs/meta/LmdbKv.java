@@ -430,6 +430,7 @@ public final class LmdbKv implements Kv {
                 if (!committer.isAlive()) {
                     throw new MetaException("the LMDB group committer has stopped; restart the mount (the write-ahead file keeps what was written)");
                 }
+                seam.writerWaitsForRoom();
                 try {
                     signal.wait(100);
                 } catch (InterruptedException e) {

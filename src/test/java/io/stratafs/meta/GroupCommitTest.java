@@ -171,30 +171,36 @@ class GroupCommitTest {
         int value = 16 << 10;
         int writes = 64;
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch waitedOrDone = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger doneWhenItWaited = new java.util.concurrent.atomic.AtomicInteger(-1);
         LmdbKv kv = new LmdbKv(tmp.resolve("kv"), MAP, group, NEVER, new DiskSeam() {
             @Override
             public void beforeGroupTaken() throws InterruptedException {
                 release.await(); // the committer is late: a busy machine, a long GC pause
             }
+
+            @Override
+            public void writerWaitsForRoom() {
+                doneWhenItWaited.compareAndSet(-1, done.get());
+                waitedOrDone.countDown();
+            }
         });
         open.add(kv);
-        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
         Thread writer = new Thread(() -> {
             for (int i = 0; i < writes; i++) {
                 byte[] key = Bytes.longKey(i);
                 kv.writeVoid(txn -> txn.put(Table.CACHE_DATA, key, new byte[value]));
                 done.incrementAndGet();
             }
+            waitedOrDone.countDown();
         }, "test-writer");
         writer.start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!waitingForRoom(writer) && writer.isAlive() && System.nanoTime() < deadline) {
-                Thread.sleep(1); // polls the writer's state until it waits or ends
-            }
-            assertTrue(waitingForRoom(writer), "all " + done.get() + " writes of " + value + " bytes were taken in with the committer"
-                    + " held; pending changes must stop at two groups of " + group + " bytes");
-            assertTrue(done.get() <= 2 * group / value + 1, done.get() + " writes were let in");
+            assertTrue(waitedOrDone.await(30, TimeUnit.SECONDS), "the writer neither waited nor finished");
+            assertTrue(doneWhenItWaited.get() >= 0, "all " + done.get() + " writes of " + value + " bytes were taken in with the"
+                    + " committer held; pending changes must stop at two groups of " + group + " bytes");
+            assertTrue(doneWhenItWaited.get() <= 2 * group / value + 1, doneWhenItWaited.get() + " writes were let in");
         } finally {
             release.countDown();
         }
@@ -202,12 +208,6 @@ class GroupCommitTest {
         assertFalse(writer.isAlive(), "the writer went on once the committer took the group");
         assertEquals(writes, done.get());
         assertEquals(value, get(kv, Table.CACHE_DATA, Bytes.longKey(writes - 1)).length);
-    }
-
-    /** Whether {@code t} is parked in the writers' wait for room in the pending groups. */
-    private static boolean waitingForRoom(Thread t) {
-        return t.getState() == Thread.State.TIMED_WAITING
-                && java.util.Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitRoom"));
     }
 
     @Test
