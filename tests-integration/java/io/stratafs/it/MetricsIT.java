@@ -123,6 +123,53 @@ class MetricsIT {
         }
     }
 
+    /**
+     * A file opened only for reading is closed without a flush request (FOPEN_NOFLUSH): the flush
+     * would commit and report nothing, and cost the closing process a round trip. A writing open
+     * is still flushed at close, where write errors are reported.
+     */
+    @Test
+    void closingAFileOpenedOnlyForReadingSendsNoFlush() throws Exception {
+        int port = freePort();
+        try (MountFixture fs = new MountFixture()) {
+            fs.withMountArgs("--metrics", "127.0.0.1:" + port).format().mount();
+            java.nio.file.Path f = fs.mnt.resolve("read-only");
+            byte[] data = "closed without a flush\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            java.nio.file.Files.write(f, data);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(data, java.nio.file.Files.readAllBytes(f)); // a first open, so its count shows
+            String flushes = "stratafs_fuse_operation_seconds_count{op=\"flush\"}";
+            String opens = "stratafs_fuse_operation_seconds_count{op=\"open\"}";
+            double before = awaitAtLeast(port, flushes, 1);
+            double opensBefore = awaitAtLeast(port, opens, 1);
+            for (int i = 0; i < 50; i++) {
+                try (java.io.InputStream in = java.nio.file.Files.newInputStream(f)) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(data, in.readAllBytes());
+                }
+            }
+            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(f, java.nio.file.StandardOpenOption.APPEND)) {
+                out.write('!');
+            }
+            double after = awaitAtLeast(port, flushes, before + 1);
+            String text = scrape(port);
+            assertEquals(before + 1, after, "only the writing open's close was flushed");
+            assertTrue(sample(text, opens) >= opensBefore + 51, "every open reached the daemon: " + text);
+            assertEquals(data.length + 1, java.nio.file.Files.size(f));
+        }
+    }
+
+    /** Scrapes until {@code series} reaches {@code min} (a request's figure is counted just after its reply). */
+    private static double awaitAtLeast(int port, String series, double min) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            double v = sample(scrape(port), series);
+            if (v >= min) {
+                return v;
+            }
+            assertTrue(System.nanoTime() < deadline, series + " stayed at " + v + ", below " + min);
+            Thread.sleep(10);
+        }
+    }
+
     @Test
     void aMetricsPortInUseFailsTheMountInOneLineAndLeavesNothingMounted() throws Exception {
         try (MountFixture fs = new MountFixture();

@@ -394,16 +394,24 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
      * pass through it; a write the daemon fails leaves no page cached) or is announced to it (another
      * site's change, {@link #inodeChanged}, which drops the pages). Without it each open threw the
      * pages away, and reading a small file just written cost a read request per open.
+     *
+     * <p>An open that cannot write is closed without a flush request ({@link OpenFile#noFlush}): its
+     * flush commits and reports nothing. Measured on this 2-core VM, where a request's round trip
+     * costs about 70 us (two cross-CPU wake-ups), open+close of a file went from 118 to 85 us (median
+     * of five rounds of 10,000; bindfs 72 us).
      */
     @Override
     public void open(Request r, long ino, OpenFile fi) {
         int flags = fi.flags();
+        boolean readOnly = (flags & O_ACCMODE) == 0 && (flags & O_TRUNC) == 0;
         Op body = () -> {
             fi.fh(vfs.open(ino, flags));
             fi.keepCache(true);
+            // nothing to commit or report at close (locks are the kernel's: no getlk/setlk here)
+            fi.noFlush(readOnly);
             r.replyOpen(fi);
         };
-        if ((flags & O_ACCMODE) != 0 || (flags & O_TRUNC) != 0) {
+        if (!readOnly) {
             change(r, "open", ino, body);
         } else {
             barrier(r, "open", ino, body);

@@ -65,6 +65,8 @@ final class Libfuse {
 
         int fuse_reply_open(Pointer req, Pointer fileInfo);
 
+        int fuse_chan_send(Pointer chan, Pointer iov, @size_t long count);
+
         int fuse_reply_write(Pointer req, @size_t long count);
 
         int fuse_reply_buf(Pointer req, Pointer buf, @size_t long size);

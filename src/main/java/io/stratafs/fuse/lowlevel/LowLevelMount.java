@@ -261,8 +261,8 @@ public final class LowLevelMount implements AutoCloseable {
         return c;
     }
 
-    private static void serve(Pointer req, String op, Consumer<Request> body) {
-        Request r = new Request(req);
+    private void serve(Pointer req, String op, Consumer<Request> body) {
+        Request r = new Request(req, chan);
         try {
             body.accept(r);
         } catch (Throwable t) {

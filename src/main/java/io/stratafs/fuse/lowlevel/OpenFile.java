@@ -15,6 +15,7 @@ public final class OpenFile {
     static final int BITS_OFFSET = 20;
     static final int FH_OFFSET = 24;
     private final Pointer memory;
+    private boolean noFlush;
 
     OpenFile(Pointer memory) {
         this.memory = memory;
@@ -47,6 +48,31 @@ public final class OpenFile {
     /** Keep the pages cached from earlier opens (the filesystem vouches the file did not change). */
     public void keepCache(boolean on) {
         bit(1, on);
+    }
+
+    /**
+     * Tell the kernel not to send a flush when this open file is closed ({@code FOPEN_NOFLUSH},
+     * Linux 5.16): for an open that cannot write, whose flush would do nothing but cost the closing
+     * process a round trip. libfuse 2's {@code fuse_file_info} has no bit for it, so
+     * {@link Request#replyOpen} writes the reply itself when it is set. Older kernels ignore the flag
+     * and flush as before.
+     */
+    public void noFlush(boolean on) {
+        noFlush = on;
+    }
+
+    boolean noFlush() {
+        return noFlush;
+    }
+
+    /** Whether the kernel may keep cached pages (bit 1 of the bit-field word). */
+    boolean keepCache() {
+        return (memory.getInt(BITS_OFFSET) & (1 << 1)) != 0;
+    }
+
+    /** Whether reads and writes bypass the page cache (bit 0). */
+    boolean directIo() {
+        return (memory.getInt(BITS_OFFSET) & 1) != 0;
     }
 
     Pointer memory() {

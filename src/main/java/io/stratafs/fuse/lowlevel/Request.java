@@ -26,12 +26,24 @@ public final class Request {
     private static final int ERANGE = 34;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /** {@code struct fuse_out_header} (len, error, unique) and {@code struct fuse_open_out} (fh, open_flags, padding). */
+    static final int OPEN_REPLY_BYTES = 32;
+    /** Where libfuse 2.9's {@code struct fuse_req} keeps the request's id: after the {@code struct fuse_ll *}. */
+    static final int REQ_UNIQUE_OFFSET = 8;
+    static final int FOPEN_DIRECT_IO = 1;
+    static final int FOPEN_KEEP_CACHE = 1 << 1;
+    static final int FOPEN_NOFLUSH = 1 << 5;
+    private static final int IOVEC_BYTES = 16;
+
     private final Pointer req;
+    /** The session's channel, on which {@link #replyOpen} sends a reply it writes itself. */
+    private final Pointer chan;
     private Pointer ctx;
     private boolean replied;
 
-    Request(Pointer req) {
+    Request(Pointer req, Pointer chan) {
         this.req = req;
+        this.chan = chan;
     }
 
     /** The caller's uid, gid and pid from {@code struct fuse_ctx}. */
@@ -89,9 +101,37 @@ public final class Request {
         LIB.fuse_reply_attr(req, s.statMemory, attrTimeout);
     }
 
+    /**
+     * Answers an open. With {@link OpenFile#noFlush} the reply is written here, since libfuse 2's
+     * {@code fuse_reply_open} only knows the direct_io, keep_cache and nonseekable flags: the
+     * protocol's header and {@code fuse_open_out} go out through libfuse's own channel send (one
+     * write to /dev/fuse, as libfuse does), then {@code fuse_reply_none} frees the request without
+     * sending anything more.
+     */
     public void replyOpen(OpenFile fi) {
         done();
-        LIB.fuse_reply_open(req, fi.memory());
+        if (!fi.noFlush()) {
+            LIB.fuse_reply_open(req, fi.memory());
+            return;
+        }
+        int flags = FOPEN_NOFLUSH | (fi.keepCache() ? FOPEN_KEEP_CACHE : 0) | (fi.directIo() ? FOPEN_DIRECT_IO : 0);
+        Pointer iov = SCRATCH.get().openReply;
+        Pointer message = iov.slice(IOVEC_BYTES);
+        openReply(message, req.getLong(REQ_UNIQUE_OFFSET), fi.fh(), flags);
+        iov.putPointer(0, message);
+        iov.putLong(8, OPEN_REPLY_BYTES);
+        LIB.fuse_chan_send(chan, iov, 1);
+        LIB.fuse_reply_none(req);
+    }
+
+    /** Writes the kernel's answer to an open: {@code fuse_out_header} then {@code fuse_open_out}, little-endian as the host. */
+    static void openReply(Pointer into, long unique, long fh, int openFlags) {
+        into.putInt(0, OPEN_REPLY_BYTES);
+        into.putInt(4, 0);
+        into.putLong(8, unique);
+        into.putLong(16, fh);
+        into.putInt(24, openFlags);
+        into.putInt(28, 0);
     }
 
     public void replyWrite(long count) {
@@ -210,6 +250,8 @@ public final class Request {
         final Pointer statMemory = Memory.allocateDirect(runtime, STAT_BYTES, true);
         final Pointer statvfsMemory = Memory.allocateDirect(runtime, STATVFS_BYTES, true);
         final Statvfs statvfs = Statvfs.of(statvfsMemory);
+        /** An iovec and the open reply it points at. */
+        final Pointer openReply = Memory.allocateDirect(runtime, IOVEC_BYTES + OPEN_REPLY_BYTES, true);
         private Pointer buffer = Memory.allocateDirect(runtime, 128 << 10);
 
         Pointer buffer(int size) {

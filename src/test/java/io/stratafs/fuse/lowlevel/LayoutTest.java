@@ -102,6 +102,32 @@ class LayoutTest {
     }
 
     @Test
+    void theOpenReplyIsTheKernelsOutHeaderThenFuseOpenOut() {
+        // linux/fuse.h: fuse_out_header {u32 len; s32 error; u64 unique}, fuse_open_out {u64 fh; u32 open_flags; s32 backing_id}
+        Pointer p = Memory.allocateDirect(runtime, Request.OPEN_REPLY_BYTES, true);
+        Request.openReply(p, 0x0102030405060708L, 0x1112131415161718L, Request.FOPEN_NOFLUSH | Request.FOPEN_KEEP_CACHE);
+        assertEquals(32, Request.OPEN_REPLY_BYTES);
+        assertEquals(32, p.getInt(0), "len: the whole reply");
+        assertEquals(0, p.getInt(4), "error");
+        assertEquals(0x0102030405060708L, p.getLong(8), "unique");
+        assertEquals(0x1112131415161718L, p.getLong(16), "fh");
+        assertEquals((1 << 5) | (1 << 1), p.getInt(24), "FOPEN_NOFLUSH | FOPEN_KEEP_CACHE");
+        assertEquals(0, p.getInt(28));
+    }
+
+    @Test
+    void openFileFlagBitsReadBackAsSet() {
+        OpenFile fi = new OpenFile(Memory.allocateDirect(runtime, 64, true));
+        fi.keepCache(true);
+        fi.noFlush(true);
+        assertEquals(true, fi.keepCache());
+        assertEquals(false, fi.directIo());
+        assertEquals(true, fi.noFlush());
+        fi.directIo(true);
+        assertEquals(true, fi.directIo());
+    }
+
+    @Test
     void statvfsMatchesTheHeader() {
         Pointer p = Memory.allocateDirect(runtime, 128, true);
         Statvfs s = Statvfs.of(p);
