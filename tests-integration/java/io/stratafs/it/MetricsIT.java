@@ -157,6 +157,39 @@ class MetricsIT {
         }
     }
 
+    /**
+     * The root's attributes are cached like any inode's: with {@code default_permissions} the kernel
+     * checks the root on every path walk, and a root that was never cached cost a getattr round trip
+     * on every stat, open and unlink below it. Repeated stats of the root and of a file in a
+     * directory send nothing; a statfs (what the systemd watchdog probes with) always reaches us.
+     */
+    @Test
+    void repeatedStatsOfCachedPathsSendNoRequestAndStatfsAlwaysArrives() throws Exception {
+        int port = freePort();
+        try (MountFixture fs = new MountFixture()) {
+            fs.withMountArgs("--metrics", "127.0.0.1:" + port).format().mount();
+            java.nio.file.Path dir = java.nio.file.Files.createDirectory(fs.mnt.resolve("d"));
+            java.nio.file.Path f = java.nio.file.Files.writeString(dir.resolve("f"), "cached");
+            java.nio.file.Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+            java.nio.file.Files.readAttributes(fs.mnt, java.nio.file.attribute.BasicFileAttributes.class);
+            String getattrs = "stratafs_fuse_operation_seconds_count{op=\"getattr\"}";
+            String lookups = "stratafs_fuse_operation_seconds_count{op=\"lookup\"}";
+            String statfs = "stratafs_fuse_operation_seconds_count{op=\"statfs\"}";
+            fs.mnt.getFileSystem().provider().getFileStore(fs.mnt).getTotalSpace();
+            double statfsBefore = awaitAtLeast(port, statfs, 1);
+            String before = scrape(port);
+            for (int i = 0; i < 50; i++) {
+                assertEquals(6, java.nio.file.Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).size());
+                assertTrue(java.nio.file.Files.isDirectory(fs.mnt));
+            }
+            fs.mnt.getFileSystem().provider().getFileStore(fs.mnt).getTotalSpace();
+            awaitAtLeast(port, statfs, statfsBefore + 1);
+            String after = scrape(port);
+            assertEquals(sample(before, getattrs), sample(after, getattrs), "100 stats of cached paths sent getattr requests");
+            assertEquals(sample(before, lookups), sample(after, lookups), "100 stats of cached paths sent lookup requests");
+        }
+    }
+
     /** Scrapes until {@code series} reaches {@code min} (a request's figure is counted just after its reply). */
     private static double awaitAtLeast(int port, String series, double min) throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;

@@ -206,10 +206,10 @@ class SystemdIT {
     void watchdogPingsStopWhileTheMountRootDoesNotAnswerAndResumeWhenItDoes() throws Exception {
         try (MountFixture fs = new MountFixture().format();
              FakeSystemd systemd = FakeSystemd.at(fs.root.resolve("notify.sock"))) {
-            Path hold = fs.root.resolve("hold-root-getattr");
+            Path hold = fs.root.resolve("hold-statfs");
             Path log = fs.root.resolve("daemon.log");
             Process daemon = startForeground(fs, systemd, log, Map.of("WATCHDOG_USEC", "2000000",
-                    "STRATAFS_JAVA_OPTS", "-Dstratafs.test.holdRootGetattr=" + hold));
+                    "STRATAFS_JAVA_OPTS", "-Dstratafs.test.holdStatfs=" + hold));
             try {
                 systemd.await("READY=1"::equals, START, "READY=1");
                 systemd.await("WATCHDOG=1"::equals, Duration.ofSeconds(10), "the first watchdog ping");

@@ -11,13 +11,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Proves that a mount answers: a stat of its root through the kernel (the adapter answers the
- * root's attributes with a timeout of 0, so the kernel asks the daemon every time) that returns within a bound and reports another device than the
- * directory below, so the answer came from the mount and not from the empty mountpoint. A stat of
- * a hung FUSE mount cannot be interrupted, so it runs on a thread of its own, and while one is
- * stuck no second one starts: a hung mount costs one thread, not one per probe.
+ * Proves that a mount answers: a {@code statvfs(2)} of its root, which the kernel always passes to
+ * the daemon (it caches no filesystem statistics), returns within a bound, and a stat of the root
+ * reports another device than the directory below, so the answer came from the mount and not from
+ * the empty mountpoint. (The root's attributes are cached like any inode's, so a stat alone may be
+ * answered by the kernel.) A call into a hung FUSE mount cannot be interrupted, so the probe runs
+ * on a thread of its own, and while one is stuck no second one starts: a hung mount costs one
+ * thread, not one per probe.
  */
 final class MountProbe implements AutoCloseable {
+    /** {@code struct statvfs} on LP64 glibc. */
+    private static final int STATVFS_BYTES = 112;
+
+    /** The libc call the probe needs. */
+    public interface LibC {
+        int statvfs(@jnr.ffi.annotations.In byte[] path, @jnr.ffi.annotations.Out byte[] buf);
+    }
+
+    private static volatile LibC libc;
+
     private final Path mountpoint;
     private final ExecutorService prober = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "stratafs-mount-probe");
@@ -59,10 +71,28 @@ final class MountProbe implements AutoCloseable {
         }
         try {
             Object dev = Files.getAttribute(mountpoint, "unix:dev");
-            return !dev.equals(Files.getAttribute(mountpoint.getParent(), "unix:dev"));
+            if (dev.equals(Files.getAttribute(mountpoint.getParent(), "unix:dev"))) {
+                return false;
+            }
         } catch (IOException | UnsupportedOperationException e) {
             return false;
         }
+        byte[] path = (mountpoint + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return lib().statvfs(path, new byte[STATVFS_BYTES]) == 0;
+    }
+
+    private static LibC lib() {
+        LibC c = libc;
+        if (c == null) {
+            synchronized (MountProbe.class) {
+                c = libc;
+                if (c == null) {
+                    c = jnr.ffi.LibraryLoader.create(LibC.class).failImmediately().load("c");
+                    libc = c;
+                }
+            }
+        }
+        return c;
     }
 
     @Override

@@ -60,12 +60,12 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     private static final int O_ACCMODE = 03;
     private static final int O_TRUNC = 01000;
     /**
-     * Test seam for the systemd watchdog (system property {@code stratafs.test.holdRootGetattr=FILE}):
-     * while FILE exists, a getattr of the root does not return, as in a mount whose threads hang.
-     * Unset in production, where it costs one null check per getattr.
+     * Test seam for the systemd watchdog (system property {@code stratafs.test.holdStatfs=FILE}):
+     * while FILE exists, a statfs does not return, as in a mount whose threads hang. Unset in
+     * production, where it costs one null check per statfs.
      */
-    private static final Path HOLD_ROOT_GETATTR = Optional
-            .ofNullable(System.getProperty("stratafs.test.holdRootGetattr")).map(Path::of).orElse(null);
+    private static final Path HOLD_STATFS = Optional
+            .ofNullable(System.getProperty("stratafs.test.holdStatfs")).map(Path::of).orElse(null);
     private static final ThreadLocal<byte[]> IO_BUF = ThreadLocal.withInitial(() -> new byte[IO_SIZE]);
 
     private final Vfs vfs;
@@ -261,13 +261,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
 
     @Override
     public void getattr(Request r, long ino) {
-        barrier(r, "getattr", ino, () -> {
-            if (ino == ROOT && HOLD_ROOT_GETATTR != null) {
-                holdWhileExists(HOLD_ROOT_GETATTR);
-            }
-            // the root is never cached, so a stat of the mountpoint (the watchdog's probe) reaches us
-            r.replyAttr(attr(vfs.getattr(ino)), ino == ROOT ? 0 : attrTimeout);
-        });
+        barrier(r, "getattr", ino, () -> r.replyAttr(attr(vfs.getattr(ino)), attrTimeout));
     }
 
     private static void holdWhileExists(Path file) throws InterruptedException {
@@ -298,7 +292,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
                 vfs.utimens(ino, path, Math.floorDiv(a, 1_000_000_000L), nsField(c.atimeNow(), c.atimeNs().isPresent(), a),
                         Math.floorDiv(m, 1_000_000_000L), nsField(c.mtimeNow(), c.mtimeNs().isPresent(), m));
             }
-            r.replyAttr(attr(vfs.getattr(ino)), ino == ROOT ? 0 : attrTimeout);
+            r.replyAttr(attr(vfs.getattr(ino)), attrTimeout);
         });
     }
 
@@ -519,6 +513,9 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
     @Override
     public void statfs(Request r, long ino) {
         barrier(r, "statfs", ino, () -> {
+            if (HOLD_STATFS != null) {
+                holdWhileExists(HOLD_STATFS);
+            }
             FsStats s = vfs.statfs();
             r.replyStatfs(STAT_BLOCK, s.totalBytes() / STAT_BLOCK, s.freeBytes() / STAT_BLOCK, s.files() + (1L << 32), 1L << 32,
                     Vfs.NAME_MAX);
