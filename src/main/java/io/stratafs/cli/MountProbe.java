@@ -20,16 +20,6 @@ import java.util.concurrent.TimeoutException;
  * thread, not one per probe.
  */
 final class MountProbe implements AutoCloseable {
-    /** {@code struct statvfs} on LP64 glibc. */
-    private static final int STATVFS_BYTES = 112;
-
-    /** The libc call the probe needs. */
-    public interface LibC {
-        int statvfs(@jnr.ffi.annotations.In byte[] path, @jnr.ffi.annotations.Out byte[] buf);
-    }
-
-    private static volatile LibC libc;
-
     private final Path mountpoint;
     private final ExecutorService prober = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "stratafs-mount-probe");
@@ -77,22 +67,7 @@ final class MountProbe implements AutoCloseable {
         } catch (IOException | UnsupportedOperationException e) {
             return false;
         }
-        byte[] path = (mountpoint + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return lib().statvfs(path, new byte[STATVFS_BYTES]) == 0;
-    }
-
-    private static LibC lib() {
-        LibC c = libc;
-        if (c == null) {
-            synchronized (MountProbe.class) {
-                c = libc;
-                if (c == null) {
-                    c = jnr.ffi.LibraryLoader.create(LibC.class).failImmediately().load("c");
-                    libc = c;
-                }
-            }
-        }
-        return c;
+        return Mounts.statvfs(mountpoint) == 0;
     }
 
     @Override

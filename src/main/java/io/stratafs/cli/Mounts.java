@@ -53,17 +53,43 @@ final class Mounts {
         return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 
-    /** A FUSE mount whose process died answers every call with ENOTCONN. */
+    /**
+     * A FUSE mount whose process died answers every call that reaches it with ENOTCONN. A stat may
+     * not reach it (the kernel answers from attributes it cached, the root's included), so this asks
+     * {@link #statvfs}, which always does.
+     */
     static boolean isStale(Path mountpoint) {
-        if (!isFuseMounted(mountpoint)) {
-            return false;
+        return isFuseMounted(mountpoint) && statvfs(mountpoint) != 0;
+    }
+
+    /** {@code struct statvfs} on LP64 glibc. */
+    private static final int STATVFS_BYTES = 112;
+
+    /** The libc call that always reaches a FUSE daemon: the kernel caches no filesystem statistics. */
+    public interface LibC {
+        @jnr.ffi.annotations.SaveError
+        int statvfs(@jnr.ffi.annotations.In byte[] path, @jnr.ffi.annotations.Out byte[] buf);
+    }
+
+    private static volatile LibC libc;
+
+    /**
+     * {@code statvfs(2)} of {@code path}: 0, or the errno it failed with (ENOTCONN for a mount whose
+     * daemon died). For a mount whose daemon hangs it does not return, like any call into it.
+     */
+    static int statvfs(Path path) {
+        LibC c = libc;
+        if (c == null) {
+            synchronized (Mounts.class) {
+                c = libc;
+                if (c == null) {
+                    c = jnr.ffi.LibraryLoader.create(LibC.class).failImmediately().load("c");
+                    libc = c;
+                }
+            }
         }
-        try {
-            Files.readAttributes(mountpoint, "unix:ino");
-            return false;
-        } catch (IOException | UnsupportedOperationException e) {
-            return String.valueOf(e.getMessage()).contains("not connected") || e instanceof java.nio.file.FileSystemException;
-        }
+        byte[] z = (path.toAbsolutePath() + "\0").getBytes(StandardCharsets.UTF_8);
+        return c.statvfs(z, new byte[STATVFS_BYTES]) == 0 ? 0 : Math.max(1, jnr.ffi.Runtime.getRuntime(c).getLastError());
     }
 
     /** Runs fusermount -u (lazily when asked); returns its error text, or null on success. */
