@@ -65,29 +65,12 @@ final class Mounts {
     /** {@code struct statvfs} on LP64 glibc. */
     private static final int STATVFS_BYTES = 112;
 
-    /** The libc call that always reaches a FUSE daemon: the kernel caches no filesystem statistics. */
-    public interface LibC {
-        @jnr.ffi.annotations.SaveError
-        int statvfs(@jnr.ffi.annotations.In byte[] path, @jnr.ffi.annotations.Out byte[] buf);
-    }
-
-    private static volatile LibC libc;
-
     /**
      * {@code statvfs(2)} of {@code path}: 0, or the errno it failed with (ENOTCONN for a mount whose
      * daemon died). For a mount whose daemon hangs it does not return, like any call into it.
      */
     static int statvfs(Path path) {
-        LibC c = libc;
-        if (c == null) {
-            synchronized (Mounts.class) {
-                c = libc;
-                if (c == null) {
-                    c = jnr.ffi.LibraryLoader.create(LibC.class).failImmediately().load("c");
-                    libc = c;
-                }
-            }
-        }
+        Libc.Calls c = Libc.get();
         byte[] z = (path.toAbsolutePath() + "\0").getBytes(StandardCharsets.UTF_8);
         return c.statvfs(z, new byte[STATVFS_BYTES]) == 0 ? 0 : Math.max(1, jnr.ffi.Runtime.getRuntime(c).getLastError());
     }

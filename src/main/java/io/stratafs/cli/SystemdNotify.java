@@ -4,12 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.SaveError;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.ssize_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,21 +23,6 @@ final class SystemdNotify {
     private static final int MSG_NOSIGNAL = 0x4000;
     /** sizeof(sun_path) on Linux. */
     private static final int SUN_PATH_BYTES = 108;
-
-    /** The libc calls a datagram sender needs. */
-    public interface LibC {
-        @SaveError
-        int socket(int domain, int type, int protocol);
-
-        @SaveError
-        @ssize_t long sendto(int fd, @In byte[] buf, @size_t long len, int flags, @In byte[] addr, int addrlen);
-
-        int close(int fd);
-
-        String strerror(int errnum);
-    }
-
-    private static volatile LibC libc;
 
     /** The encoded sockaddr_un and its length, or null when NOTIFY_SOCKET is unset. */
     private final byte[] address;
@@ -139,7 +119,7 @@ final class SystemdNotify {
             return false;
         }
         byte[] message = String.join("\n", assignments).getBytes(StandardCharsets.UTF_8);
-        LibC c = lib();
+        Libc.Calls c = Libc.get();
         int fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             return failed("cannot create a socket");
@@ -153,26 +133,12 @@ final class SystemdNotify {
     }
 
     private boolean failed(String what) {
-        int errno = Runtime.getRuntime(lib()).getLastError();
+        int errno = Runtime.getRuntime(Libc.get()).getLastError();
         if (!failureLogged) {
             failureLogged = true;
             LOG.warn("systemd notification failed: {}: {} (NOTIFY_SOCKET; further failures are not logged)", what,
-                    lib().strerror(errno));
+                    Libc.get().strerror(errno));
         }
         return false;
-    }
-
-    private static LibC lib() {
-        LibC c = libc;
-        if (c == null) {
-            synchronized (SystemdNotify.class) {
-                c = libc;
-                if (c == null) {
-                    c = LibraryLoader.create(LibC.class).failImmediately().load("c");
-                    libc = c;
-                }
-            }
-        }
-        return c;
     }
 }
