@@ -1,15 +1,23 @@
 package io.stratafs.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -133,27 +141,27 @@ class MetricsIT {
         int port = freePort();
         try (MountFixture fs = new MountFixture()) {
             fs.withMountArgs("--metrics", "127.0.0.1:" + port).format().mount();
-            java.nio.file.Path f = fs.mnt.resolve("read-only");
-            byte[] data = "closed without a flush\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            java.nio.file.Files.write(f, data);
-            org.junit.jupiter.api.Assertions.assertArrayEquals(data, java.nio.file.Files.readAllBytes(f)); // a first open, so its count shows
+            Path f = fs.mnt.resolve("read-only");
+            byte[] data = "closed without a flush\n".getBytes(StandardCharsets.UTF_8);
+            Files.write(f, data);
+            assertArrayEquals(data, Files.readAllBytes(f)); // a first open, so its count shows
             String flushes = "stratafs_fuse_operation_seconds_count{op=\"flush\"}";
             String opens = "stratafs_fuse_operation_seconds_count{op=\"open\"}";
             double before = awaitAtLeast(port, flushes, 1);
             double opensBefore = awaitAtLeast(port, opens, 1);
             for (int i = 0; i < 50; i++) {
-                try (java.io.InputStream in = java.nio.file.Files.newInputStream(f)) {
-                    org.junit.jupiter.api.Assertions.assertArrayEquals(data, in.readAllBytes());
+                try (InputStream in = Files.newInputStream(f)) {
+                    assertArrayEquals(data, in.readAllBytes());
                 }
             }
-            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(f, java.nio.file.StandardOpenOption.APPEND)) {
+            try (OutputStream out = Files.newOutputStream(f, StandardOpenOption.APPEND)) {
                 out.write('!');
             }
             double after = awaitAtLeast(port, flushes, before + 1);
             String text = scrape(port);
             assertEquals(before + 1, after, "only the writing open's close was flushed");
             assertTrue(sample(text, opens) >= opensBefore + 51, "every open reached the daemon: " + text);
-            assertEquals(data.length + 1, java.nio.file.Files.size(f));
+            assertEquals(data.length + 1, Files.size(f));
         }
     }
 
@@ -168,10 +176,10 @@ class MetricsIT {
         int port = freePort();
         try (MountFixture fs = new MountFixture()) {
             fs.withMountArgs("--metrics", "127.0.0.1:" + port).format().mount();
-            java.nio.file.Path dir = java.nio.file.Files.createDirectory(fs.mnt.resolve("d"));
-            java.nio.file.Path f = java.nio.file.Files.writeString(dir.resolve("f"), "cached");
-            java.nio.file.Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
-            java.nio.file.Files.readAttributes(fs.mnt, java.nio.file.attribute.BasicFileAttributes.class);
+            Path dir = Files.createDirectory(fs.mnt.resolve("d"));
+            Path f = Files.writeString(dir.resolve("f"), "cached");
+            Files.readAttributes(f, BasicFileAttributes.class);
+            Files.readAttributes(fs.mnt, BasicFileAttributes.class);
             String getattrs = "stratafs_fuse_operation_seconds_count{op=\"getattr\"}";
             String lookups = "stratafs_fuse_operation_seconds_count{op=\"lookup\"}";
             String statfs = "stratafs_fuse_operation_seconds_count{op=\"statfs\"}";
@@ -179,8 +187,8 @@ class MetricsIT {
             double statfsBefore = awaitAtLeast(port, statfs, 1);
             String before = scrape(port);
             for (int i = 0; i < 50; i++) {
-                assertEquals(6, java.nio.file.Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).size());
-                assertTrue(java.nio.file.Files.isDirectory(fs.mnt));
+                assertEquals(6, Files.readAttributes(f, BasicFileAttributes.class).size());
+                assertTrue(Files.isDirectory(fs.mnt));
             }
             fs.mnt.getFileSystem().provider().getFileStore(fs.mnt).getTotalSpace();
             awaitAtLeast(port, statfs, statfsBefore + 1);
