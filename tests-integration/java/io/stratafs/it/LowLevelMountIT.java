@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The low-level binding mounted for real through /dev/fuse with an in-memory filesystem, driven by
@@ -54,10 +56,12 @@ class LowLevelMountIT {
     }
 
     private MemTree mount(double attrTimeout, double entryTimeout) {
-        MemTree tree = new MemTree(true);
-        mount = LowLevelMount.mount(new MemLowLevelFs(tree, attrTimeout, entryTimeout), mnt,
-                List.of("fsname=memll", "subtype=memll", "big_writes", "max_write=131072"), 4);
-        return tree;
+        return mount(new MemLowLevelFs(new MemTree(true), attrTimeout, entryTimeout), LowLevelMount.DEFAULT_SPIN_MICROS);
+    }
+
+    private MemTree mount(MemLowLevelFs fs, long spinMicros) {
+        mount = LowLevelMount.mount(fs, mnt, List.of("fsname=memll", "subtype=memll", "big_writes", "max_write=131072"), 4, spinMicros);
+        return fs.tree();
     }
 
     private String sh(String script) {
@@ -111,9 +115,10 @@ class LowLevelMountIT {
         }
     }
 
-    @Test
-    void ddWritesAndCatReadsBackTheSameBytes() throws IOException {
-        mount(1.0, 1.0);
+    @ParameterizedTest(name = "polling /dev/fuse for {0} µs")
+    @ValueSource(longs = {LowLevelMount.DEFAULT_SPIN_MICROS, 0})
+    void ddWritesAndCatReadsBackTheSameBytes(long spinMicros) throws IOException {
+        mount(new MemLowLevelFs(new MemTree(true), 1.0, 1.0), spinMicros);
         Path src = dir.resolve("src");
         Shell.Result r = Shell.run(dir, 60, List.of("dd", "if=/dev/urandom", "of=" + src, "bs=128k", "count=40", "status=none"));
         assertEquals(0, r.exit(), r.out());
@@ -121,6 +126,33 @@ class LowLevelMountIT {
         assertEquals(-1, Files.mismatch(src, mnt.resolve("copy")));
         assertEquals(-1, Files.mismatch(src, mnt.resolve("d/again")));
         assertEquals(String.valueOf(40 * 128 * 1024), sh("stat -c %s d/again").trim());
+    }
+
+    /**
+     * The reader keeps a statfs to serve itself and the statfs does not return: the watcher hands the
+     * reader's part to another thread, so stat, read, create and list go on meanwhile.
+     */
+    @Test
+    void aRequestTheReaderServesThatHangsDoesNotHoldTheOthers() throws Exception {
+        MemLowLevelFs fs = new MemLowLevelFs(new MemTree(true), 1.0, 1.0);
+        mount(fs, LowLevelMount.DEFAULT_SPIN_MICROS);
+        sh("echo before > f");
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch released = new CountDownLatch(1);
+        long reliefsBefore = mount.stats().relieved();
+        fs.holdStatfs(entered, released);
+        Process statfs = new ProcessBuilder("stat", "-f", "-c", "%b", mnt.toString()).redirectErrorStream(true).start();
+        try {
+            assertTrue(entered.await(60, TimeUnit.SECONDS), "the statfs reached the filesystem");
+            assertEquals(List.of("before", "after"), sh("cat f; echo after > g; cat g; ls >/dev/null").lines().toList(),
+                    "requests served while the reader's statfs hangs");
+            assertTrue(statfs.isAlive(), "the statfs is still held");
+            assertTrue(mount.stats().relieved() > reliefsBefore, "the watcher took the reader's part over: " + mount.stats());
+        } finally {
+            released.countDown();
+            assertTrue(statfs.waitFor(60, TimeUnit.SECONDS), "stat -f returned once released");
+        }
+        assertEquals(0, statfs.exitValue());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.stratafs.cli;
 
+import io.stratafs.os.Libc;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,7 +73,7 @@ final class Mounts {
     static int statvfs(Path path) {
         Libc.Calls c = Libc.get();
         byte[] z = (path.toAbsolutePath() + "\0").getBytes(StandardCharsets.UTF_8);
-        return c.statvfs(z, new byte[STATVFS_BYTES]) == 0 ? 0 : Math.max(1, jnr.ffi.Runtime.getRuntime(c).getLastError());
+        return c.statvfs(z, new byte[STATVFS_BYTES]) == 0 ? 0 : Math.max(1, Libc.errno());
     }
 
     /** Runs fusermount -u (lazily when asked); returns its error text, or null on success. */

@@ -1,10 +1,10 @@
 package io.stratafs.cli;
 
+import io.stratafs.os.Libc;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import jnr.ffi.Runtime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,7 +133,7 @@ final class SystemdNotify {
     }
 
     private boolean failed(String what) {
-        int errno = Runtime.getRuntime(Libc.get()).getLastError();
+        int errno = Libc.errno();
         if (!failureLogged) {
             failureLogged = true;
             LOG.warn("systemd notification failed: {}: {} (NOTIFY_SOCKET; further failures are not logged)", what,

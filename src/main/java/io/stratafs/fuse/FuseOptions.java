@@ -1,5 +1,6 @@
 package io.stratafs.fuse;
 
+import io.stratafs.fuse.lowlevel.LowLevelMount;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,11 +9,13 @@ import java.util.List;
  * refuses the path API's options: {@code attr_timeout} and {@code entry_timeout} become the
  * timeouts the adapter puts in its replies ({@value #DEFAULT_TIMEOUT} s each unless given), and
  * {@code use_ino} (inode numbers always reach stat now) and {@code hard_remove} (no file is ever
- * hidden now) are dropped.
+ * hidden now) are dropped. {@code spin_us=N} is how long one serving thread polls /dev/fuse after a
+ * request before it sleeps ({@code SessionLoop}; default {@value LowLevelMount#DEFAULT_SPIN_MICROS},
+ * 0 for none: every serving thread then sleeps in the kernel between requests).
  * Everything else goes to libfuse, which takes the kernel's options at mount and its own at
  * session start, and fails with a message on anything it does not know.
  */
-record FuseOptions(double attrTimeout, double entryTimeout, List<String> libfuseOptions) {
+record FuseOptions(double attrTimeout, double entryTimeout, long spinMicros, List<String> libfuseOptions) {
     /**
      * Seconds the kernel may trust a name or attributes. The cache does not go stale on its own:
      * every change on this site passes through this mount (the kernel updates or drops what it
@@ -23,11 +26,14 @@ record FuseOptions(double attrTimeout, double entryTimeout, List<String> libfuse
      * every name again; 10 s keeps a working set of some tens of thousands of files cached.
      */
     static final double DEFAULT_TIMEOUT = 10.0;
+    /** A reader polling longer than 10 ms would mostly burn a core for nothing. */
+    static final long MAX_SPIN_MICROS = 10_000;
 
     /** Parses {@code -o a,b=c} pairs (and bare {@code -oa,b} words); the last value of a timeout wins. */
     static FuseOptions parse(List<String> args) {
         double attr = DEFAULT_TIMEOUT;
         double entry = DEFAULT_TIMEOUT;
+        long spin = LowLevelMount.DEFAULT_SPIN_MICROS;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -47,12 +53,28 @@ record FuseOptions(double attrTimeout, double entryTimeout, List<String> libfuse
                     attr = seconds(o);
                 } else if (o.startsWith("entry_timeout=")) {
                     entry = seconds(o);
+                } else if (o.startsWith("spin_us=")) {
+                    spin = micros(o);
                 } else {
                     rest.add(o);
                 }
             }
         }
-        return new FuseOptions(attr, entry, List.copyOf(rest));
+        return new FuseOptions(attr, entry, spin, List.copyOf(rest));
+    }
+
+    private static long micros(String option) {
+        String value = option.substring(option.indexOf('=') + 1);
+        try {
+            long us = Long.parseLong(value);
+            if (us >= 0 && us <= MAX_SPIN_MICROS) {
+                return us;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new IllegalArgumentException("-o " + option + ": the polling time must be a whole number of microseconds from 0 to "
+                + MAX_SPIN_MICROS);
     }
 
     private static double seconds(String option) {

@@ -100,7 +100,7 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
         FuseOptions options = FuseOptions.parse(fuseArgs);
         attrTimeout = options.attrTimeout();
         entryTimeout = options.entryTimeout();
-        LowLevelMount m = LowLevelMount.mount(this, mountpoint, options.libfuseOptions(), LOOP_THREADS);
+        LowLevelMount m = LowLevelMount.mount(this, mountpoint, options.libfuseOptions(), LOOP_THREADS, options.spinMicros());
         mount = m;
         try {
             m.awaitEnd();

@@ -31,4 +31,21 @@ class FuseOptionsTest {
         assertTrue(e.getMessage().contains("attr_timeout=soon"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> FuseOptions.parse(List.of("-o", "entry_timeout=-1")));
     }
+
+    @Test
+    void theReadersPollingTimeIsTakenOutWithAHundredMicrosecondsByDefault() {
+        assertEquals(100, FuseOptions.parse(List.of("-o", "ro")).spinMicros());
+        FuseOptions o = FuseOptions.parse(List.of("-o", "spin_us=0,ro"));
+        assertEquals(0, o.spinMicros());
+        assertEquals(List.of("ro"), o.libfuseOptions());
+        assertEquals(250, FuseOptions.parse(List.of("-ospin_us=250")).spinMicros());
+    }
+
+    @Test
+    void aPollingTimeThatIsNoWholeNumberOfMicrosecondsOrTooLongIsRefusedWithASentence() {
+        for (String bad : List.of("spin_us=1.5", "spin_us=-1", "spin_us=10001", "spin_us=")) {
+            var e = assertThrows(IllegalArgumentException.class, () -> FuseOptions.parse(List.of("-o", bad)), bad);
+            assertTrue(e.getMessage().contains(bad) && e.getMessage().contains("microseconds"), e.getMessage());
+        }
+    }
 }

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -18,6 +19,8 @@ public final class MemLowLevelFs implements LowLevelFileSystem {
     private final double entryTimeout;
     private final Map<Long, List<Dirent>> listings = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
+    private volatile CountDownLatch statfsEntered;
+    private volatile CountDownLatch statfsReleased;
 
     public MemLowLevelFs(MemTree tree, double attrTimeout, double entryTimeout) {
         this.tree = tree;
@@ -27,6 +30,26 @@ public final class MemLowLevelFs implements LowLevelFileSystem {
 
     public MemTree tree() {
         return tree;
+    }
+
+    /** From now on a statfs counts {@code entered} down, then waits for {@code released} before it answers. */
+    public void holdStatfs(CountDownLatch entered, CountDownLatch released) {
+        statfsReleased = released;
+        statfsEntered = entered;
+    }
+
+    @Override
+    public void statfs(Request r, long ino) {
+        CountDownLatch entered = statfsEntered;
+        if (entered != null) {
+            entered.countDown();
+            try {
+                statfsReleased.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        r.replyStatfs(4096, 1 << 20, 1 << 19, 1 << 16, 1 << 15, 255);
     }
 
     @FunctionalInterface

@@ -53,6 +53,12 @@ final class Libfuse {
 
         @size_t long fuse_chan_bufsize(Pointer chan);
 
+        int fuse_chan_fd(Pointer chan);
+
+        Pointer fuse_kern_chan_new(int fd);
+
+        void fuse_chan_destroy(Pointer chan);
+
         int fuse_reply_err(Pointer req, int err);
 
         void fuse_reply_none(Pointer req);

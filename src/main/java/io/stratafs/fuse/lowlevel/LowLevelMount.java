@@ -41,6 +41,10 @@ public final class LowLevelMount implements AutoCloseable {
     private static final int NAME_MAX_BYTES = 4096;
     /** The bound on serving threads when every one is busy (writers held at the dirty limit, a slow backend). */
     private static final int MAX_THREADS = 256;
+    /** How long the reader polls /dev/fuse after a request before it sleeps: covers a caller's next call. */
+    public static final long DEFAULT_SPIN_MICROS = 100;
+    /** How long the reader may serve one request before another thread takes over reading. */
+    private static final long RELIEF_NANOS = 1_000_000;
     private static final ThreadLocal<byte[]> WRITE_BUF = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
     private final Runtime runtime = Runtime.getSystemRuntime();
@@ -66,15 +70,27 @@ public final class LowLevelMount implements AutoCloseable {
      * serving on {@code threads} threads. Fails with a sentence if libfuse refuses.
      */
     public static LowLevelMount mount(LowLevelFileSystem fs, Path mountpoint, List<String> options, int threads) {
+        return mount(fs, mountpoint, options, threads, DEFAULT_SPIN_MICROS);
+    }
+
+    /**
+     * As {@link #mount(LowLevelFileSystem, Path, List, int)}, with one reader polling /dev/fuse for
+     * {@code spinMicros} µs after each request ({@link SessionLoop}); 0 has every thread sleep in
+     * the kernel until a request comes.
+     */
+    public static LowLevelMount mount(LowLevelFileSystem fs, Path mountpoint, List<String> options, int threads, long spinMicros) {
         if (threads < 1) {
             throw new IllegalArgumentException("a low-level mount needs at least one thread, not " + threads);
         }
+        if (spinMicros < 0) {
+            throw new IllegalArgumentException("the time to poll /dev/fuse cannot be negative: " + spinMicros + " µs");
+        }
         LowLevelMount m = new LowLevelMount(fs, mountpoint);
-        m.start(options, threads);
+        m.start(options, threads, spinMicros);
         return m;
     }
 
-    private void start(List<String> options, int threads) {
+    private void start(List<String> options, int threads, long spinMicros) {
         Pointer ops = opsTable();
         List<Pointer> strings = new ArrayList<>();
         Pointer args = fuseArgs(options, strings);
@@ -93,7 +109,14 @@ public final class LowLevelMount implements AutoCloseable {
         }
         LIB.fuse_session_add_chan(session, chan);
         loop = new SessionLoop(session, chan, "stratafs-ll", MAX_THREADS, mountpoint.toString());
-        loop.start(threads);
+        if (spinMicros == 0 || !loop.startLeading(threads, spinMicros * 1000, RELIEF_NANOS)) {
+            loop.start(threads);
+        }
+    }
+
+    /** How the requests were served so far (leader mode; all zero otherwise). */
+    public SessionLoop.Stats stats() {
+        return loop.stats();
     }
 
     public Path mountpoint() {
@@ -153,6 +176,7 @@ public final class LowLevelMount implements AutoCloseable {
             run("fusermount", "-u", "-z", mountpoint.toString());
         }
         loop.awaitEnd();
+        loop.destroy();
         LIB.fuse_session_remove_chan(chan);
         LIB.fuse_session_destroy(session);
         LIB.fuse_unmount(mountpointC, chan);
@@ -262,7 +286,7 @@ public final class LowLevelMount implements AutoCloseable {
     }
 
     private void serve(Pointer req, String op, Consumer<Request> body) {
-        Request r = new Request(req, chan);
+        Request r = new Request(req, loop.replyChannel());
         try {
             body.accept(r);
         } catch (Throwable t) {

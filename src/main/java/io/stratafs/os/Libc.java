@@ -1,4 +1,4 @@
-package io.stratafs.cli;
+package io.stratafs.os;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.annotations.In;
@@ -8,10 +8,11 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * The libc calls the command line makes through jnr-ffi, bound once, on first use: the sd_notify
- * datagram ({@link SystemdNotify}) and {@code statvfs(2)} ({@link Mounts#statvfs}).
+ * The libc calls StrataFS makes through jnr-ffi, bound once, on first use: the sd_notify datagram
+ * ({@code cli.SystemdNotify}), {@code statvfs(2)} ({@code cli.Mounts}), and a second descriptor on
+ * a FUSE connection ({@code fuse.lowlevel.DevFuse}).
  */
-final class Libc {
+public final class Libc {
     private Libc() {
     }
 
@@ -22,6 +23,15 @@ final class Libc {
 
         @SaveError
         @ssize_t long sendto(int fd, @In byte[] buf, @size_t long len, int flags, @In byte[] addr, int addrlen);
+
+        @SaveError
+        int open(@In byte[] path, int flags);
+
+        @SaveError
+        int ioctl(int fd, long request, @In int[] arg);
+
+        @SaveError
+        int fcntl(int fd, int cmd, int arg);
 
         int close(int fd);
 
@@ -36,7 +46,12 @@ final class Libc {
         static final Calls CALLS = LibraryLoader.create(Calls.class).failImmediately().load("c");
     }
 
-    static Calls get() {
+    public static Calls get() {
         return Bound.CALLS;
+    }
+
+    /** The errno the last call on this thread left (for calls marked {@code @SaveError}). */
+    public static int errno() {
+        return jnr.ffi.Runtime.getRuntime(get()).getLastError();
     }
 }
