@@ -9,8 +9,9 @@ import jnr.ffi.types.ssize_t;
 
 /**
  * The libc calls StrataFS makes through jnr-ffi, bound once, on first use: the sd_notify datagram
- * ({@code cli.SystemdNotify}), {@code statvfs(2)} ({@code cli.Mounts}), and a second descriptor on
- * a FUSE connection ({@code fuse.lowlevel.DevFuse}).
+ * ({@code cli.SystemdNotify}), {@code statvfs(2)} ({@code cli.Mounts}), {@code syncfs(2)} for a
+ * local directory's grouped uploads ({@code store.SyncFs}), and a second descriptor on a FUSE
+ * connection ({@code fuse.lowlevel.DevFuse}). The lowest layer: it imports nothing of ours.
  */
 public final class Libc {
     private Libc() {
@@ -32,6 +33,9 @@ public final class Libc {
 
         @SaveError
         int fcntl(int fd, int cmd, int arg);
+
+        @SaveError
+        int syncfs(int fd);
 
         int close(int fd);
 
