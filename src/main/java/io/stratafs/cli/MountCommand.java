@@ -52,7 +52,7 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--upload-concurrency", defaultValue = "8", description = "Parallel uploads per target (default ${DEFAULT-VALUE}).")
     int uploadConcurrency;
 
-    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE mount options, comma-separated (e.g. ro,attr_timeout=1).")
+    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE mount options, comma-separated (e.g. ro,attr_timeout=1,spin_us=0).")
     List<String> fuseOptions = new ArrayList<>();
 
     @Option(names = "--foreground", description = "Stay in the foreground (for systemd and debugging); the log goes to stderr.")
