@@ -161,6 +161,8 @@ class MetricsIT {
             String text = scrape(port);
             assertEquals(before + 1, after, "only the writing open's close was flushed");
             assertTrue(sample(text, opens) >= opensBefore + 51, "every open reached the daemon: " + text);
+            assertTrue(sample(text, "stratafs_fuse_reader_requests_total{how=\"kept\"}") >= sample(text, opens),
+                    "the polling reader served every open itself: " + text);
             assertEquals(data.length + 1, Files.size(f));
         }
     }

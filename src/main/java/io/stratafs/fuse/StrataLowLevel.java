@@ -6,6 +6,7 @@ import io.stratafs.fuse.lowlevel.LowLevelFileSystem;
 import io.stratafs.fuse.lowlevel.LowLevelMount;
 import io.stratafs.fuse.lowlevel.OpenFile;
 import io.stratafs.fuse.lowlevel.Request;
+import io.stratafs.fuse.lowlevel.SessionLoop;
 import io.stratafs.fuse.lowlevel.SetAttrs;
 import io.stratafs.meta.DirEntry;
 import io.stratafs.meta.Inode;
@@ -102,6 +103,10 @@ public final class StrataLowLevel implements LowLevelFileSystem, KernelCache {
         entryTimeout = options.entryTimeout();
         LowLevelMount m = LowLevelMount.mount(this, mountpoint, options.libfuseOptions(), LOOP_THREADS, options.spinMicros());
         mount = m;
+        metrics.fuseReaderFrom(() -> {
+            SessionLoop.Stats st = m.stats();
+            return new VolumeMetrics.FuseReader(st.kept(), st.handedOff(), st.relieved(), st.sleeps());
+        });
         try {
             m.awaitEnd();
         } finally {

@@ -104,6 +104,13 @@ public final class MetricsEndpoint implements AutoCloseable {
                             "Blocks fetched from a target and not kept in the local cache because its fill queue was full (fetched again when read again).",
                             metrics.cacheFillsDropped()))
                     .metricSnapshot(errors());
+            VolumeMetrics.FuseReader r = metrics.fuseReader();
+            out.metricSnapshot(fuseReaderRequests(r))
+                    .metricSnapshot(counter("stratafs_fuse_reader_reliefs",
+                            "Times one request kept the polling reader over 1 ms and another thread took over reading /dev/fuse.",
+                            r.relieved()))
+                    .metricSnapshot(counter("stratafs_fuse_reader_sleeps",
+                            "Times the polling reader found no request within -o spin_us and slept in the kernel.", r.sleeps()));
             out.metricSnapshot(fuseOperations());
             out.metricSnapshot(storeRequests());
             return out.build();
@@ -136,6 +143,14 @@ public final class MetricsEndpoint implements AutoCloseable {
                         .value(metrics.cacheReads(tier)).build());
             }
             return b.build();
+        }
+
+        private static CounterSnapshot fuseReaderRequests(VolumeMetrics.FuseReader r) {
+            return CounterSnapshot.builder().name("stratafs_fuse_reader_requests")
+                    .help("FUSE requests read by the polling reader: served by it (kept) or handed on with the reader's part (handed_on).")
+                    .dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("how", "kept")).value(r.kept()).build())
+                    .dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("how", "handed_on")).value(r.handedOn()).build())
+                    .build();
         }
 
         private CounterSnapshot errors() {

@@ -5,6 +5,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The one set of counters of a mounted volume, since mount: which tier served each block read,
@@ -34,6 +35,7 @@ public final class VolumeMetrics {
 
     private final LongAdder[] reads = new LongAdder[ReadTier.values().length];
     private final LongAdder fillsDropped = new LongAdder();
+    private volatile Supplier<FuseReader> fuseReader = () -> FuseReader.NONE;
     private final LongAdder[] errors = new LongAdder[ErrorKind.values().length];
     private final RateWindow uploads;
     private final RateWindow downloads;
@@ -96,6 +98,25 @@ public final class VolumeMetrics {
 
     public long errors(ErrorKind kind) {
         return errors[kind.ordinal()].sum();
+    }
+
+    /**
+     * How the mount's FUSE requests were read: served by the polling reader itself, handed on to
+     * another thread with the reader's part (reads, fsyncs), reader's parts taken over because one
+     * request kept the reader too long, and the times the reader slept in the kernel for lack of
+     * requests. All zero when the mount serves without a polling reader.
+     */
+    public record FuseReader(long kept, long handedOn, long relieved, long sleeps) {
+        static final FuseReader NONE = new FuseReader(0, 0, 0, 0);
+    }
+
+    /** Where {@link #fuseReader} comes from: the mount's request loop, once it runs. */
+    public void fuseReaderFrom(Supplier<FuseReader> source) {
+        fuseReader = source;
+    }
+
+    public FuseReader fuseReader() {
+        return fuseReader.get();
     }
 
     /** The histogram of one FUSE operation, by its callback name ({@code getattr}, {@code write}, ...). */

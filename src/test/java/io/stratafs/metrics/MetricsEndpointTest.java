@@ -40,6 +40,7 @@ class MetricsEndpointTest {
         metrics.error(ErrorKind.EIO);
         metrics.fuseOperation("getattr").observeNanos(30_000);
         metrics.storeRequest("put", "file:///srv/a").observeNanos(2_000_000);
+        metrics.fuseReaderFrom(() -> new VolumeMetrics.FuseReader(40, 3, 2, 9));
         try (MetricsEndpoint endpoint = MetricsEndpoint.start(new MetricsAddress("127.0.0.1", freePort()), metrics, () -> gauges)) {
             String text = scrape(endpoint.port());
             for (String line : new String[] {
@@ -54,6 +55,9 @@ class MetricsEndpointTest {
                 "# TYPE stratafs_cache_fills_dropped_total counter", "stratafs_cache_fills_dropped_total 1.0",
                 "# TYPE stratafs_errors_total counter", "stratafs_errors_total{kind=\"eio\"} 1.0",
                 "stratafs_errors_total{kind=\"target_unavailable\"} 0.0",
+                "# TYPE stratafs_fuse_reader_requests_total counter", "stratafs_fuse_reader_requests_total{how=\"kept\"} 40.0",
+                "stratafs_fuse_reader_requests_total{how=\"handed_on\"} 3.0", "stratafs_fuse_reader_reliefs_total 2.0",
+                "stratafs_fuse_reader_sleeps_total 9.0",
                 "# TYPE stratafs_fuse_operation_seconds histogram",
                 "stratafs_fuse_operation_seconds_bucket{op=\"getattr\",le=\"2.5E-5\"} 0",
                 "stratafs_fuse_operation_seconds_bucket{op=\"getattr\",le=\"5.0E-5\"} 1",
