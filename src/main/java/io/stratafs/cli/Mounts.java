@@ -72,8 +72,7 @@ final class Mounts {
      */
     static int statvfs(Path path) {
         Libc.Calls c = Libc.get();
-        byte[] z = (path.toAbsolutePath() + "\0").getBytes(StandardCharsets.UTF_8);
-        return c.statvfs(z, new byte[STATVFS_BYTES]) == 0 ? 0 : Math.max(1, Libc.errno());
+        return c.statvfs(Libc.cString(path.toAbsolutePath().toString()), new byte[STATVFS_BYTES]) == 0 ? 0 : Math.max(1, Libc.errno());
     }
 
     /** Runs fusermount -u (lazily when asked); returns its error text, or null on success. */

@@ -1,5 +1,6 @@
 package io.stratafs.os;
 
+import java.nio.charset.StandardCharsets;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
@@ -14,7 +15,23 @@ import jnr.ffi.types.ssize_t;
  * connection ({@code fuse.lowlevel.DevFuse}). The lowest layer: it imports nothing of ours.
  */
 public final class Libc {
+    /** {@code open(2)} flags and the {@code fcntl(2)} command these callers use (Linux, x86_64 and aarch64). */
+    public static final int O_RDONLY = 0;
+    public static final int O_RDWR = 02;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_DIRECTORY = 0200000;
+    public static final int O_CLOEXEC = 02000000;
+    public static final int F_SETFL = 4;
+
     private Libc() {
+    }
+
+    /** {@code s} as a NUL-terminated UTF-8 string, for a {@code const char *} argument. */
+    public static byte[] cString(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] z = new byte[b.length + 1];
+        System.arraycopy(b, 0, z, 0, b.length);
+        return z;
     }
 
     /** Public only because jnr-ffi implements it in a generated class. */

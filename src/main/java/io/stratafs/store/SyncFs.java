@@ -1,8 +1,11 @@
 package io.stratafs.store;
 
+import static io.stratafs.os.Libc.O_CLOEXEC;
+import static io.stratafs.os.Libc.O_DIRECTORY;
+import static io.stratafs.os.Libc.O_RDONLY;
+
 import io.stratafs.os.Libc;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -13,9 +16,6 @@ import java.nio.file.Path;
  * {@link #sync} returns false and the caller fsyncs file by file.
  */
 final class SyncFs {
-    private static final int O_RDONLY = 0;
-    private static final int O_DIRECTORY = 0200000;
-    private static final int O_CLOEXEC = 02000000;
     private static final boolean LINUX = System.getProperty("os.name", "").startsWith("Linux");
 
     private SyncFs() {
@@ -31,8 +31,7 @@ final class SyncFs {
             return false;
         }
         Libc.Calls c = Libc.get();
-        byte[] path = (dir.toString() + "\0").getBytes(StandardCharsets.UTF_8);
-        int fd = c.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = c.open(Libc.cString(dir.toString()), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) {
             throw new IOException("cannot open " + dir + " to sync its filesystem: " + c.strerror(Libc.errno()));
         }

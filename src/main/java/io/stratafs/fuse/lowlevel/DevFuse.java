@@ -1,7 +1,11 @@
 package io.stratafs.fuse.lowlevel;
 
+import static io.stratafs.os.Libc.F_SETFL;
+import static io.stratafs.os.Libc.O_CLOEXEC;
+import static io.stratafs.os.Libc.O_NONBLOCK;
+import static io.stratafs.os.Libc.O_RDWR;
+
 import io.stratafs.os.Libc;
-import java.nio.charset.StandardCharsets;
 
 /**
  * A second descriptor on a mounted FUSE connection: {@code /dev/fuse} opened again and bound to the
@@ -11,10 +15,6 @@ import java.nio.charset.StandardCharsets;
  * and non-blocking reads without touching the descriptor libfuse opened.
  */
 final class DevFuse {
-    private static final int O_RDWR = 02;
-    private static final int O_NONBLOCK = 04000;
-    private static final int O_CLOEXEC = 02000000;
-    private static final int F_SETFL = 4;
     /** {@code _IOR(229, 0, uint32_t)} from linux/fuse.h. */
     private static final long FUSE_DEV_IOC_CLONE = 0x8004e500L;
 
@@ -24,7 +24,7 @@ final class DevFuse {
     /** A non-blocking descriptor on the connection {@code fd} belongs to, or -errno. */
     static int cloneNonBlocking(int fd) {
         Libc.Calls c = Libc.get();
-        int clone = c.open("/dev/fuse\0".getBytes(StandardCharsets.US_ASCII), O_RDWR | O_CLOEXEC);
+        int clone = c.open(Libc.cString("/dev/fuse"), O_RDWR | O_CLOEXEC);
         if (clone < 0) {
             return -Libc.errno();
         }

@@ -2,6 +2,7 @@ package io.stratafs.fuse.lowlevel;
 
 import static io.stratafs.fuse.lowlevel.Libfuse.LIB;
 
+import io.stratafs.os.Libc;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
@@ -61,7 +62,7 @@ public final class LowLevelMount implements AutoCloseable {
     private LowLevelMount(LowLevelFileSystem fs, Path mountpoint) {
         this.fs = fs;
         this.mountpoint = mountpoint.toAbsolutePath();
-        this.mountpointC = Request.cString(this.mountpoint.toString());
+        this.mountpointC = Libc.cString(this.mountpoint.toString());
     }
 
     /**
@@ -130,7 +131,7 @@ public final class LowLevelMount implements AutoCloseable {
      * (the kernel holds the directory's lock while it waits for the callback).
      */
     public boolean invalidateEntry(long parent, String name) {
-        byte[] c = Request.cString(name);
+        byte[] c = Libc.cString(name);
         return notified(LIB.fuse_lowlevel_notify_inval_entry(chan, parent, c, c.length - 1), "entry " + name + " in " + parent);
     }
 
@@ -200,7 +201,7 @@ public final class LowLevelMount implements AutoCloseable {
         int ptr = runtime.addressSize();
         Pointer array = Memory.allocateDirect(runtime, (argv.size() + 1) * ptr, true);
         for (int i = 0; i < argv.size(); i++) {
-            byte[] c = Request.cString(argv.get(i));
+            byte[] c = Libc.cString(argv.get(i));
             Pointer s = Memory.allocateDirect(runtime, c.length, true);
             s.put(0, c, 0, c.length);
             array.putPointer((long) i * ptr, s);

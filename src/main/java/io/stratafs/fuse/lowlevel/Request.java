@@ -2,7 +2,7 @@ package io.stratafs.fuse.lowlevel;
 
 import static io.stratafs.fuse.lowlevel.Libfuse.LIB;
 
-import java.nio.charset.StandardCharsets;
+import io.stratafs.os.Libc;
 import java.util.List;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -161,7 +161,7 @@ public final class Request {
             zero(s.statMemory, STAT_BYTES);
             s.statMemory.putLong(Attr.ST_INO, d.ino());
             s.statMemory.putInt(Attr.ST_MODE, d.mode());
-            byte[] name = cString(d.name());
+            byte[] name = Libc.cString(d.name());
             long need = LIB.fuse_add_direntry(req, buf.slice(used), size - used, name, s.statMemory, i + 1);
             if (need > size - used) {
                 break;
@@ -236,12 +236,6 @@ public final class Request {
         p.setMemory(0, bytes, (byte) 0);
     }
 
-    static byte[] cString(String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        byte[] z = new byte[b.length + 1];
-        System.arraycopy(b, 0, z, 0, b.length);
-        return z;
-    }
 
     /** Native memory of one serving thread, reused by every reply it sends. */
     private static final class Scratch {
